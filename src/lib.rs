@@ -1,0 +1,5 @@
+//! mtproto-auth: an MTProto 2.0 authentication server with Telegram test-DC emulation.
+#![forbid(unsafe_code)]
+
+pub mod tl;
+pub mod tools;

@@ -1,0 +1,3 @@
+//! Operator tools behind the CLI's subcommands, as plain functions over bytes.
+
+pub mod tl_decode;
