@@ -149,3 +149,30 @@ fn unknown_constructor_and_trailing_data_are_errors() {
         "at offset 0: unexpected constructor 0xb1b8cc83 (user) for this type"
     );
 }
+
+/// Hostile nesting through the schema's recursive types (and the generic wrappers) is refused
+/// with TooDeep inside a 2 MiB stack, the size of a tokio worker's, even in a debug build.
+#[test]
+fn deep_nesting_is_refused_within_a_worker_sized_stack() {
+    let run = || {
+        // inputPeerUserFromMessage peer:InputPeer, textBold text:RichText,
+        // pageBlockCover cover:PageBlock, invokeWithoutUpdates {X:Type} query:!X.
+        for id in [0xa87b0a1cu32, 0x6724abc4, 0x39f23300, 0xbf9459b7] {
+            let bytes: Vec<u8> = std::iter::repeat_n(id.to_le_bytes(), 10_000)
+                .flatten()
+                .collect();
+            let e = tl::decode_any(&bytes).unwrap_err();
+            assert_eq!(
+                e.kind,
+                tl::DecodeErrorKind::TooDeep { max: tl::MAX_DEPTH },
+                "{id:08x}"
+            );
+        }
+    };
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(run)
+        .unwrap()
+        .join()
+        .expect("decoding stayed within the stack and failed cleanly");
+}

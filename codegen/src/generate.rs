@@ -1094,6 +1094,30 @@ impl Gen<'_> {
         self.line(indent + 2, "}");
         self.line(indent + 1, "}");
         self.line(indent, "}");
+        let calls: Vec<(String, String, u32)> = arms
+            .iter()
+            .map(|(v, path, id, _)| (v.clone(), format!("{path}::deserialize_bare(__r)?"), *id))
+            .collect();
+        self.decode_by_id(indent, &name, &calls);
+    }
+
+    /// `Deserializable` for an enum: read the id, then call one small function per variant.
+    ///
+    /// Each arm only moves a `Result<Self>` into place, which keeps the dispatching frame small
+    /// in debug builds too; a `match` that builds every variant inline holds every arm's
+    /// temporaries in one frame and overflows a 2 MiB stack well within `MAX_DEPTH` levels.
+    fn decode_by_id(&mut self, indent: usize, name: &str, calls: &[(String, String, u32)]) {
+        let rt = self.rt.clone();
+        self.line(indent, &format!("impl {name} {{"));
+        for (i, (v, call, _)) in calls.iter().enumerate() {
+            self.line(
+                indent + 1,
+                &format!(
+                    "fn __de{i}(__r: &mut {rt}::Reader<'_>) -> Result<Self, {rt}::DecodeError> {{ Ok(Self::{v}({call})) }}"
+                ),
+            );
+        }
+        self.line(indent, "}");
         self.line(indent, &format!("impl {rt}::Deserializable for {name} {{"));
         self.line(
             indent + 1,
@@ -1103,19 +1127,13 @@ impl Gen<'_> {
         );
         self.line(indent + 2, "__r.enter()?;");
         self.line(indent + 2, "let __value = match __r.read_u32()? {");
-        for (v, path, id, _) in &arms {
-            self.line(
-                indent + 3,
-                &format!("0x{id:08x} => Self::{v}({path}::deserialize_bare(__r)?),"),
-            );
+        for (i, (_, _, id)) in calls.iter().enumerate() {
+            self.line(indent + 3, &format!("0x{id:08x} => Self::__de{i}(__r),"));
         }
-        self.line(
-            indent + 3,
-            "__id => return Err(__r.unknown_constructor(__id)),",
-        );
+        self.line(indent + 3, "__id => Err(__r.unknown_constructor(__id)),");
         self.line(indent + 2, "};");
         self.line(indent + 2, "__r.leave();");
-        self.line(indent + 2, "Ok(__value)");
+        self.line(indent + 2, "__value");
         self.line(indent + 1, "}");
         self.line(indent, "}");
     }
@@ -1182,30 +1200,17 @@ impl Gen<'_> {
         self.line(3, "}");
         self.line(2, "}");
         self.line(1, "}");
-        self.line(1, &format!("impl {rt}::Deserializable for Function {{"));
-        self.line(
-            2,
-            &format!(
-                "fn deserialize(__r: &mut {rt}::Reader<'_>) -> Result<Self, {rt}::DecodeError> {{"
-            ),
-        );
-        self.line(3, "__r.enter()?;");
-        self.line(3, "let __value = match __r.read_u32()? {");
-        for (v, path, id, _) in &arms {
-            let base = path.split('<').next().unwrap_or(path);
-            let call = if path.contains('<') {
-                format!("{base}::<Box<Function>>::deserialize_bare(__r)?")
-            } else {
-                format!("{base}::deserialize_bare(__r)?")
-            };
-            self.line(4, &format!("0x{id:08x} => Self::{v}({call}),"));
-        }
-        self.line(4, "__id => return Err(__r.unknown_constructor(__id)),");
-        self.line(3, "};");
-        self.line(3, "__r.leave();");
-        self.line(3, "Ok(__value)");
-        self.line(2, "}");
-        self.line(1, "}");
+        let calls: Vec<(String, String, u32)> = arms
+            .iter()
+            .map(|(v, path, id, _)| {
+                let call = match path.split_once('<') {
+                    Some((base, _)) => format!("{base}::<Box<Function>>::deserialize_bare(__r)?"),
+                    None => format!("{path}::deserialize_bare(__r)?"),
+                };
+                (v.clone(), call, *id)
+            })
+            .collect();
+        self.decode_by_id(1, "Function", &calls);
     }
 
     fn names_table(&mut self) {
@@ -1253,19 +1258,21 @@ impl Gen<'_> {
             0,
             &format!("pub fn deserialize_any(__r: &mut {rt}::Reader<'_>) -> Result<Box<dyn {rt}::AnyObject>, {rt}::DecodeError> {{"),
         );
-        self.line(1, "Ok(match __r.peek_u32()? {");
+        // One generic helper per arm, for the same frame-size reason as `decode_by_id`.
+        self.line(1, &format!("fn boxed<T: {rt}::Deserializable + {rt}::AnyObject + 'static>(__r: &mut {rt}::Reader<'_>) -> Result<Box<dyn {rt}::AnyObject>, {rt}::DecodeError> {{"));
+        self.line(2, "Ok(Box::new(T::deserialize(__r)?))");
+        self.line(1, "}");
+        self.line(1, "match __r.peek_u32()? {");
         for ci in 0..m.ctors.len() {
             let id = m.ctors[ci].def.id;
             let path = self.ctor_path(ci);
-            self.line(
-                2,
-                &format!(
-                    "0x{id:08x} => Box::new(<{path} as {rt}::Deserializable>::deserialize(__r)?),"
-                ),
-            );
+            self.line(2, &format!("0x{id:08x} => boxed::<{path}>(__r),"));
         }
-        self.line(2, &format!("_ => Box::new(<{}::functions::Function as {rt}::Deserializable>::deserialize(__r)?),", self.root));
-        self.line(1, "})");
+        self.line(
+            2,
+            &format!("_ => boxed::<{}::functions::Function>(__r),", self.root),
+        );
+        self.line(1, "}");
         self.line(0, "}");
     }
 }
