@@ -1,5 +1,6 @@
 //! mtproto-auth: an MTProto 2.0 authentication server with Telegram test-DC emulation.
 #![forbid(unsafe_code)]
 
+pub mod fuzzing;
 pub mod tl;
 pub mod tools;

@@ -1,0 +1,32 @@
+//! Replays every checked-in fuzz corpus (fuzz/corpus/TARGET/*) through the property its target
+//! checks, so that `cargo test` on stable guards what fuzzing found. Each corpus directory must
+//! belong to a target listed here.
+
+mod common;
+
+use mtproto_auth::fuzzing;
+
+const TARGETS: [(&str, fn(&[u8])); 1] = [("tl_decode", fuzzing::tl_roundtrip)];
+
+#[test]
+fn every_corpus_entry_satisfies_its_target_property() {
+    let corpus = common::root().join("fuzz/corpus");
+    let mut replayed = 0;
+    for dir in std::fs::read_dir(&corpus).expect("fuzz/corpus exists") {
+        let dir = dir.unwrap().path();
+        let target = dir.file_name().unwrap().to_string_lossy().to_string();
+        let (_, check) = TARGETS
+            .iter()
+            .find(|(name, _)| *name == target)
+            .unwrap_or_else(|| panic!("fuzz/corpus/{target} has no target in this test"));
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let data = std::fs::read(&path).unwrap();
+            if let Err(panic) = std::panic::catch_unwind(|| check(&data)) {
+                std::panic::resume_unwind(Box::new(format!("{}: {panic:?}", path.display())));
+            }
+            replayed += 1;
+        }
+    }
+    assert!(replayed >= 100, "only {replayed} corpus entries");
+}
