@@ -6,7 +6,10 @@ mod common;
 
 use mtproto_auth::fuzzing;
 
-const TARGETS: [(&str, fn(&[u8])); 1] = [("tl_decode", fuzzing::tl_roundtrip)];
+/// A target's property: panics when the input breaks it.
+type Check = fn(&[u8]);
+
+const TARGETS: [(&str, Check); 1] = [("tl_decode", fuzzing::tl_roundtrip)];
 
 #[test]
 fn every_corpus_entry_satisfies_its_target_property() {

@@ -279,11 +279,10 @@ impl Model {
             ctor_by_name: &ctor_by_name,
             types: &types,
         };
-        for ci in 0..ctors.len() {
-            let fields = resolver
-                .fields(&ctors[ci].def)
-                .map_err(|kind| fail(ctors[ci].schema, ctors[ci].def.line, kind))?;
-            ctors[ci].fields = fields;
+        for c in &mut ctors {
+            c.fields = resolver
+                .fields(&c.def)
+                .map_err(|kind| fail(c.schema, c.def.line, kind))?;
         }
         let mut funcs = Vec::new();
         let mut variants = HashSet::new();
@@ -458,6 +457,20 @@ fn tarjan(edges: &[Vec<usize>]) -> Vec<usize> {
         }
     }
     s.comp
+}
+
+/// The value behind `v`, an expression of type `&T` for a `Copy` T: `&self.x` → `self.x`.
+fn by_value(v: &str) -> String {
+    match v.strip_prefix('&') {
+        Some(place) => place.to_string(),
+        None => format!("*{v}"),
+    }
+}
+
+/// `v` (`&self.x` or a reference variable) as a method-call receiver: auto-ref makes the `&`
+/// redundant.
+fn receiver(v: &str) -> &str {
+    v.strip_prefix('&').unwrap_or(v)
 }
 
 fn is_primitive(t: &TypeRef) -> bool {
@@ -735,7 +748,7 @@ impl Gen<'_> {
                     "read_bare_vector_len"
                 };
                 format!(
-                    "{{ let __n{depth} = __r.{len}({min})?; let mut __v{depth} = Vec::with_capacity(__n{depth}); for _ in 0..__n{depth} {{ __v{depth}.push({}); }} __v{depth} }}",
+                    "{{ let __n{depth} = __r.{len}({min})?; let mut __v{depth} = __r.vec_for(__n{depth}); for _ in 0..__n{depth} {{ __v{depth}.push({}); }} __v{depth} }}",
                     self.read_expr(elem, depth + 1)
                 )
             }
@@ -752,28 +765,32 @@ impl Gen<'_> {
     fn write_stmt(&self, ty: &Ty, v: &str, depth: usize) -> String {
         let rt = &self.rt;
         match ty {
-            Ty::Int => format!("{rt}::write_i32(__buf, *{v});"),
-            Ty::Long => format!("{rt}::write_i64(__buf, *{v});"),
-            Ty::Double => format!("{rt}::write_f64(__buf, *{v});"),
+            Ty::Int => format!("{rt}::write_i32(__buf, {});", by_value(v)),
+            Ty::Long => format!("{rt}::write_i64(__buf, {});", by_value(v)),
+            Ty::Double => format!("{rt}::write_f64(__buf, {});", by_value(v)),
             Ty::Int128 | Ty::Int256 => format!("__buf.extend_from_slice({v});"),
-            Ty::Str => format!("{rt}::write_bytes(__buf, ({v}).as_bytes());"),
+            Ty::Str => format!("{rt}::write_bytes(__buf, {}.as_bytes());", receiver(v)),
             Ty::Bytes => format!("{rt}::write_bytes(__buf, {v});"),
-            Ty::Bool => format!("{rt}::write_bool(__buf, *{v});"),
+            Ty::Bool => format!("{rt}::write_bool(__buf, {});", by_value(v)),
             Ty::True => String::new(),
             Ty::Vector { boxed, elem } => {
                 let head = if *boxed {
-                    format!("{rt}::write_vector_header(__buf, ({v}).len());")
+                    format!("{rt}::write_vector_header(__buf, {}.len());", receiver(v))
                 } else {
-                    format!("{rt}::write_bare_vector_header(__buf, ({v}).len());")
+                    format!(
+                        "{rt}::write_bare_vector_header(__buf, {}.len());",
+                        receiver(v)
+                    )
                 };
                 let e = format!("__e{depth}");
                 format!(
-                    "{head} for {e} in ({v}).iter() {{ {} }}",
+                    "{head} for {e} in {}.iter() {{ {} }}",
+                    receiver(v),
                     self.write_stmt(elem, &e, depth + 1)
                 )
             }
             Ty::Enum(_) | Ty::Generic(_) => format!("{rt}::Serializable::serialize({v}, __buf);"),
-            Ty::Bare(_) => format!("({v}).serialize_bare(__buf);"),
+            Ty::Bare(_) => format!("{}.serialize_bare(__buf);", receiver(v)),
         }
     }
 
@@ -830,16 +847,15 @@ impl Gen<'_> {
                     if *ty == Ty::True {
                         continue;
                     }
-                    let stmt;
-                    if flag.is_some() {
-                        stmt = format!(
+                    let stmt = if flag.is_some() {
+                        format!(
                             "if let Some(__x) = &self.{} {{ {} }}",
                             f.ident,
                             self.write_stmt(ty, "__x", 0)
-                        );
+                        )
                     } else {
-                        stmt = self.write_stmt(ty, &format!("&self.{}", f.ident), 0);
-                    }
+                        self.write_stmt(ty, &format!("&self.{}", f.ident), 0)
+                    };
                     self.line(indent, &stmt);
                 }
             }

@@ -151,7 +151,7 @@ impl<T: Deserializable> Deserializable for Vec<T> {
     fn deserialize(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         // Every boxed TL value (and int, string, Bool) takes at least 4 bytes.
         let n = r.read_vector_len(4)?;
-        let mut v = Vec::with_capacity(n);
+        let mut v = r.vec_for(n);
         for _ in 0..n {
             v.push(T::deserialize(r)?);
         }

@@ -228,6 +228,17 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// An empty vector for `count` elements (a count already checked against the bytes left).
+    ///
+    /// The capacity reserved up front is capped by the bytes left too: a decoded element can be
+    /// far larger in memory than its minimum wire size (a `User` is hundreds of bytes, its
+    /// constructor id four), so a hostile count must not reserve that ratio before any element
+    /// has decoded. Vectors longer than the cap grow as their elements arrive.
+    pub fn vec_for<T>(&self, count: usize) -> Vec<T> {
+        let by_bytes = self.remaining() / std::mem::size_of::<T>().max(1);
+        Vec::with_capacity(count.min(by_bytes.max(1)))
+    }
+
     /// Reads a constructor id and requires it to be `id`.
     pub fn expect_constructor(&mut self, id: u32) -> Result<(), DecodeError> {
         match self.read_u32()? {
@@ -339,6 +350,14 @@ mod tests {
         input.extend(2u32.to_le_bytes());
         input.extend([0u8; 16]);
         assert_eq!(Reader::new(&input).read_vector_len(8).unwrap(), 2);
+    }
+
+    #[test]
+    fn preallocation_is_capped_by_the_bytes_left() {
+        let r = Reader::new(&[0u8; 64]);
+        assert_eq!(r.vec_for::<u32>(10).capacity(), 10);
+        assert!(r.vec_for::<[u8; 1024]>(10).capacity() <= 1);
+        assert_eq!(r.vec_for::<()>(3).len(), 0);
     }
 
     #[test]

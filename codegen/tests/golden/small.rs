@@ -48,8 +48,8 @@ pub mod types {
     impl InputPeerUser {
         /// Writes the fields without the constructor id.
         pub fn serialize_bare(&self, __buf: &mut Vec<u8>) {
-            crate::tl::write_i64(__buf, *&self.user_id);
-            crate::tl::write_i64(__buf, *&self.access_hash);
+            crate::tl::write_i64(__buf, self.user_id);
+            crate::tl::write_i64(__buf, self.access_hash);
         }
     }
     impl InputPeerUser {
@@ -90,8 +90,8 @@ pub mod types {
         /// Writes the fields without the constructor id.
         pub fn serialize_bare(&self, __buf: &mut Vec<u8>) {
             crate::tl::Serializable::serialize(&self.peer, __buf);
-            crate::tl::write_i32(__buf, *&self.msg_id);
-            crate::tl::write_i64(__buf, *&self.user_id);
+            crate::tl::write_i32(__buf, self.msg_id);
+            crate::tl::write_i64(__buf, self.user_id);
         }
     }
     impl InputPeerUserFromMessage {
@@ -131,8 +131,8 @@ pub mod types {
     impl Point {
         /// Writes the fields without the constructor id.
         pub fn serialize_bare(&self, __buf: &mut Vec<u8>) {
-            crate::tl::write_i32(__buf, *&self.x);
-            crate::tl::write_i32(__buf, *&self.y);
+            crate::tl::write_i32(__buf, self.x);
+            crate::tl::write_i32(__buf, self.y);
         }
     }
     impl Point {
@@ -176,7 +176,7 @@ pub mod types {
             /// Writes the fields without the constructor id.
             pub fn serialize_bare(&self, __buf: &mut Vec<u8>) {
                 crate::tl::write_u32(__buf, (if self.is_self { 1u32 << 0 } else { 0 }) | (if self.r#type.is_some() { 1u32 << 1 } else { 0 }) | (if self.r#static.is_some() { 1u32 << 1 } else { 0 }));
-                if let Some(__x) = &self.r#type { crate::tl::write_bytes(__buf, (__x).as_bytes()); }
+                if let Some(__x) = &self.r#type { crate::tl::write_bytes(__buf, __x.as_bytes()); }
                 if let Some(__x) = &self.r#static { crate::tl::write_bool(__buf, *__x); }
                 crate::tl::write_u32(__buf, (if self.big.is_some() { 1u32 << 3 } else { 0 }) | (if self.huge.is_some() { 1u32 << 4 } else { 0 }));
                 if let Some(__x) = &self.big { __buf.extend_from_slice(__x); }
@@ -227,11 +227,11 @@ pub mod types {
         impl Numbers {
             /// Writes the fields without the constructor id.
             pub fn serialize_bare(&self, __buf: &mut Vec<u8>) {
-                crate::tl::write_i32(__buf, *&self.a);
-                crate::tl::write_i64(__buf, *&self.b);
-                crate::tl::write_f64(__buf, *&self.c);
+                crate::tl::write_i32(__buf, self.a);
+                crate::tl::write_i64(__buf, self.b);
+                crate::tl::write_f64(__buf, self.c);
                 crate::tl::write_bytes(__buf, &self.d);
-                crate::tl::write_bool(__buf, *&self.e);
+                crate::tl::write_bool(__buf, self.e);
             }
         }
         impl Numbers {
@@ -275,19 +275,19 @@ pub mod types {
         impl Vectors {
             /// Writes the fields without the constructor id.
             pub fn serialize_bare(&self, __buf: &mut Vec<u8>) {
-                crate::tl::write_vector_header(__buf, (&self.boxed).len()); for __e0 in (&self.boxed).iter() { crate::tl::write_i64(__buf, *__e0); }
-                crate::tl::write_vector_header(__buf, (&self.nested).len()); for __e0 in (&self.nested).iter() { crate::tl::write_vector_header(__buf, (__e0).len()); for __e1 in (__e0).iter() { crate::tl::write_bytes(__buf, (__e1).as_bytes()); } }
-                crate::tl::write_bare_vector_header(__buf, (&self.bare).len()); for __e0 in (&self.bare).iter() { (__e0).serialize_bare(__buf); }
-                crate::tl::write_bare_vector_header(__buf, (&self.percent).len()); for __e0 in (&self.percent).iter() { (__e0).serialize_bare(__buf); }
+                crate::tl::write_vector_header(__buf, self.boxed.len()); for __e0 in self.boxed.iter() { crate::tl::write_i64(__buf, *__e0); }
+                crate::tl::write_vector_header(__buf, self.nested.len()); for __e0 in self.nested.iter() { crate::tl::write_vector_header(__buf, __e0.len()); for __e1 in __e0.iter() { crate::tl::write_bytes(__buf, __e1.as_bytes()); } }
+                crate::tl::write_bare_vector_header(__buf, self.bare.len()); for __e0 in self.bare.iter() { __e0.serialize_bare(__buf); }
+                crate::tl::write_bare_vector_header(__buf, self.percent.len()); for __e0 in self.percent.iter() { __e0.serialize_bare(__buf); }
             }
         }
         impl Vectors {
             /// Reads the fields; the constructor id is already consumed.
             pub fn deserialize_bare(__r: &mut crate::tl::Reader<'_>) -> Result<Self, crate::tl::DecodeError> {
-                let boxed = { let __n0 = __r.read_vector_len(8)?; let mut __v0 = Vec::with_capacity(__n0); for _ in 0..__n0 { __v0.push(__r.read_i64()?); } __v0 };
-                let nested = { let __n0 = __r.read_vector_len(8)?; let mut __v0 = Vec::with_capacity(__n0); for _ in 0..__n0 { __v0.push({ let __n1 = __r.read_vector_len(4)?; let mut __v1 = Vec::with_capacity(__n1); for _ in 0..__n1 { __v1.push(__r.read_string()?); } __v1 }); } __v0 };
-                let bare = { let __n0 = __r.read_bare_vector_len(8)?; let mut __v0 = Vec::with_capacity(__n0); for _ in 0..__n0 { __v0.push(crate::tl::types::Point::deserialize_bare(__r)?); } __v0 };
-                let percent = { let __n0 = __r.read_bare_vector_len(8)?; let mut __v0 = Vec::with_capacity(__n0); for _ in 0..__n0 { __v0.push(crate::tl::types::Point::deserialize_bare(__r)?); } __v0 };
+                let boxed = { let __n0 = __r.read_vector_len(8)?; let mut __v0 = __r.vec_for(__n0); for _ in 0..__n0 { __v0.push(__r.read_i64()?); } __v0 };
+                let nested = { let __n0 = __r.read_vector_len(8)?; let mut __v0 = __r.vec_for(__n0); for _ in 0..__n0 { __v0.push({ let __n1 = __r.read_vector_len(4)?; let mut __v1 = __r.vec_for(__n1); for _ in 0..__n1 { __v1.push(__r.read_string()?); } __v1 }); } __v0 };
+                let bare = { let __n0 = __r.read_bare_vector_len(8)?; let mut __v0 = __r.vec_for(__n0); for _ in 0..__n0 { __v0.push(crate::tl::types::Point::deserialize_bare(__r)?); } __v0 };
+                let percent = { let __n0 = __r.read_bare_vector_len(8)?; let mut __v0 = __r.vec_for(__n0); for _ in 0..__n0 { __v0.push(crate::tl::types::Point::deserialize_bare(__r)?); } __v0 };
                 Ok(Self { boxed, nested, bare, percent })
             }
         }
@@ -517,7 +517,7 @@ pub mod functions {
     impl<X: crate::tl::Serializable> InvokeWithLayer<X> {
         /// Writes the fields without the constructor id.
         pub fn serialize_bare(&self, __buf: &mut Vec<u8>) {
-            crate::tl::write_i32(__buf, *&self.layer);
+            crate::tl::write_i32(__buf, self.layer);
             crate::tl::Serializable::serialize(&self.query, __buf);
         }
     }
@@ -593,13 +593,13 @@ pub mod functions {
         impl List {
             /// Writes the fields without the constructor id.
             pub fn serialize_bare(&self, __buf: &mut Vec<u8>) {
-                crate::tl::write_vector_header(__buf, (&self.ids).len()); for __e0 in (&self.ids).iter() { crate::tl::write_i32(__buf, *__e0); }
+                crate::tl::write_vector_header(__buf, self.ids.len()); for __e0 in self.ids.iter() { crate::tl::write_i32(__buf, *__e0); }
             }
         }
         impl List {
             /// Reads the fields; the constructor id is already consumed.
             pub fn deserialize_bare(__r: &mut crate::tl::Reader<'_>) -> Result<Self, crate::tl::DecodeError> {
-                let ids = { let __n0 = __r.read_vector_len(4)?; let mut __v0 = Vec::with_capacity(__n0); for _ in 0..__n0 { __v0.push(__r.read_i32()?); } __v0 };
+                let ids = { let __n0 = __r.read_vector_len(4)?; let mut __v0 = __r.vec_for(__n0); for _ in 0..__n0 { __v0.push(__r.read_i32()?); } __v0 };
                 Ok(Self { ids })
             }
         }
