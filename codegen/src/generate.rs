@@ -50,6 +50,9 @@ pub fn generate(schemas: &[&Schema], config: &Config) -> Result<String, Generate
     Ok(g.out)
 }
 
+/// How much larger than the next variant an enum variant may be before it is boxed.
+const LARGE_VARIANT_MARGIN: usize = 128;
+
 /// Names the generated code uses unqualified; no generated item may shadow them.
 const PRELUDE_NAMES: [&str; 8] = [
     "Box", "Vec", "String", "Option", "Some", "None", "Ok", "Err",
@@ -119,6 +122,9 @@ struct TypeDef {
     rust_name: String,
     ctors: Vec<usize>,
     variants: Vec<String>,
+    /// Per variant: whether the enum holds the constructor's struct boxed (see
+    /// `box_large_variants`).
+    boxed: Vec<bool>,
 }
 
 struct Func {
@@ -242,6 +248,7 @@ impl Model {
                                 rust_name: pascal(&def.result.name),
                                 ctors: Vec::new(),
                                 variants: Vec::new(),
+                                boxed: Vec::new(),
                             });
                             types.len() - 1
                         });
@@ -323,6 +330,7 @@ impl Model {
         };
         model.name_variants();
         model.box_cycles();
+        model.box_large_variants();
         Ok(model)
     }
 
@@ -389,6 +397,82 @@ impl Model {
                 }
             }
         }
+    }
+
+    /// Boxes an enum's largest variant while it is more than `LARGE_VARIANT_MARGIN` bytes
+    /// larger than the next one (the rule of clippy's `large_enum_variant`). Without it a rare
+    /// variant inflates every value of the type: `auth.SentCode` would be ~700 bytes because
+    /// `auth.sentCodeSuccess` holds a whole `User`, and moving that through decoding costs more
+    /// than decoding the common `auth.sentCode` itself.
+    fn box_large_variants(&mut self) {
+        let mut sizes: Vec<Option<usize>> = vec![None; self.types.len()];
+        for t in 0..self.types.len() {
+            self.enum_size(t, &mut sizes, 0);
+        }
+    }
+
+    /// Estimated in-memory size of enum `t`, deciding its boxed variants on the way. Only the
+    /// boxing decision uses it, so rough layout rules are enough.
+    fn enum_size(&mut self, t: usize, sizes: &mut Vec<Option<usize>>, depth: usize) -> usize {
+        if let Some(size) = sizes[t] {
+            return size;
+        }
+        if depth > 64 {
+            return 8;
+        }
+        let ctors = self.types[t].ctors.clone();
+        let mut payload: Vec<usize> = ctors
+            .iter()
+            .map(|&c| self.struct_size(c, sizes, depth + 1))
+            .collect();
+        let mut boxed = vec![false; payload.len()];
+        while payload.len() > 1 {
+            let mut order: Vec<usize> = (0..payload.len()).collect();
+            order.sort_by_key(|&i| std::cmp::Reverse(payload[i]));
+            let (largest, second) = (order[0], order[1]);
+            if payload[largest] <= payload[second] + LARGE_VARIANT_MARGIN {
+                break;
+            }
+            boxed[largest] = true;
+            payload[largest] = 8;
+        }
+        let size = payload.iter().copied().max().unwrap_or(0) + 8;
+        self.types[t].boxed = boxed;
+        sizes[t] = Some(size);
+        size
+    }
+
+    fn struct_size(&mut self, c: usize, sizes: &mut Vec<Option<usize>>, depth: usize) -> usize {
+        let fields: Vec<(Ty, bool, bool)> = self.ctors[c]
+            .fields
+            .iter()
+            .filter_map(|f| match &f.kind {
+                FieldKind::Value { ty, flag, boxed } => Some((ty.clone(), flag.is_some(), *boxed)),
+                FieldKind::Flags => None,
+            })
+            .collect();
+        let mut total = 0;
+        for (ty, optional, boxed) in fields {
+            let size = match ty {
+                _ if boxed => 8,
+                Ty::Bool | Ty::True => 1,
+                Ty::Int => 4,
+                Ty::Long | Ty::Double | Ty::Generic(_) => 8,
+                Ty::Int128 => 16,
+                Ty::Int256 => 32,
+                Ty::Str | Ty::Bytes | Ty::Vector { .. } => 24,
+                Ty::Enum(u) => self.enum_size(u, sizes, depth + 1),
+                Ty::Bare(b) => self.struct_size(b, sizes, depth + 1),
+            };
+            // Option of a scalar needs a tag; pointers and enums have a niche for it.
+            let tagged = optional
+                && matches!(
+                    ty,
+                    Ty::Int | Ty::Long | Ty::Double | Ty::Int128 | Ty::Int256
+                );
+            total += size + if tagged { 8 } else { 0 };
+        }
+        total
     }
 
     /// The type a field holds by value (not through a vector), if it is a schema type.
@@ -1007,6 +1091,7 @@ impl Gen<'_> {
         let t = &m.types[c.type_index];
         let vi = t.ctors.iter().position(|&x| x == ci).unwrap_or(0);
         let variant = t.variants[vi].clone();
+        let value = if t.boxed[vi] { "Box::new(x)" } else { "x" };
         let enum_path = self.enum_path(c.type_index);
         self.line(
             indent,
@@ -1015,7 +1100,7 @@ impl Gen<'_> {
         self.line(
             indent + 1,
             &format!(
-                "fn from(x: {}) -> Self {{ {enum_path}::{variant}(x) }}",
+                "fn from(x: {}) -> Self {{ {enum_path}::{variant}({value}) }}",
                 c.rust_name
             ),
         );
@@ -1084,8 +1169,12 @@ impl Gen<'_> {
                 (v.clone(), self.ctor_path(ci), c.def.id, c.def.full_name())
             })
             .collect();
-        for (v, path, _, _) in &arms {
-            self.line(indent + 1, &format!("{v}({path}),"));
+        for ((v, path, _, _), boxed) in arms.iter().zip(&t.boxed) {
+            if *boxed {
+                self.line(indent + 1, &format!("{v}(Box<{path}>),"));
+            } else {
+                self.line(indent + 1, &format!("{v}({path}),"));
+            }
         }
         self.line(indent, "}");
         self.line(indent, &format!("impl {name} {{"));
@@ -1112,7 +1201,16 @@ impl Gen<'_> {
         self.line(indent, "}");
         let calls: Vec<(String, String, u32)> = arms
             .iter()
-            .map(|(v, path, id, _)| (v.clone(), format!("{path}::deserialize_bare(__r)?"), *id))
+            .zip(&t.boxed)
+            .map(|((v, path, id, _), boxed)| {
+                let read = format!("{path}::deserialize_bare(__r)?");
+                let read = if *boxed {
+                    format!("Box::new({read})")
+                } else {
+                    read
+                };
+                (v.clone(), read, *id)
+            })
             .collect();
         self.decode_by_id(indent, &name, &calls);
     }
