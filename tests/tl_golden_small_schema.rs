@@ -3,10 +3,12 @@
 
 #[allow(dead_code, unused_variables)]
 mod tl {
+    // The runtime items generated code uses, as `crate::tl` provides them in the main crate.
+    #[allow(unused_imports)]
     pub use mtproto_auth::tl::{
         write_bare_vector_header, write_bool, write_bytes, write_f64, write_i32, write_i64,
         write_u32, write_vector_header, AnyObject, DecodeError, Deserializable, Identifiable,
-        Reader, RemoteCall, Serializable,
+        Reader, RemoteCall, Serializable, BOOL_FALSE_ID, BOOL_TRUE_ID,
     };
     include!("../codegen/tests/golden/small.rs");
 }

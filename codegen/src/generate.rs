@@ -893,57 +893,107 @@ impl Gen<'_> {
         }
     }
 
-    fn serialize_bare_body(&mut self, fields: &[Field], indent: usize) {
-        for f in fields {
-            match &f.kind {
-                FieldKind::Flags => {
-                    let mut bits = Vec::new();
-                    for g in fields {
-                        if let FieldKind::Value {
-                            ty,
-                            flag: Some((word, bit)),
-                            ..
-                        } = &g.kind
-                        {
-                            if *word == f.name {
-                                let test = if *ty == Ty::True {
-                                    format!("self.{}", g.ident)
-                                } else {
-                                    format!("self.{}.is_some()", g.ident)
-                                };
-                                bits.push(format!("if {test} {{ 1u32 << {bit} }} else {{ 0 }}"));
-                            }
-                        }
-                    }
-                    let value = if bits.is_empty() {
-                        "0u32".to_string()
-                    } else if bits.len() == 1 {
-                        bits.remove(0)
+    /// The flags word `word` as an expression: the OR of the bits of the fields present.
+    fn flags_value(fields: &[Field], word: &str) -> String {
+        let mut bits = Vec::new();
+        for g in fields {
+            if let FieldKind::Value {
+                ty,
+                flag: Some((w, bit)),
+                ..
+            } = &g.kind
+            {
+                if w == word {
+                    let test = if *ty == Ty::True {
+                        format!("self.{}", g.ident)
                     } else {
-                        bits.iter()
-                            .map(|b| format!("({b})"))
-                            .collect::<Vec<_>>()
-                            .join(" | ")
+                        format!("self.{}.is_some()", g.ident)
                     };
-                    self.line(indent, &format!("{}::write_u32(__buf, {value});", self.rt));
-                }
-                FieldKind::Value { ty, flag, .. } => {
-                    if *ty == Ty::True {
-                        continue;
-                    }
-                    let stmt = if flag.is_some() {
-                        format!(
-                            "if let Some(__x) = &self.{} {{ {} }}",
-                            f.ident,
-                            self.write_stmt(ty, "__x", 0)
-                        )
-                    } else {
-                        self.write_stmt(ty, &format!("&self.{}", f.ident), 0)
-                    };
-                    self.line(indent, &stmt);
+                    bits.push(format!("if {test} {{ 1u32 << {bit} }} else {{ 0 }}"));
                 }
             }
         }
+        match bits.len() {
+            0 => "0u32".to_string(),
+            1 => bits.remove(0),
+            _ => bits
+                .iter()
+                .map(|b| format!("({b})"))
+                .collect::<Vec<_>>()
+                .join(" | "),
+        }
+    }
+
+    /// Writes the fields. Runs of fixed-size values (flags words and required int, long,
+    /// double, Bool, int128, int256) go through one stack array and a single
+    /// `extend_from_slice`: one capacity check per run instead of one per field, which matters
+    /// for int-heavy objects such as `config`.
+    fn serialize_bare_body(&mut self, fields: &[Field], indent: usize) {
+        let rt = self.rt.clone();
+        let mut run: Vec<(usize, String)> = Vec::new();
+        for f in fields {
+            let fixed = match &f.kind {
+                FieldKind::Flags => Some((
+                    4,
+                    format!("&({}).to_le_bytes()", Self::flags_value(fields, &f.name)),
+                )),
+                FieldKind::Value { ty, flag: None, .. } => {
+                    let v = format!("self.{}", f.ident);
+                    match ty {
+                        Ty::Int => Some((4, format!("&{v}.to_le_bytes()"))),
+                        Ty::Long | Ty::Double => Some((8, format!("&{v}.to_le_bytes()"))),
+                        Ty::Bool => Some((
+                            4,
+                            format!("&(if {v} {{ {rt}::BOOL_TRUE_ID }} else {{ {rt}::BOOL_FALSE_ID }}).to_le_bytes()"),
+                        )),
+                        Ty::Int128 => Some((16, format!("&{v}"))),
+                        Ty::Int256 => Some((32, format!("&{v}"))),
+                        _ => None,
+                    }
+                }
+                FieldKind::Value { .. } => None,
+            };
+            if let Some(piece) = fixed {
+                run.push(piece);
+                continue;
+            }
+            self.flush_fixed_run(&mut run, indent);
+            if let FieldKind::Value { ty, flag, .. } = &f.kind {
+                if *ty == Ty::True {
+                    continue;
+                }
+                let stmt = if flag.is_some() {
+                    format!(
+                        "if let Some(__x) = &self.{} {{ {} }}",
+                        f.ident,
+                        self.write_stmt(ty, "__x", 0)
+                    )
+                } else {
+                    self.write_stmt(ty, &format!("&self.{}", f.ident), 0)
+                };
+                self.line(indent, &stmt);
+            }
+        }
+        self.flush_fixed_run(&mut run, indent);
+    }
+
+    fn flush_fixed_run(&mut self, run: &mut Vec<(usize, String)>, indent: usize) {
+        match run.len() {
+            0 => {}
+            1 => self.line(indent, &format!("__buf.extend_from_slice({});", run[0].1)),
+            _ => {
+                let total: usize = run.iter().map(|(n, _)| n).sum();
+                let mut code = format!("{{ let mut __t = [0u8; {total}];");
+                let mut at = 0;
+                for (n, bytes) in run.iter() {
+                    code.push_str(&format!(" __t[{at}..{}].copy_from_slice({bytes});", at + n));
+                    at += n;
+                }
+                code.push_str(" __buf.extend_from_slice(&__t); }");
+                self.line(indent, &code);
+            }
+        }
+        run.clear();
     }
 
     fn deserialize_bare_body(&mut self, fields: &[Field], indent: usize) {

@@ -48,8 +48,7 @@ pub mod types {
     impl InputPeerUser {
         /// Writes the fields without the constructor id.
         pub fn serialize_bare(&self, __buf: &mut Vec<u8>) {
-            crate::tl::write_i64(__buf, self.user_id);
-            crate::tl::write_i64(__buf, self.access_hash);
+            { let mut __t = [0u8; 16]; __t[0..8].copy_from_slice(&self.user_id.to_le_bytes()); __t[8..16].copy_from_slice(&self.access_hash.to_le_bytes()); __buf.extend_from_slice(&__t); }
         }
     }
     impl InputPeerUser {
@@ -90,8 +89,7 @@ pub mod types {
         /// Writes the fields without the constructor id.
         pub fn serialize_bare(&self, __buf: &mut Vec<u8>) {
             crate::tl::Serializable::serialize(&self.peer, __buf);
-            crate::tl::write_i32(__buf, self.msg_id);
-            crate::tl::write_i64(__buf, self.user_id);
+            { let mut __t = [0u8; 12]; __t[0..4].copy_from_slice(&self.msg_id.to_le_bytes()); __t[4..12].copy_from_slice(&self.user_id.to_le_bytes()); __buf.extend_from_slice(&__t); }
         }
     }
     impl InputPeerUserFromMessage {
@@ -131,8 +129,7 @@ pub mod types {
     impl Point {
         /// Writes the fields without the constructor id.
         pub fn serialize_bare(&self, __buf: &mut Vec<u8>) {
-            crate::tl::write_i32(__buf, self.x);
-            crate::tl::write_i32(__buf, self.y);
+            { let mut __t = [0u8; 8]; __t[0..4].copy_from_slice(&self.x.to_le_bytes()); __t[4..8].copy_from_slice(&self.y.to_le_bytes()); __buf.extend_from_slice(&__t); }
         }
     }
     impl Point {
@@ -175,10 +172,10 @@ pub mod types {
         impl Flagged {
             /// Writes the fields without the constructor id.
             pub fn serialize_bare(&self, __buf: &mut Vec<u8>) {
-                crate::tl::write_u32(__buf, (if self.is_self { 1u32 << 0 } else { 0 }) | (if self.r#type.is_some() { 1u32 << 1 } else { 0 }) | (if self.r#static.is_some() { 1u32 << 1 } else { 0 }));
+                __buf.extend_from_slice(&((if self.is_self { 1u32 << 0 } else { 0 }) | (if self.r#type.is_some() { 1u32 << 1 } else { 0 }) | (if self.r#static.is_some() { 1u32 << 1 } else { 0 })).to_le_bytes());
                 if let Some(__x) = &self.r#type { crate::tl::write_bytes(__buf, __x.as_bytes()); }
                 if let Some(__x) = &self.r#static { crate::tl::write_bool(__buf, *__x); }
-                crate::tl::write_u32(__buf, (if self.big.is_some() { 1u32 << 3 } else { 0 }) | (if self.huge.is_some() { 1u32 << 4 } else { 0 }));
+                __buf.extend_from_slice(&((if self.big.is_some() { 1u32 << 3 } else { 0 }) | (if self.huge.is_some() { 1u32 << 4 } else { 0 })).to_le_bytes());
                 if let Some(__x) = &self.big { __buf.extend_from_slice(__x); }
                 if let Some(__x) = &self.huge { __buf.extend_from_slice(__x); }
             }
@@ -227,11 +224,9 @@ pub mod types {
         impl Numbers {
             /// Writes the fields without the constructor id.
             pub fn serialize_bare(&self, __buf: &mut Vec<u8>) {
-                crate::tl::write_i32(__buf, self.a);
-                crate::tl::write_i64(__buf, self.b);
-                crate::tl::write_f64(__buf, self.c);
+                { let mut __t = [0u8; 20]; __t[0..4].copy_from_slice(&self.a.to_le_bytes()); __t[4..12].copy_from_slice(&self.b.to_le_bytes()); __t[12..20].copy_from_slice(&self.c.to_le_bytes()); __buf.extend_from_slice(&__t); }
                 crate::tl::write_bytes(__buf, &self.d);
-                crate::tl::write_bool(__buf, self.e);
+                __buf.extend_from_slice(&(if self.e { crate::tl::BOOL_TRUE_ID } else { crate::tl::BOOL_FALSE_ID }).to_le_bytes());
             }
         }
         impl Numbers {
@@ -517,7 +512,7 @@ pub mod functions {
     impl<X: crate::tl::Serializable> InvokeWithLayer<X> {
         /// Writes the fields without the constructor id.
         pub fn serialize_bare(&self, __buf: &mut Vec<u8>) {
-            crate::tl::write_i32(__buf, self.layer);
+            __buf.extend_from_slice(&self.layer.to_le_bytes());
             crate::tl::Serializable::serialize(&self.query, __buf);
         }
     }
