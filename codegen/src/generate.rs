@@ -673,6 +673,15 @@ struct Gen<'a> {
 /// Items of one kind grouped by namespace, in a stable order (`None` first, then by name).
 type ByNamespace = BTreeMap<Option<String>, Vec<usize>>;
 
+/// Indices of items grouped by their namespaces.
+fn by_namespace<'a>(namespaces: impl Iterator<Item = &'a Option<String>>) -> ByNamespace {
+    let mut groups = ByNamespace::new();
+    for (i, ns) in namespaces.enumerate() {
+        groups.entry(ns.clone()).or_default().push(i);
+    }
+    groups
+}
+
 impl Gen<'_> {
     fn line(&mut self, indent: usize, text: &str) {
         for _ in 0..indent {
@@ -689,45 +698,48 @@ impl Gen<'_> {
         );
         self.line(0, "");
         let m = self.model;
-
-        let mut ctor_ns: ByNamespace = BTreeMap::new();
-        for (i, c) in m.ctors.iter().enumerate() {
-            ctor_ns.entry(c.def.namespace.clone()).or_default().push(i);
-        }
-        self.line(0, "/// One struct per constructor.");
-        self.line(0, "pub mod types {");
-        self.modules(&ctor_ns, |g, i, ind| g.ctor_struct(i, ind));
-        self.line(0, "}");
-        self.line(0, "");
-
-        let mut type_ns: ByNamespace = BTreeMap::new();
-        for (i, t) in m.types.iter().enumerate() {
-            type_ns.entry(t.namespace.clone()).or_default().push(i);
-        }
-        self.line(
-            0,
-            "/// One enum per boxed type, with a variant per constructor.",
+        let ctor_ns = by_namespace(m.ctors.iter().map(|c| &c.def.namespace));
+        self.section(
+            "types",
+            "One struct per constructor.",
+            &ctor_ns,
+            |g, i, ind| g.ctor_struct(i, ind),
         );
-        self.line(0, "pub mod enums {");
-        self.modules(&type_ns, |g, i, ind| g.type_enum(i, ind));
-        self.line(0, "}");
-        self.line(0, "");
-
-        let mut func_ns: ByNamespace = BTreeMap::new();
-        for (i, f) in m.funcs.iter().enumerate() {
-            func_ns.entry(f.def.namespace.clone()).or_default().push(i);
-        }
-        self.line(
-            0,
-            "/// One struct per function, and `Function`, the enum of them all.",
+        let type_ns = by_namespace(m.types.iter().map(|t| &t.namespace));
+        self.section(
+            "enums",
+            "One enum per boxed type, with a variant per constructor.",
+            &type_ns,
+            |g, i, ind| g.type_enum(i, ind),
         );
-        self.line(0, "pub mod functions {");
-        self.modules(&func_ns, |g, i, ind| g.func_struct(i, ind));
-        self.function_enum();
-        self.line(0, "}");
-        self.line(0, "");
+        let func_ns = by_namespace(m.funcs.iter().map(|f| &f.def.namespace));
+        self.section(
+            "functions",
+            "One struct per function, and `Function`, the enum of them all.",
+            &func_ns,
+            |g, i, ind| g.func_struct(i, ind),
+        );
         self.names_table();
         self.deserialize_any();
+    }
+
+    /// `pub mod NAME { ... }` holding one submodule per namespace; the `functions` module also
+    /// holds the `Function` enum.
+    fn section(
+        &mut self,
+        name: &str,
+        doc: &str,
+        groups: &ByNamespace,
+        item: impl FnMut(&mut Self, usize, usize),
+    ) {
+        self.line(0, &format!("/// {doc}"));
+        self.line(0, &format!("pub mod {name} {{"));
+        self.modules(groups, item);
+        if name == "functions" {
+            self.function_enum();
+        }
+        self.line(0, "}");
+        self.line(0, "");
     }
 
     fn modules(&mut self, groups: &ByNamespace, mut item: impl FnMut(&mut Self, usize, usize)) {
