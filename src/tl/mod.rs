@@ -3,6 +3,23 @@
 //! `reader` and `writer` hold the primitive codecs; `generated` holds the code `build.rs`
 //! generates from `schema/*.tl`: `types` (a struct per constructor), `enums` (an enum per boxed
 //! type), `functions` (a struct per function and the `Function` enum of them all).
+//!
+//! ```
+//! use mtproto_auth::tl::{self, functions, Deserializable, Serializable};
+//!
+//! // What a client sends first, and what the server's dispatch decodes it into.
+//! let request = functions::InvokeWithLayer { layer: tl::LAYER, query: functions::help::GetConfig {} };
+//! let bytes = request.to_bytes();
+//! let functions::Function::InvokeWithLayer(wrapper) = functions::Function::from_bytes(&bytes)? else {
+//!     unreachable!()
+//! };
+//! assert_eq!(wrapper.query.name(), "help.getConfig");
+//!
+//! // Hostile bytes get a typed error with the offset, never a panic.
+//! let err = functions::Function::from_bytes(&bytes[..6]).unwrap_err();
+//! assert_eq!(err.to_string(), "at offset 4: unexpected end of input (2 more bytes needed)");
+//! # Ok::<(), tl::DecodeError>(())
+//! ```
 
 mod generated;
 mod reader;
