@@ -31,3 +31,62 @@ pub fn tl_roundtrip(data: &[u8]) {
         assert_eq!(f, f2);
     }
 }
+
+/// Every transport decoder, either side, fed the same bytes whole and in chunks of a size the
+/// input picks: both feeds must yield the same frames and end in the same error, no frame may
+/// exceed the cap, and the obfuscated2 server must accept or refuse any 64-byte init cleanly.
+pub fn transport_chunks(data: &[u8]) {
+    use crate::transport::{Codec, Framing, Obfuscated2, MAX_FRAME};
+    use crate::Side;
+
+    let [selector, chunk, stream @ ..] = data else {
+        return;
+    };
+    let framing = match selector & 3 {
+        0 => Framing::Abridged,
+        1 => Framing::Intermediate,
+        2 => Framing::PaddedIntermediate,
+        _ => Framing::Full,
+    };
+    let side = if selector & 4 == 0 {
+        Side::Server
+    } else {
+        Side::Client
+    };
+    let run = |chunk: usize| {
+        let mut codec = Codec::new(framing, side);
+        let mut buf = Vec::new();
+        let mut items = Vec::new();
+        for piece in stream.chunks(chunk) {
+            buf.extend_from_slice(piece);
+            loop {
+                match codec.decode(&buf) {
+                    Ok(Some((item, used))) => {
+                        assert!(
+                            used > 0 && used <= buf.len(),
+                            "consumed {used} of {}",
+                            buf.len()
+                        );
+                        if let crate::transport::Incoming::Frame { payload, .. } = &item {
+                            assert!(payload.len() <= MAX_FRAME + 15);
+                        }
+                        buf.drain(..used);
+                        items.push(item);
+                    }
+                    Ok(None) => break,
+                    Err(e) => return (items, Some(e)),
+                }
+            }
+        }
+        (items, None)
+    };
+    assert_eq!(
+        run(stream.len().max(1)),
+        run(usize::from(*chunk).max(1)),
+        "chunking changed the result"
+    );
+
+    if let Some(init) = stream.get(..64).and_then(|b| <[u8; 64]>::try_from(b).ok()) {
+        let _ = Obfuscated2::server(&init);
+    }
+}

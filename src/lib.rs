@@ -2,5 +2,9 @@
 #![forbid(unsafe_code)]
 
 pub mod fuzzing;
+mod side;
 pub mod tl;
+pub mod transport;
+
+pub use side::Side;
 pub mod tools;

@@ -9,7 +9,10 @@ use mtproto_auth::fuzzing;
 /// A target's property: panics when the input breaks it.
 type Check = fn(&[u8]);
 
-const TARGETS: [(&str, Check); 1] = [("tl_decode", fuzzing::tl_roundtrip)];
+const TARGETS: [(&str, Check); 2] = [
+    ("tl_decode", fuzzing::tl_roundtrip),
+    ("transport_chunks", fuzzing::transport_chunks),
+];
 
 #[test]
 fn every_corpus_entry_satisfies_its_target_property() {
