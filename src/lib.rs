@@ -1,6 +1,7 @@
 //! mtproto-auth: an MTProto 2.0 authentication server with Telegram test-DC emulation.
 #![forbid(unsafe_code)]
 
+pub mod crypto;
 pub mod fuzzing;
 mod side;
 pub mod tl;

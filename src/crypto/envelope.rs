@@ -1,0 +1,131 @@
+//! The MTProto 2.0 encrypted envelope (EN-2 … EN-8) [doc: mtproto/description]:
+//!
+//! ```text
+//! frame         = auth_key_id (8) ‖ msg_key (16) ‖ AES-IGE(plaintext ‖ padding)
+//! plaintext     = salt (8) ‖ session_id (8) ‖ msg_id (8) ‖ seq_no (4) ‖ length (4) ‖ data
+//! msg_key_large = SHA256(auth_key[88+x .. 120+x] ‖ plaintext ‖ padding);  msg_key = [8..24]
+//! a = SHA256(msg_key ‖ auth_key[x .. x+36]);   b = SHA256(auth_key[40+x .. 76+x] ‖ msg_key)
+//! key = a[0..8] ‖ b[8..24] ‖ a[24..32];        iv = b[0..8] ‖ a[8..24] ‖ b[24..32]
+//! ```
+//! x = 0 for messages the client sends, 8 for those the server sends.
+
+use subtle::ConstantTimeEq;
+
+use super::{ige_decrypt, ige_encrypt, sha256, AuthKey};
+use crate::Side;
+
+/// Fewest padding bytes MTProto 2.0 allows (EN-7); the most is 1024.
+pub const MIN_PADDING: usize = 12;
+const MAX_PADDING: usize = 1024;
+/// Smallest encrypted part: a 32-byte header, some data and 12 bytes of padding (EN-2).
+const MIN_ENCRYPTED: usize = 48;
+
+/// Why a frame was not accepted. Every variant is handled the same way by the server (EN-6:
+/// discard, send nothing, close); they differ for logs and tests only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvelopeError {
+    /// Encrypted part not a multiple of 16, or shorter than 48 bytes (EN-2).
+    BadLength { len: usize },
+    /// The frame's auth_key_id is not this key's.
+    WrongKey,
+    /// msg_key does not match the decrypted data (EN-5).
+    MsgKeyMismatch,
+    /// message_data_length is unaligned or points past the plaintext (EN-7).
+    BadDataLength { length: u32 },
+    /// Padding outside 12..=1024 bytes (EN-7).
+    BadPadding { padding: usize },
+}
+
+fn x(sender: Side) -> usize {
+    match sender {
+        Side::Client => 0,
+        Side::Server => 8,
+    }
+}
+
+/// msg_key of a padded plaintext sent by `sender`.
+pub fn msg_key(key: &AuthKey, sender: Side, padded_plaintext: &[u8]) -> [u8; 16] {
+    let x = x(sender);
+    let large = sha256(&[&key.data()[88 + x..120 + x], padded_plaintext]);
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&large[8..24]);
+    out
+}
+
+/// AES key and IV for a message with `msg_key` sent by `sender`.
+pub fn message_key_iv(key: &AuthKey, msg_key: &[u8; 16], sender: Side) -> ([u8; 32], [u8; 32]) {
+    let x = x(sender);
+    let ak = key.data();
+    let a = sha256(&[msg_key, &ak[x..x + 36]]);
+    let b = sha256(&[&ak[40 + x..76 + x], msg_key]);
+    let mut aes_key = [0u8; 32];
+    aes_key[..8].copy_from_slice(&a[..8]);
+    aes_key[8..24].copy_from_slice(&b[8..24]);
+    aes_key[24..].copy_from_slice(&a[24..]);
+    let mut iv = [0u8; 32];
+    iv[..8].copy_from_slice(&b[..8]);
+    iv[8..24].copy_from_slice(&a[8..24]);
+    iv[24..].copy_from_slice(&b[24..]);
+    (aes_key, iv)
+}
+
+/// Encrypts `plaintext` (header and data) as `sender`, padding it with the first 12..27 bytes
+/// of `random` to a multiple of 16 (EN-8), and appends the frame to `out`.
+pub fn encrypt_message(
+    key: &AuthKey,
+    sender: Side,
+    plaintext: &[u8],
+    random: &[u8; 32],
+    out: &mut Vec<u8>,
+) {
+    let pad = MIN_PADDING + (16 - (plaintext.len() + MIN_PADDING) % 16) % 16;
+    let mut data = Vec::with_capacity(plaintext.len() + pad);
+    data.extend_from_slice(plaintext);
+    data.extend_from_slice(&random[..pad]);
+    let mk = msg_key(key, sender, &data);
+    let (aes_key, iv) = message_key_iv(key, &mk, sender);
+    let aligned = ige_encrypt(&mut data, &aes_key, &iv);
+    debug_assert!(aligned, "padding makes the length a multiple of 16");
+    out.extend_from_slice(&key.id_bytes());
+    out.extend_from_slice(&mk);
+    out.extend_from_slice(&data);
+}
+
+/// Decrypts a frame `sender` sent under `key`, checks msg_key in constant time, then the
+/// length and padding rules, and returns the plaintext without its padding.
+pub fn decrypt_message(
+    key: &AuthKey,
+    sender: Side,
+    frame: &[u8],
+) -> Result<Vec<u8>, EnvelopeError> {
+    let len = frame.len();
+    let encrypted_len = len.saturating_sub(24);
+    if len < 24 || !encrypted_len.is_multiple_of(16) || encrypted_len < MIN_ENCRYPTED {
+        return Err(EnvelopeError::BadLength { len });
+    }
+    if frame[..8] != key.id_bytes() {
+        return Err(EnvelopeError::WrongKey);
+    }
+    let mut mk = [0u8; 16];
+    mk.copy_from_slice(&frame[8..24]);
+    let (aes_key, iv) = message_key_iv(key, &mk, sender);
+    let mut plain = frame[24..].to_vec();
+    if !ige_decrypt(&mut plain, &aes_key, &iv) {
+        return Err(EnvelopeError::BadLength { len });
+    }
+    // EN-5: constant time, so that timing does not tell how much of msg_key matched.
+    if !bool::from(msg_key(key, sender, &plain).ct_eq(&mk)) {
+        return Err(EnvelopeError::MsgKeyMismatch);
+    }
+    let length = u32::from_le_bytes([plain[28], plain[29], plain[30], plain[31]]);
+    let end = 32usize.saturating_add(length as usize);
+    if !length.is_multiple_of(4) || end > plain.len() {
+        return Err(EnvelopeError::BadDataLength { length });
+    }
+    let padding = plain.len() - end;
+    if !(MIN_PADDING..=MAX_PADDING).contains(&padding) {
+        return Err(EnvelopeError::BadPadding { padding });
+    }
+    plain.truncate(end);
+    Ok(plain)
+}
