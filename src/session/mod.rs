@@ -1,0 +1,6 @@
+//! Session rules (core.telegram.org/mtproto/description, mtproto/service_messages_about_messages),
+//! sans-IO: message ids and sequence numbers; salts, acks and containers follow.
+
+pub mod msg_id;
+
+pub use msg_id::{BadMsg, MsgIdGenerator, MsgWindow, Received};

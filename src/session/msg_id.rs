@@ -1,0 +1,311 @@
+//! Message ids and sequence numbers (SS-2 … SS-6).
+//!
+//! A msg_id is roughly `unixtime · 2³²`: the high 32 bits are seconds, the low bits a fraction.
+//! Client ids are ≡ 0 mod 4; server ids ≡ 1 mod 4 for responses and ≡ 3 otherwise, strictly
+//! increasing. A seqno is `2 × (content-related messages sent before) + 1` for content-related
+//! messages, `+ 0` for the rest, so odd means content-related.
+//!
+//! `MsgWindow` keeps the recent client ids of one session with their seqnos and classifies a new
+//! message in the order SS-6 fixes: 18 → 16/17 → duplicate/20 → 19 → 32–35 (the salt check, 48,
+//! comes after, elsewhere).
+
+use std::collections::BTreeMap;
+
+/// Client msg_ids more than this far in the past are refused (16).
+pub const MAX_PAST_SECS: i64 = 300;
+/// Client msg_ids more than this far in the future are refused (17).
+pub const MAX_FUTURE_SECS: i64 = 30;
+/// Recent client ids kept per session (SS-4 asks for at least 500).
+pub const WINDOW: usize = 1024;
+
+/// `bad_msg_notification` error codes (SS-5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadMsg {
+    /// 16: msg_id too low (its time is over 300 s in the past).
+    TooOld = 16,
+    /// 17: msg_id too high (its time is over 30 s in the future).
+    TooNew = 17,
+    /// 18: msg_id not ≡ 0 mod 4, or its low 32 bits are zero.
+    BadParity = 18,
+    /// 19: a container with the id of a message already received.
+    ContainerIdReused = 19,
+    /// 20: older than every id still remembered: whether it was received cannot be told.
+    Forgotten = 20,
+    /// 32: seqno too low.
+    SeqnoTooLow = 32,
+    /// 33: seqno too high.
+    SeqnoTooHigh = 33,
+    /// 34: an even seqno was expected (not content-related), an odd one came.
+    EvenExpected = 34,
+    /// 35: an odd seqno was expected (content-related), an even one came.
+    OddExpected = 35,
+}
+
+impl BadMsg {
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+}
+
+/// A message that passed the id and seqno checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Received {
+    /// Not seen before: process it (then `record` it).
+    New,
+    /// Seen before: never process twice; resend the cached answer or ignore (SS-4).
+    Duplicate,
+}
+
+/// The time part of a msg_id, in seconds.
+fn seconds(msg_id: i64) -> i64 {
+    msg_id >> 32
+}
+
+/// The recent client message ids of one session, with their seqnos.
+#[derive(Debug, Clone, Default)]
+pub struct MsgWindow {
+    ids: BTreeMap<i64, i32>,
+}
+
+impl MsgWindow {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Classifies a client message. `content_related`: whether the message kind requires an odd
+    /// seqno (everything but acks, containers, msg_copy and gzip_packed, SS-5 code 34/35).
+    /// `container`: the message is a msg_container (a reused id is then 19, not a duplicate).
+    pub fn check(
+        &self,
+        msg_id: i64,
+        seqno: i32,
+        content_related: bool,
+        container: bool,
+        now_secs: i64,
+    ) -> Result<Received, BadMsg> {
+        if msg_id % 4 != 0 || msg_id & 0xffff_ffff == 0 {
+            return Err(BadMsg::BadParity);
+        }
+        let t = seconds(msg_id);
+        if t < now_secs - MAX_PAST_SECS {
+            return Err(BadMsg::TooOld);
+        }
+        if t > now_secs + MAX_FUTURE_SECS {
+            return Err(BadMsg::TooNew);
+        }
+        if self.ids.contains_key(&msg_id) {
+            return if container {
+                Err(BadMsg::ContainerIdReused)
+            } else {
+                Ok(Received::Duplicate)
+            };
+        }
+        if self.ids.len() >= WINDOW && self.ids.keys().next().is_some_and(|&min| msg_id < min) {
+            return Err(BadMsg::Forgotten);
+        }
+        let odd = seqno & 1 == 1;
+        if content_related && !odd {
+            return Err(BadMsg::OddExpected);
+        }
+        if !content_related && odd {
+            return Err(BadMsg::EvenExpected);
+        }
+        // Stored seqnos never decrease with msg_id, so the neighbours decide.
+        if let Some((_, &before)) = self.ids.range(..msg_id).next_back() {
+            if before > seqno || (before == seqno && odd) {
+                return Err(BadMsg::SeqnoTooLow);
+            }
+        }
+        if let Some((_, &after)) = self.ids.range(msg_id + 1..).next() {
+            if after < seqno || (after == seqno && odd) {
+                return Err(BadMsg::SeqnoTooHigh);
+            }
+        }
+        Ok(Received::New)
+    }
+
+    /// Remembers a message that `check` accepted as new; forgets the oldest beyond `WINDOW`.
+    pub fn record(&mut self, msg_id: i64, seqno: i32) {
+        self.ids.insert(msg_id, seqno);
+        while self.ids.len() > WINDOW {
+            self.ids.pop_first();
+        }
+    }
+
+    /// Whether `msg_id` was received (for msgs_state_req, SV-10).
+    pub fn contains(&self, msg_id: i64) -> bool {
+        self.ids.contains_key(&msg_id)
+    }
+
+    /// The oldest id still remembered.
+    pub fn oldest(&self) -> Option<i64> {
+        self.ids.keys().next().copied()
+    }
+}
+
+/// Server msg_ids for one session: time-based, strictly increasing, ≡ 1 mod 4 for responses and
+/// ≡ 3 for everything else (SS-2).
+#[derive(Debug, Clone, Default)]
+pub struct MsgIdGenerator {
+    last: i64,
+}
+
+impl MsgIdGenerator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The next id at `now` (seconds and nanoseconds since the Unix epoch).
+    pub fn next(&mut self, now_secs: i64, now_nanos: u32, response: bool) -> i64 {
+        let parity = if response { 1 } else { 3 };
+        let fraction = ((u64::from(now_nanos.min(999_999_999)) << 32) / 1_000_000_000) as i64;
+        let mut id = ((now_secs << 32) | fraction) & !3 | parity;
+        if id <= self.last {
+            id = (self.last & !3) + 4 + parity;
+        }
+        self.last = id;
+        id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn id(secs: i64, low: i64) -> i64 {
+        (secs << 32) | low
+    }
+
+    #[test]
+    fn parity_and_zero_low_bits_are_18() {
+        let w = MsgWindow::new();
+        assert_eq!(
+            w.check(id(NOW, 5), 1, true, false, NOW),
+            Err(BadMsg::BadParity)
+        );
+        assert_eq!(
+            w.check(id(NOW, 0), 1, true, false, NOW),
+            Err(BadMsg::BadParity)
+        );
+        assert_eq!(w.check(id(NOW, 4), 1, true, false, NOW), Ok(Received::New));
+    }
+
+    #[test]
+    fn time_window_is_16_and_17_and_parity_comes_first() {
+        let w = MsgWindow::new();
+        assert_eq!(
+            w.check(id(NOW - 301, 4), 1, true, false, NOW),
+            Err(BadMsg::TooOld)
+        );
+        assert_eq!(
+            w.check(id(NOW - 300, 4), 1, true, false, NOW),
+            Ok(Received::New)
+        );
+        assert_eq!(
+            w.check(id(NOW + 31, 4), 1, true, false, NOW),
+            Err(BadMsg::TooNew)
+        );
+        assert_eq!(
+            w.check(id(NOW + 30, 4), 1, true, false, NOW),
+            Ok(Received::New)
+        );
+        assert_eq!(
+            w.check(id(NOW + 31, 6), 1, true, false, NOW),
+            Err(BadMsg::BadParity)
+        );
+    }
+
+    #[test]
+    fn duplicates_are_reported_never_new_and_containers_get_19() {
+        let mut w = MsgWindow::new();
+        w.record(id(NOW, 8), 1);
+        assert_eq!(
+            w.check(id(NOW, 8), 1, true, false, NOW),
+            Ok(Received::Duplicate)
+        );
+        assert_eq!(
+            w.check(id(NOW, 8), 2, false, true, NOW),
+            Err(BadMsg::ContainerIdReused)
+        );
+    }
+
+    #[test]
+    fn ids_older_than_a_full_window_are_20() {
+        let mut w = MsgWindow::new();
+        for i in 0..WINDOW as i64 + 10 {
+            w.record(id(NOW, 4 * (i + 100)), 2 * i as i32 + 1);
+        }
+        assert_eq!(w.oldest(), Some(id(NOW, 4 * 110)));
+        assert_eq!(
+            w.check(id(NOW, 4 * 50), 1, true, false, NOW),
+            Err(BadMsg::Forgotten)
+        );
+    }
+
+    #[test]
+    fn seqno_parity_is_34_and_35() {
+        let w = MsgWindow::new();
+        assert_eq!(
+            w.check(id(NOW, 4), 2, true, false, NOW),
+            Err(BadMsg::OddExpected)
+        );
+        assert_eq!(
+            w.check(id(NOW, 4), 3, false, false, NOW),
+            Err(BadMsg::EvenExpected)
+        );
+        assert_eq!(w.check(id(NOW, 4), 2, false, false, NOW), Ok(Received::New));
+    }
+
+    #[test]
+    fn seqno_order_is_32_and_33() {
+        let mut w = MsgWindow::new();
+        w.record(id(NOW, 100), 5);
+        w.record(id(NOW, 200), 7);
+        // Later id, lower seqno than an earlier message: too low.
+        assert_eq!(
+            w.check(id(NOW, 300), 3, true, false, NOW),
+            Err(BadMsg::SeqnoTooLow)
+        );
+        // Later id, the same odd seqno as an earlier message: too low.
+        assert_eq!(
+            w.check(id(NOW, 300), 7, true, false, NOW),
+            Err(BadMsg::SeqnoTooLow)
+        );
+        // Earlier id, higher seqno than a later message: too high.
+        assert_eq!(
+            w.check(id(NOW, 40), 7, true, false, NOW),
+            Err(BadMsg::SeqnoTooHigh)
+        );
+        // Between them with a seqno between them: fine; even seqnos may repeat.
+        assert_eq!(
+            w.check(id(NOW, 300), 9, true, false, NOW),
+            Ok(Received::New)
+        );
+        w.record(id(NOW, 300), 9);
+        assert_eq!(
+            w.check(id(NOW, 400), 10, false, false, NOW),
+            Ok(Received::New)
+        );
+        w.record(id(NOW, 400), 10);
+        assert_eq!(
+            w.check(id(NOW, 404), 10, false, false, NOW),
+            Ok(Received::New)
+        );
+    }
+
+    #[test]
+    fn server_ids_increase_with_response_parity() {
+        let mut g = MsgIdGenerator::new();
+        let a = g.next(NOW, 500_000_000, true);
+        assert_eq!(a % 4, 1);
+        assert_eq!(a >> 32, NOW);
+        assert_eq!((a & 0xffff_ffff) >> 2, (1i64 << 31) >> 2);
+        // The same instant twice, and a clock step back: still strictly increasing.
+        let b = g.next(NOW, 500_000_000, false);
+        assert!(b > a && b % 4 == 3);
+        let c = g.next(NOW - 5, 0, true);
+        assert!(c > b && c % 4 == 1);
+    }
+}
