@@ -1,10 +1,12 @@
 //! Cryptographic building blocks MTProto needs and no crate provides as such: AES-256-IGE over
-//! byte buffers, the MTProto 2.0 message-key KDF, the handshake's temporary key, auth keys.
+//! byte buffers, the MTProto 2.0 message-key KDF, the handshake's temporary key, auth keys, and
+//! the handshake's pq.
 //! [doc: mtproto/description, mtproto/auth_key]
 
 mod auth_key;
 mod envelope;
 mod ige;
+pub mod pq;
 
 pub use auth_key::AuthKey;
 pub use envelope::{
