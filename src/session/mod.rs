@@ -1,6 +1,8 @@
 //! Session rules (core.telegram.org/mtproto/description, mtproto/service_messages_about_messages),
-//! sans-IO: message ids and sequence numbers; salts, acks and containers follow.
+//! sans-IO: message ids and sequence numbers, server salts; acks and containers follow.
 
 pub mod msg_id;
+pub mod salt;
 
 pub use msg_id::{BadMsg, MsgIdGenerator, MsgWindow, Received};
+pub use salt::{FutureSalt, SaltSchedule, SALT_PERIOD};
