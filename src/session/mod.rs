@@ -1,6 +1,8 @@
 //! Session rules (core.telegram.org/mtproto/description, mtproto/service_messages_about_messages),
-//! sans-IO: message ids and sequence numbers, server salts; acks and containers follow.
+//! sans-IO: message ids and sequence numbers, server salts, containers; acks, gzip and the
+//! service messages follow.
 
+pub mod container;
 pub mod msg_id;
 pub mod salt;
 
