@@ -9,7 +9,7 @@
 //! (most significant byte first, TR-6); a 4-byte payload holding a negative int32 is a transport
 //! error (TR-9).
 
-use super::{transport_error, Decoded, Incoming, TransportError};
+use super::{frame, Decoded, Incoming, TransportError};
 use crate::Side;
 
 pub(super) fn decode(input: &[u8], side: Side, max: usize) -> Result<Decoded, TransportError> {
@@ -41,14 +41,7 @@ pub(super) fn decode(input: &[u8], side: Side, max: usize) -> Result<Decoded, Tr
     let Some(payload) = input.get(header..header + len) else {
         return Ok(None);
     };
-    let item = match (side, transport_error(payload)) {
-        (Side::Client, Some(code)) => Incoming::TransportError(code),
-        _ => Incoming::Frame {
-            payload: payload.to_vec(),
-            quick_ack,
-        },
-    };
-    Ok(Some((item, header + len)))
+    Ok(Some((frame(side, payload, quick_ack), header + len)))
 }
 
 pub(super) fn encode(payload: &[u8], quick_ack: bool, out: &mut Vec<u8>) {

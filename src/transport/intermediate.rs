@@ -4,46 +4,51 @@
 //! bit 31 set is itself a quick-ack token (TR-6), and a 4-byte payload holding a negative int32
 //! is a transport error (TR-9).
 
-use super::{transport_error, Decoded, Incoming, TransportError};
+use super::{frame, Decoded, Incoming, TransportError};
 use crate::Side;
 
-/// Reads the 4-byte length word: `Ok(None)` until it is there.
-pub(super) fn length_word(input: &[u8]) -> Option<u32> {
-    input
+/// What a 4-byte length word (shared with the padded framing) says.
+pub(super) enum Prefix {
+    /// From the server: a quick-ack token, the whole frame (TR-6).
+    QuickAck(u32),
+    /// A frame of `len` more bytes; `quick_ack` if the client asked for one.
+    Frame { len: usize, quick_ack: bool },
+}
+
+/// Reads the length word: `Ok(None)` until its 4 bytes are there; a zero length is refused.
+pub(super) fn prefix(input: &[u8], side: Side) -> Result<Option<Prefix>, TransportError> {
+    let Some(word) = input
         .get(..4)
         .and_then(|b| b.try_into().ok())
         .map(u32::from_le_bytes)
-}
-
-pub(super) fn decode(input: &[u8], side: Side, max: usize) -> Result<Decoded, TransportError> {
-    let Some(word) = length_word(input) else {
+    else {
         return Ok(None);
     };
     let quick_ack = word & 0x8000_0000 != 0;
     if side == Side::Client && quick_ack {
-        return Ok(Some((Incoming::QuickAck(word), 4)));
+        return Ok(Some(Prefix::QuickAck(word)));
     }
-    let len = (word & 0x7fff_ffff) as usize;
-    if len == 0 {
-        return Err(TransportError::ZeroLength);
+    match (word & 0x7fff_ffff) as usize {
+        0 => Err(TransportError::ZeroLength),
+        len => Ok(Some(Prefix::Frame { len, quick_ack })),
     }
+}
+
+pub(super) fn decode(input: &[u8], side: Side, max: usize) -> Result<Decoded, TransportError> {
+    let (len, quick_ack) = match prefix(input, side)? {
+        None => return Ok(None),
+        Some(Prefix::QuickAck(token)) => return Ok(Some((Incoming::QuickAck(token), 4))),
+        Some(Prefix::Frame { len, quick_ack }) => (len, quick_ack),
+    };
     if !len.is_multiple_of(4) {
         return Err(TransportError::Unaligned { len });
     }
     if len > max {
         return Err(TransportError::TooLong { len, max });
     }
-    let Some(payload) = input.get(4..4 + len) else {
-        return Ok(None);
-    };
-    let item = match (side, transport_error(payload)) {
-        (Side::Client, Some(code)) => Incoming::TransportError(code),
-        _ => Incoming::Frame {
-            payload: payload.to_vec(),
-            quick_ack,
-        },
-    };
-    Ok(Some((item, 4 + len)))
+    Ok(input
+        .get(4..4 + len)
+        .map(|payload| (frame(side, payload, quick_ack), 4 + len)))
 }
 
 pub(super) fn encode(payload: &[u8], quick_ack: bool, out: &mut Vec<u8>) {

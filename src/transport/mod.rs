@@ -189,10 +189,22 @@ impl Codec {
     }
 }
 
-/// A 4-byte payload that the server sent as a transport error (a negative int32, TR-9).
-fn transport_error(payload: &[u8]) -> Option<i32> {
+/// On the client side, a 4-byte payload holding a negative int32 is the server's transport
+/// error (TR-9), not a message.
+fn server_error(side: Side, payload: &[u8]) -> Option<Incoming> {
+    if side != Side::Client {
+        return None;
+    }
     let code = i32::from_le_bytes(payload.try_into().ok()?);
-    (code < 0).then_some(code)
+    (code < 0).then_some(Incoming::TransportError(code))
+}
+
+/// A frame's payload as received: the server's transport error, or a message.
+fn frame(side: Side, payload: &[u8], quick_ack: bool) -> Incoming {
+    server_error(side, payload).unwrap_or_else(|| Incoming::Frame {
+        payload: payload.to_vec(),
+        quick_ack,
+    })
 }
 
 #[cfg(test)]

@@ -6,25 +6,19 @@
 //! its padding is `(len − 24) mod 16`. The server pads with 0..3 bytes only, because Telethon
 //! strips just `len mod 4` (CLIENTS.md).
 
-use super::intermediate::length_word;
-use super::{transport_error, Decoded, Incoming, TransportError};
+use super::intermediate::{prefix, Prefix};
+use super::{server_error, Decoded, Incoming, TransportError};
 use crate::Side;
 
 /// Most random bytes a sender may append.
 const MAX_PADDING: usize = 15;
 
 pub(super) fn decode(input: &[u8], side: Side, max: usize) -> Result<Decoded, TransportError> {
-    let Some(word) = length_word(input) else {
-        return Ok(None);
+    let (len, quick_ack) = match prefix(input, side)? {
+        None => return Ok(None),
+        Some(Prefix::QuickAck(token)) => return Ok(Some((Incoming::QuickAck(token), 4))),
+        Some(Prefix::Frame { len, quick_ack }) => (len, quick_ack),
     };
-    let quick_ack = word & 0x8000_0000 != 0;
-    if side == Side::Client && quick_ack {
-        return Ok(Some((Incoming::QuickAck(word), 4)));
-    }
-    let len = (word & 0x7fff_ffff) as usize;
-    if len == 0 {
-        return Err(TransportError::ZeroLength);
-    }
     if len > max + MAX_PADDING {
         return Err(TransportError::TooLong {
             len,
@@ -34,10 +28,8 @@ pub(super) fn decode(input: &[u8], side: Side, max: usize) -> Result<Decoded, Tr
     let Some(data) = input.get(4..4 + len) else {
         return Ok(None);
     };
-    if side == Side::Client {
-        if let Some(code) = transport_error(data) {
-            return Ok(Some((Incoming::TransportError(code), 4 + len)));
-        }
+    if let Some(error) = server_error(side, data) {
+        return Ok(Some((error, 4 + len)));
     }
     let payload = payload_len(data)?;
     let item = Incoming::Frame {
