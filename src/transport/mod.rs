@@ -145,8 +145,8 @@ impl Codec {
     }
 
     /// Appends one frame carrying `payload` (a multiple of 4 bytes, at most the cap) to `out`.
-    /// `padding` is used by the padded framing only (0..15 random bytes from a client, 0..3
-    /// from a server, TR-4); `quick_ack` asks for a quick ack (client side, abridged and
+    /// `padding` is used by the padded framing only (random bytes; at most 15 are used from a
+    /// client, 3 from a server, TR-4); `quick_ack` asks for a quick ack (client side, abridged and
     /// intermediate).
     pub fn encode(
         &mut self,
@@ -169,7 +169,9 @@ impl Codec {
         match self.framing {
             Framing::Abridged => abridged::encode(payload, quick_ack, out),
             Framing::Intermediate => intermediate::encode(payload, quick_ack, out),
-            Framing::PaddedIntermediate => padded::encode(payload, padding, quick_ack, out),
+            Framing::PaddedIntermediate => {
+                padded::encode(payload, padding, quick_ack, self.side, out)
+            }
             Framing::Full => full::encode(payload, &mut self.send_seq, out),
         }
         Ok(())

@@ -67,8 +67,21 @@ fn payload_len(data: &[u8]) -> Result<usize, TransportError> {
     Ok(payload)
 }
 
-pub(super) fn encode(payload: &[u8], padding: &[u8], quick_ack: bool, out: &mut Vec<u8>) {
-    let padding = &padding[..padding.len().min(MAX_PADDING)];
+/// The server pads with 0..3 bytes only: Telethon strips just `len mod 4` (TR-4).
+const MAX_SERVER_PADDING: usize = 3;
+
+pub(super) fn encode(
+    payload: &[u8],
+    padding: &[u8],
+    quick_ack: bool,
+    side: Side,
+    out: &mut Vec<u8>,
+) {
+    let max = match side {
+        Side::Client => MAX_PADDING,
+        Side::Server => MAX_SERVER_PADDING,
+    };
+    let padding = &padding[..padding.len().min(max)];
     let flag = if quick_ack { 0x8000_0000 } else { 0 };
     out.extend_from_slice(&((payload.len() + padding.len()) as u32 | flag).to_le_bytes());
     out.extend_from_slice(payload);
@@ -90,7 +103,7 @@ mod tests {
         let m = message(3);
         for pad in 0..=15 {
             let mut out = Vec::new();
-            encode(&m, &[0xaa; 15][..pad], false, &mut out);
+            encode(&m, &[0xaa; 15][..pad], false, Side::Client, &mut out);
             let (item, used) = server().decode(&out).unwrap().unwrap();
             assert_eq!(
                 item,
@@ -110,7 +123,7 @@ mod tests {
         m.extend([2u8; 16 + 48]);
         for pad in 0..=15 {
             let mut out = Vec::new();
-            encode(&m, &[0x55; 15][..pad], false, &mut out);
+            encode(&m, &[0x55; 15][..pad], false, Side::Client, &mut out);
             let (item, _) = server().decode(&out).unwrap().unwrap();
             assert_eq!(
                 item,
@@ -124,19 +137,31 @@ mod tests {
     }
 
     #[test]
+    fn server_pads_with_at_most_3_bytes() {
+        let m = message(2);
+        let mut out = Vec::new();
+        encode(&m, &[0xaa; 15], false, Side::Server, &mut out);
+        assert_eq!(out.len(), 4 + m.len() + 3);
+        assert_eq!(
+            u32::from_le_bytes(out[..4].try_into().unwrap()) as usize,
+            m.len() + 3
+        );
+    }
+
+    #[test]
     fn inconsistent_envelopes_are_refused() {
         // Header claims more data than the frame holds.
         let mut m = message(2);
         m[16] = 200;
         let mut out = Vec::new();
-        encode(&m, &[], false, &mut out);
+        encode(&m, &[], false, Side::Client, &mut out);
         assert_eq!(
             server().decode(&out),
             Err(TransportError::TooShort { len: m.len() })
         );
         // Encrypted frame shorter than auth_key_id + msg_key.
         let mut out = Vec::new();
-        encode(&[1u8; 20], &[], false, &mut out);
+        encode(&[1u8; 20], &[], false, Side::Client, &mut out);
         assert_eq!(
             server().decode(&out),
             Err(TransportError::TooShort { len: 20 })
