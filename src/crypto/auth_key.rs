@@ -12,23 +12,16 @@ pub struct AuthKey {
 }
 
 impl AuthKey {
+    /// Takes the key onto the heap, where it stays until dropped and zeroized. (The caller's
+    /// by-value copy is the caller's to wipe.)
     pub fn from_bytes(data: [u8; 256]) -> Self {
-        let mut data = Box::new(data);
+        let data = Box::new(data);
         let h = super::sha1(&[&data[..]]);
         let mut id = [0u8; 8];
         id.copy_from_slice(&h[12..20]);
         let mut aux_hash = [0u8; 8];
         aux_hash.copy_from_slice(&h[..8]);
-        let key = AuthKey {
-            data: Box::new([0; 256]),
-            id,
-            aux_hash,
-        };
-        // Move the secret into place without leaving a second copy behind.
-        let mut key = key;
-        std::mem::swap(&mut key.data, &mut data);
-        data.zeroize();
-        key
+        AuthKey { data, id, aux_hash }
     }
 
     pub fn data(&self) -> &[u8; 256] {
