@@ -45,6 +45,16 @@ fn verifies_every_id_of_the_project_schemas() {
     );
 }
 
+/// Runs `check` on `text` written to a temporary file; returns the file's name and the stderr.
+fn check_failing(name: &str, text: &str) -> (PathBuf, String) {
+    let path = std::env::temp_dir().join(format!("codegen-cli-{name}-{}.tl", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    let (ok, _, err) = check(&[&path]);
+    std::fs::remove_file(&path).unwrap();
+    assert!(!ok, "check accepted {name}");
+    (path, err)
+}
+
 #[test]
 fn a_corrupted_id_fails_with_file_and_line() {
     let text = std::fs::read_to_string(repo().join("schema/api.tl")).unwrap();
@@ -54,11 +64,7 @@ fn a_corrupted_id_fails_with_file_and_line() {
         .unwrap()
         + 1;
     let corrupted = text.replace("auth.sentCode#5e002502", "auth.sentCode#5e002503");
-    let path = std::env::temp_dir().join(format!("codegen-cli-{}.tl", std::process::id()));
-    std::fs::write(&path, corrupted).unwrap();
-    let (ok, _, err) = check(&[&path]);
-    std::fs::remove_file(&path).unwrap();
-    assert!(!ok);
+    let (path, err) = check_failing("corrupted", &corrupted);
     assert_eq!(
         err.trim_end(),
         format!(
@@ -70,11 +76,7 @@ fn a_corrupted_id_fails_with_file_and_line() {
 
 #[test]
 fn a_syntax_error_fails_with_file_and_line() {
-    let path = std::env::temp_dir().join(format!("codegen-cli-syntax-{}.tl", std::process::id()));
-    std::fs::write(&path, "a#00000001 = A;\nb#00000002 x:int B;\n").unwrap();
-    let (ok, _, err) = check(&[&path]);
-    std::fs::remove_file(&path).unwrap();
-    assert!(!ok);
+    let (path, err) = check_failing("syntax", "a#00000001 = A;\nb#00000002 x:int B;\n");
     assert_eq!(
         err.trim_end(),
         format!(
