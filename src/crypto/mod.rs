@@ -4,11 +4,16 @@
 //! [doc: mtproto/description, mtproto/auth_key]
 
 mod auth_key;
+mod bignum;
+pub mod dh;
 mod envelope;
 mod ige;
 pub mod pq;
+pub mod rsa;
+pub mod rsa_pad;
 
 pub use auth_key::AuthKey;
+pub use bignum::{is_probable_prime, to_fixed_be};
 pub use envelope::{
     decrypt_message, encrypt_message, message_key_iv, msg_key, EnvelopeError, MIN_PADDING,
 };
