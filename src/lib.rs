@@ -3,6 +3,7 @@
 
 pub mod crypto;
 pub mod fuzzing;
+pub mod handshake;
 pub mod rand;
 pub mod session;
 mod side;

@@ -110,7 +110,11 @@ mod tests {
         let f7 = (BigUint::one() << 128u32) + 1u32;
         assert!(!is_probable_prime(&f7, 8, &mut rng));
         // Composite, with small factors, and a prime past the trial-division table.
-        assert!(!is_probable_prime(&BigUint::from(561u32 * 1_000_003), 8, &mut rng));
+        assert!(!is_probable_prime(
+            &BigUint::from(561u32 * 1_000_003),
+            8,
+            &mut rng
+        ));
         assert!(is_probable_prime(&BigUint::from(1_000_003u32), 8, &mut rng));
     }
 }

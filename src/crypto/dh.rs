@@ -59,6 +59,13 @@ pub fn in_safe_range(x: &BigUint, p: &BigUint) -> bool {
     *x > BigUint::one() && *x >= margin && x + &margin <= *p
 }
 
+/// HS-13: the strict form, `2^1984 < x < p − 2^1984`, which Kurigram and grammers apply to
+/// g_a; the server draws its g_a inside it.
+pub fn in_strict_range(x: &BigUint, p: &BigUint) -> bool {
+    let margin = BigUint::one() << 1984u32;
+    *x > margin && x + &margin < *p
+}
+
 /// A DH exponent and its public value `g^a mod p` inside the safe range (HS-13). `a` is 2048
 /// random bits, redrawn until g^a passes.
 pub struct Exponent {
@@ -75,7 +82,7 @@ impl Exponent {
             let secret = BigUint::from_bytes_be(&bytes);
             zeroize::Zeroize::zeroize(&mut bytes);
             let public = g.modpow(&secret, &p);
-            if in_safe_range(&public, &p) {
+            if in_strict_range(&public, &p) {
                 let public = to_fixed_be(&public).expect("below a 2048-bit prime");
                 return Exponent { secret, public };
             }

@@ -10,7 +10,7 @@
 
 use base64::Engine as _;
 use num_bigint::BigUint;
-use num_traits::{One, Zero};
+use num_traits::Zero;
 
 use super::bignum::{is_probable_prime, to_fixed_be, wipe};
 use super::sha1;
@@ -114,7 +114,9 @@ fn check_public(n: &BigUint, e: &BigUint) -> Result<(), PemError> {
         return Err(PemError::InvalidKey("modulus is not 2048 bits"));
     }
     if *e < BigUint::from(3u32) || !e.bit(0) {
-        return Err(PemError::InvalidKey("public exponent must be odd and at least 3"));
+        return Err(PemError::InvalidKey(
+            "public exponent must be odd and at least 3",
+        ));
     }
     Ok(())
 }
@@ -254,7 +256,9 @@ impl RsaPrivateKey {
         let [version, n, e, _d, p, q, _dp, _dq, _qinv] =
             <[BigUint; 9]>::try_from(ints).map_err(|_| PemError::Der { at: 0 })?;
         if !version.is_zero() {
-            return Err(PemError::InvalidKey("only two-prime keys (version 0) are read"));
+            return Err(PemError::InvalidKey(
+                "only two-prime keys (version 0) are read",
+            ));
         }
         let key = Self::from_primes(p, q, e)?;
         if key.public.n != n {
@@ -299,8 +303,7 @@ fn random_prime(bits: u64, e: &BigUint, rng: &mut impl Rng) -> BigUint {
             if candidate.bits() != bits {
                 break;
             }
-            if ((&candidate - 1u32) % e) != BigUint::zero()
-                && is_probable_prime(&candidate, 5, rng)
+            if ((&candidate - 1u32) % e) != BigUint::zero() && is_probable_prime(&candidate, 5, rng)
             {
                 zeroize::Zeroize::zeroize(&mut buf);
                 return candidate;
@@ -327,7 +330,10 @@ fn unpem(text: &str, label: &'static str) -> Result<Vec<u8>, PemError> {
     let begin = format!("-----BEGIN {label}-----");
     let end = format!("-----END {label}-----");
     let start = text.find(&begin).ok_or(PemError::NoBlock { label })? + begin.len();
-    let stop = text[start..].find(&end).ok_or(PemError::NoBlock { label })? + start;
+    let stop = text[start..]
+        .find(&end)
+        .ok_or(PemError::NoBlock { label })?
+        + start;
     let body: String = text[start..stop]
         .chars()
         .filter(|c| !c.is_ascii_whitespace())
@@ -410,7 +416,6 @@ fn der_parse_sequence(der: &[u8]) -> Result<Vec<BigUint>, PemError> {
     Ok(ints)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,8 +423,7 @@ mod tests {
 
     /// A fixed test key: generating one in a debug build takes seconds.
     pub(crate) fn test_key() -> RsaPrivateKey {
-        RsaPrivateKey::from_pkcs1_pem(include_str!("../../tests/fixtures/rsa_private.pem"))
-            .unwrap()
+        RsaPrivateKey::from_pkcs1_pem(include_str!("../../tests/fixtures/rsa_private.pem")).unwrap()
     }
 
     #[test]
@@ -429,7 +433,10 @@ mod tests {
         assert_eq!(again.public(), key.public());
         let public_pem = key.public().to_pkcs1_pem();
         assert!(public_pem.starts_with("-----BEGIN RSA PUBLIC KEY-----\n"));
-        assert_eq!(&RsaPublicKey::from_pkcs1_pem(&public_pem).unwrap(), key.public());
+        assert_eq!(
+            &RsaPublicKey::from_pkcs1_pem(&public_pem).unwrap(),
+            key.public()
+        );
     }
 
     #[test]
@@ -450,7 +457,9 @@ mod tests {
     fn malformed_pem_is_refused_with_a_reason() {
         assert_eq!(
             RsaPublicKey::from_pkcs1_pem("nothing").unwrap_err(),
-            PemError::NoBlock { label: "RSA PUBLIC KEY" }
+            PemError::NoBlock {
+                label: "RSA PUBLIC KEY"
+            }
         );
         let bad = "-----BEGIN RSA PUBLIC KEY-----\nMAMCAQE=\n-----END RSA PUBLIC KEY-----\n";
         assert!(RsaPublicKey::from_pkcs1_pem(bad).is_err());

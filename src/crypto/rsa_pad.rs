@@ -57,7 +57,12 @@ pub fn decode(
     let pad_ok = pad_ok & in_range;
     let legacy_ok = legacy_ok & in_range;
     // Select without branching on which check passed; both parses already ran.
-    match (bool::from(pad_ok), bool::from(legacy_ok), pad_data, legacy_data) {
+    match (
+        bool::from(pad_ok),
+        bool::from(legacy_ok),
+        pad_data,
+        legacy_data,
+    ) {
         (true, _, Some(d), _) => Ok((d, Scheme::RsaPad)),
         (false, true, _, Some(d)) => Ok((d, Scheme::Legacy)),
         _ => Err(RsaPadError),
@@ -74,7 +79,8 @@ fn decode_rsa_pad(m: &[u8; MODULUS_BYTES]) -> (Option<enums::PQInnerData>, Choic
         temp_key[i] = temp_key_xor[i] ^ h[i];
     }
     let mut data_with_hash = aes_encrypted.to_vec();
-    ige_decrypt(&mut data_with_hash, &temp_key, &[0u8; 32]);
+    let aligned = ige_decrypt(&mut data_with_hash, &temp_key, &[0u8; 32]);
+    debug_assert!(aligned, "224 bytes");
     let mut data_with_padding = data_with_hash[..192].to_vec();
     data_with_padding.reverse();
     let expected = sha256(&[&temp_key, &data_with_padding]);
@@ -115,7 +121,8 @@ pub fn encrypt_rsa_pad(
         data_with_hash[..192].copy_from_slice(&data_with_padding);
         data_with_hash[..192].reverse();
         data_with_hash[192..].copy_from_slice(&sha256(&[&temp_key, &data_with_padding]));
-        ige_encrypt(&mut data_with_hash, &temp_key, &[0u8; 32]);
+        let aligned = ige_encrypt(&mut data_with_hash, &temp_key, &[0u8; 32]);
+        debug_assert!(aligned, "224 bytes");
         let h = sha256(&[&data_with_hash]);
         let mut m = [0u8; MODULUS_BYTES];
         for i in 0..32 {
@@ -164,8 +171,7 @@ mod tests {
     }
 
     fn key() -> RsaPrivateKey {
-        RsaPrivateKey::from_pkcs1_pem(include_str!("../../tests/fixtures/rsa_private.pem"))
-            .unwrap()
+        RsaPrivateKey::from_pkcs1_pem(include_str!("../../tests/fixtures/rsa_private.pem")).unwrap()
     }
 
     #[test]

@@ -1,0 +1,63 @@
+//! The unencrypted envelope of handshake messages (UM-1 … UM-4) [doc: mtproto/description]:
+//!
+//! ```text
+//! auth_key_id = 0 (8) ‖ msg_id (8) ‖ message_data_length (4) ‖ message_data
+//! ```
+
+use super::HandshakeError;
+
+/// Splits an unencrypted frame into (msg_id, message_data). The length must account for every
+/// byte (UM-1); a client msg_id is non-zero and ≡ 0 mod 4 (UM-3).
+pub fn parse(frame: &[u8]) -> Result<(i64, &[u8]), HandshakeError> {
+    if frame.len() < 20 {
+        return Err(HandshakeError::BadEnvelope(
+            "shorter than its 20-byte header",
+        ));
+    }
+    if frame[..8] != [0; 8] {
+        return Err(HandshakeError::BadEnvelope("auth_key_id is not 0"));
+    }
+    let msg_id = i64::from_le_bytes(frame[8..16].try_into().expect("8 bytes"));
+    let len = u32::from_le_bytes(frame[16..20].try_into().expect("4 bytes")) as usize;
+    if len != frame.len() - 20 {
+        return Err(HandshakeError::BadEnvelope(
+            "message_data_length is not the rest of the frame",
+        ));
+    }
+    if msg_id == 0 || msg_id & 3 != 0 {
+        return Err(HandshakeError::BadEnvelope(
+            "client msg_id is 0 or not ≡ 0 mod 4",
+        ));
+    }
+    Ok((msg_id, &frame[20..]))
+}
+
+/// Appends an unencrypted message to `out`.
+pub fn write(msg_id: i64, data: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&msg_id.to_le_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out.extend_from_slice(data);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_refusals() {
+        let mut f = Vec::new();
+        write(8, &[1, 2, 3, 4], &mut f);
+        assert_eq!(parse(&f).unwrap(), (8, &[1, 2, 3, 4][..]));
+        let mut long = f.clone();
+        long.push(0);
+        assert!(parse(&long).is_err());
+        let mut odd = Vec::new();
+        write(9, &[1, 2, 3, 4], &mut odd);
+        assert!(parse(&odd).is_err());
+        let mut keyed = f.clone();
+        keyed[0] = 1;
+        assert!(parse(&keyed).is_err());
+        assert!(parse(&f[..19]).is_err());
+    }
+}
