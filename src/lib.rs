@@ -5,8 +5,10 @@ pub mod crypto;
 pub mod fuzzing;
 pub mod handshake;
 pub mod rand;
+pub mod rpc;
 pub mod session;
 mod side;
+pub mod store;
 pub mod tl;
 pub mod transport;
 

@@ -1,0 +1,272 @@
+//! RPC dispatch (ARCHITECTURE rule 10) [doc: api/invoking, api/auth]: unwraps the connection
+//! wrappers, applies access control (AC-1, AC-2), and routes each typed request to its handler.
+//! A known method not served answers 400 `INPUT_METHOD_INVALID` (D6), never silence.
+
+mod error;
+mod help;
+
+pub use error::RpcError;
+
+use crate::store::ClientInfo;
+use crate::tl::functions::Function;
+
+/// One DC as help.getConfig advertises it: the address actually served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DcAddress {
+    pub id: i32,
+    pub ip: String,
+    pub port: u16,
+}
+
+/// What a handler may know about the server and the calling key.
+#[derive(Debug, Clone)]
+pub struct RpcContext<'a> {
+    /// The DC the request arrived on.
+    pub this_dc: i32,
+    pub dcs: &'a [DcAddress],
+    pub test_mode: bool,
+    /// Whether a user is bound to the key (none can be before the login issue).
+    pub authorized: bool,
+    /// Unix time, seconds.
+    pub now: i32,
+}
+
+/// Methods an unauthorized key may call (AC-1) [doc: api/auth].
+const UNAUTHORIZED_ALLOWED: &[&str] = &[
+    "account.deleteAccount",
+    "account.getPassword",
+    "account.sendVerifyEmailCode",
+    "account.verifyEmail",
+    "auth.bindTempAuthKey",
+    "auth.cancelCode",
+    "auth.checkPassword",
+    "auth.exportLoginToken",
+    "auth.importAuthorization",
+    "auth.importBotAuthorization",
+    "auth.importLoginToken",
+    "auth.importWebTokenAuthorization",
+    "auth.reportMissingCode",
+    "auth.requestFirebaseSms",
+    "auth.resendCode",
+    "auth.resetLoginEmail",
+    "auth.sendCode",
+    "auth.signIn",
+    "auth.signUp",
+    "help.getAppConfig",
+    "help.getConfig",
+    "help.getCountriesList",
+    "help.getDeepLinkInfo",
+    "help.getNearestDc",
+    "help.saveAppLog",
+    "initConnection",
+    "invokeWithLayer",
+    "payments.assignAppStoreTransaction",
+    "payments.assignPlayMarketTransaction",
+    "payments.canPurchaseStore",
+    "payments.getPaymentForm",
+    "payments.sendPaymentForm",
+];
+
+/// AC-1: whether an unauthorized key may call the (innermost) method `name`.
+pub fn allowed_unauthorized(name: &str) -> bool {
+    name.starts_with("langpack.") || UNAUTHORIZED_ALLOWED.contains(&name)
+}
+
+/// A request with its wrappers taken off (SV-5): the innermost query, and what the wrappers
+/// said about the client.
+#[derive(Debug)]
+pub struct Unwrapped {
+    pub query: Function,
+    pub layer: Option<i32>,
+    pub init: Option<ClientInfo>,
+}
+
+/// Takes off invokeWithLayer, initConnection, invokeWithoutUpdates, invokeAfterMsg(s) and the
+/// other invoke* wrappers, checking their fields (INPUT_LAYER_INVALID,
+/// CONNECTION_API_ID_INVALID).
+pub fn unwrap(mut f: Function) -> Result<Unwrapped, RpcError> {
+    let mut layer = None;
+    let mut init = None;
+    loop {
+        f = match f {
+            Function::InvokeWithLayer(w) => {
+                if w.layer <= 0 {
+                    return Err(RpcError::new(400, "INPUT_LAYER_INVALID"));
+                }
+                layer = Some(w.layer);
+                *w.query
+            }
+            Function::InitConnection(w) => {
+                if w.api_id <= 0 {
+                    return Err(RpcError::new(400, "CONNECTION_API_ID_INVALID"));
+                }
+                init = Some(ClientInfo {
+                    layer: 0,
+                    api_id: w.api_id,
+                    device_model: w.device_model,
+                    system_version: w.system_version,
+                    app_version: w.app_version,
+                    system_lang_code: w.system_lang_code,
+                    lang_pack: w.lang_pack,
+                    lang_code: w.lang_code,
+                });
+                *w.query
+            }
+            Function::InvokeWithoutUpdates(w) => *w.query,
+            // SV-12: requests are handled in order, so the messages named are done already.
+            Function::InvokeAfterMsg(w) => *w.query,
+            Function::InvokeAfterMsgs(w) => *w.query,
+            Function::InvokeWithMessagesRange(w) => *w.query,
+            Function::InvokeWithTakeout(w) => *w.query,
+            Function::InvokeWithBusinessConnection(w) => *w.query,
+            Function::InvokeWithGooglePlayIntegrity(w) => *w.query,
+            Function::InvokeWithApnsSecret(w) => *w.query,
+            Function::InvokeWithReCaptcha(w) => *w.query,
+            other => {
+                return Ok(Unwrapped {
+                    query: other,
+                    layer,
+                    init,
+                })
+            }
+        };
+    }
+}
+
+/// Runs the innermost query: access control, then its handler. Returns the serialized result.
+pub fn dispatch(ctx: &RpcContext<'_>, query: &Function) -> Result<Vec<u8>, RpcError> {
+    let name = query.name();
+    if !ctx.authorized && !allowed_unauthorized(name) {
+        return Err(RpcError::new(401, "AUTH_KEY_UNREGISTERED"));
+    }
+    match query {
+        Function::HelpGetConfig(_) => Ok(help::get_config(ctx)),
+        Function::HelpGetNearestDc(_) => Ok(help::get_nearest_dc(ctx)),
+        _ => Err(RpcError::new(400, "INPUT_METHOD_INVALID")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tl::{functions, types, Deserializable, Serializable};
+
+    fn ctx(dcs: &[DcAddress]) -> RpcContext<'_> {
+        RpcContext {
+            this_dc: 2,
+            dcs,
+            test_mode: true,
+            authorized: false,
+            now: 1_700_000_000,
+        }
+    }
+
+    fn dcs() -> Vec<DcAddress> {
+        (1..=3)
+            .map(|id| DcAddress {
+                id,
+                ip: format!("127.0.0.{id}"),
+                port: 4430 + id as u16,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn wrappers_are_unwrapped_and_client_info_kept() {
+        let request = functions::InvokeWithLayer {
+            layer: 229,
+            query: functions::InitConnection {
+                api_id: 6,
+                device_model: "pc".into(),
+                system_version: "linux".into(),
+                app_version: "1.0".into(),
+                system_lang_code: "en".into(),
+                lang_pack: "".into(),
+                lang_code: "en".into(),
+                proxy: None,
+                params: None,
+                query: functions::InvokeWithoutUpdates {
+                    query: functions::help::GetConfig {},
+                },
+            },
+        };
+        let f = Function::from_bytes(&request.to_bytes()).unwrap();
+        let u = unwrap(f).unwrap();
+        assert_eq!(u.query.name(), "help.getConfig");
+        assert_eq!(u.layer, Some(229));
+        let init = u.init.unwrap();
+        assert_eq!((init.api_id, init.device_model.as_str()), (6, "pc"));
+    }
+
+    #[test]
+    fn bad_wrapper_fields_get_their_errors() {
+        let f = Function::InvokeWithLayer(functions::InvokeWithLayer {
+            layer: 0,
+            query: Box::new(Function::HelpGetConfig(functions::help::GetConfig {})),
+        });
+        assert_eq!(
+            unwrap(f).unwrap_err(),
+            RpcError::new(400, "INPUT_LAYER_INVALID")
+        );
+    }
+
+    #[test]
+    fn access_control_and_unserved_methods() {
+        let dcs = dcs();
+        let get_users = Function::UsersGetUsers(functions::users::GetUsers {
+            id: vec![types::InputUserSelf {}.into()],
+        });
+        assert_eq!(
+            dispatch(&ctx(&dcs), &get_users).unwrap_err(),
+            RpcError::new(401, "AUTH_KEY_UNREGISTERED")
+        );
+        let cancel = Function::AuthCancelCode(functions::auth::CancelCode {
+            phone_number: "1".into(),
+            phone_code_hash: "x".into(),
+        });
+        assert_eq!(
+            dispatch(&ctx(&dcs), &cancel).unwrap_err(),
+            RpcError::new(400, "INPUT_METHOD_INVALID")
+        );
+        assert!(allowed_unauthorized("langpack.getLangPack"));
+        assert!(!allowed_unauthorized("messages.sendMessage"));
+    }
+
+    #[test]
+    fn get_config_advertises_every_dc_served() {
+        let dcs = dcs();
+        let bytes = dispatch(
+            &ctx(&dcs),
+            &Function::HelpGetConfig(functions::help::GetConfig {}),
+        )
+        .unwrap();
+        let crate::tl::enums::Config::Config(config) =
+            crate::tl::enums::Config::from_bytes(&bytes).unwrap();
+        assert!(config.test_mode);
+        assert_eq!(config.this_dc, 2);
+        let got: Vec<(i32, String, i32, bool)> = config
+            .dc_options
+            .iter()
+            .map(|o| {
+                let crate::tl::enums::DcOption::DcOption(o) = o;
+                (o.id, o.ip_address.clone(), o.port, o.r#static)
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, "127.0.0.1".into(), 4431, true),
+                (2, "127.0.0.2".into(), 4432, true),
+                (3, "127.0.0.3".into(), 4433, true)
+            ]
+        );
+        let bytes = dispatch(
+            &ctx(&dcs),
+            &Function::HelpGetNearestDc(functions::help::GetNearestDc {}),
+        )
+        .unwrap();
+        let crate::tl::enums::NearestDc::NearestDc(n) =
+            crate::tl::enums::NearestDc::from_bytes(&bytes).unwrap();
+        assert_eq!((n.this_dc, n.nearest_dc), (2, 2));
+    }
+}
