@@ -1,11 +1,13 @@
 //! mtproto-auth: an MTProto 2.0 authentication server with Telegram test-DC emulation.
 #![forbid(unsafe_code)]
 
+pub mod client;
 pub mod crypto;
 pub mod fuzzing;
 pub mod handshake;
 pub mod rand;
 pub mod rpc;
+pub mod server;
 pub mod session;
 mod side;
 pub mod store;

@@ -11,6 +11,39 @@ fn cli() -> Command {
         .subcommand_required(true)
         .arg_required_else_help(true)
         .subcommand(
+            Command::new("serve")
+                .about("Run the server: every DC in one process, sharing one store")
+                .arg(
+                    Arg::new("data-dir")
+                        .long("data-dir")
+                        .value_name("DIR")
+                        .default_value("./data")
+                        .help("store and RSA key (created on first start)"),
+                )
+                .arg(
+                    Arg::new("listen")
+                        .long("listen")
+                        .value_name("HOST:PORT")
+                        .default_value("127.0.0.1:4431")
+                        .help("DC 1's address; DC i listens on PORT+i-1"),
+                )
+                .arg(
+                    Arg::new("dcs")
+                        .long("dcs")
+                        .value_name("N")
+                        .default_value("3")
+                        .value_parser(clap::value_parser!(i32).range(1..=5))
+                        .help("number of DCs"),
+                )
+                .arg(
+                    Arg::new("dc-addr")
+                        .long("dc-addr")
+                        .value_name("N=HOST:PORT")
+                        .action(ArgAction::Append)
+                        .help("address of DC N (repeatable), e.g. 2=127.0.0.2:443"),
+                ),
+        )
+        .subcommand(
             Command::new("tl")
                 .about("TL tools")
                 .subcommand_required(true)
@@ -37,6 +70,7 @@ fn cli() -> Command {
 fn main() -> ExitCode {
     let matches = cli().get_matches();
     match matches.subcommand() {
+        Some(("serve", m)) => serve(m),
         Some(("tl", tl)) => match tl.subcommand() {
             Some(("decode", m)) => tl_decode(m.get_flag("hex"), m.get_flag("roundtrip")),
             _ => unreachable!("clap requires a tl subcommand"),
@@ -64,5 +98,114 @@ fn tl_decode(hex: bool, roundtrip: bool) -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+fn parse_dc_addr(s: &str) -> Result<(i32, std::net::SocketAddr), String> {
+    let (dc, addr) = s
+        .split_once('=')
+        .ok_or_else(|| format!("--dc-addr {s:?}: expected N=HOST:PORT"))?;
+    let dc = dc
+        .parse()
+        .map_err(|_| format!("--dc-addr {s:?}: {dc:?} is not a DC number"))?;
+    let addr = addr
+        .parse()
+        .map_err(|_| format!("--dc-addr {s:?}: {addr:?} is not HOST:PORT"))?;
+    Ok((dc, addr))
+}
+
+fn init_logging() {
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::prelude::*;
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|s| s.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(filter)
+        .init();
+}
+
+fn serve(m: &clap::ArgMatches) -> ExitCode {
+    init_logging();
+    let data_dir = std::path::PathBuf::from(m.get_one::<String>("data-dir").expect("default"));
+    let listen: std::net::SocketAddr = match m.get_one::<String>("listen").expect("default").parse()
+    {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: --listen: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let dcs = *m.get_one::<i32>("dcs").expect("default");
+    let mut overrides = Vec::new();
+    for s in m.get_many::<String>("dc-addr").into_iter().flatten() {
+        match parse_dc_addr(s) {
+            Ok(o) if (1..=dcs).contains(&o.0) => overrides.push(o),
+            Ok(o) => {
+                eprintln!("error: --dc-addr: DC {} is not one of 1..={dcs}", o.0);
+                return ExitCode::from(2);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let config = mtproto_auth::server::ServerConfig::with_dcs(data_dir, listen, dcs, &overrides);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: starting the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async move {
+        let server = mtproto_auth::server::Server::bind(config).await?;
+        for (dc, addr) in server.addrs() {
+            tracing::info!("DC {dc} listening on {addr}");
+        }
+        let fingerprint = server.state().rsa_keys[0].fingerprint();
+        tracing::info!(
+            "public key: {} (fingerprint {:016x}, signed {})",
+            server.public_key_path().display(),
+            fingerprint as u64,
+            fingerprint
+        );
+        server.run(shutdown_signal()).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -29,6 +29,8 @@ pub struct RpcContext<'a> {
     pub authorized: bool,
     /// Unix time, seconds.
     pub now: i32,
+    /// The msg_id of the query (a wrapped ping's pong names it).
+    pub msg_id: i64,
 }
 
 /// Methods an unauthorized key may call (AC-1) [doc: api/auth].
@@ -135,6 +137,15 @@ pub fn unwrap(mut f: Function) -> Result<Unwrapped, RpcError> {
 
 /// Runs the innermost query: access control, then its handler. Returns the serialized result.
 pub fn dispatch(ctx: &RpcContext<'_>, query: &Function) -> Result<Vec<u8>, RpcError> {
+    // AC-2: MTProto service functions are always allowed. Telethon wraps ping in
+    // invokeWithoutUpdates; its answer is then a pong inside rpc_result.
+    if let Function::Ping(p) = query {
+        let pong = crate::tl::types::Pong {
+            msg_id: ctx.msg_id,
+            ping_id: p.ping_id,
+        };
+        return Ok(crate::tl::Serializable::to_bytes(&pong));
+    }
     let name = query.name();
     if !ctx.authorized && !allowed_unauthorized(name) {
         return Err(RpcError::new(401, "AUTH_KEY_UNREGISTERED"));
@@ -158,6 +169,7 @@ mod tests {
             test_mode: true,
             authorized: false,
             now: 1_700_000_000,
+            msg_id: 4,
         }
     }
 

@@ -3,8 +3,11 @@
 //! service messages follow.
 
 pub mod container;
+pub mod engine;
+pub mod gzip;
 pub mod msg_id;
 pub mod salt;
 
+pub use engine::{DestroyKey, Effect, Env, Host, Outgoing, Reply, Session};
 pub use msg_id::{BadMsg, MsgIdGenerator, MsgWindow, Received};
 pub use salt::{FutureSalt, SaltSchedule, SALT_PERIOD};

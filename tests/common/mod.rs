@@ -39,3 +39,108 @@ pub fn json_field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
         Some(rest[..end].trim())
     }
 }
+
+/// A server on 127.0.0.1 with `dcs` DCs on free ports and a fresh data dir, running on its own
+/// runtime thread until the returned handle drops.
+pub struct TestServer {
+    pub addrs: Vec<(i32, std::net::SocketAddr)>,
+    pub data_dir: PathBuf,
+    pub state: std::sync::Arc<mtproto_auth::server::ServerState>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub fn start(dcs: i32) -> TestServer {
+        Self::start_with(dcs, |_| {})
+    }
+
+    pub fn start_with(
+        dcs: i32,
+        tweak: impl FnOnce(&mut mtproto_auth::server::ServerConfig),
+    ) -> TestServer {
+        use mtproto_auth::server::{Server, ServerConfig};
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let data_dir = std::env::temp_dir().join(format!(
+            "mtproto-test-{}-{n}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(&data_dir).unwrap();
+        // The fixture key: generating one per test costs a second.
+        std::fs::copy(
+            root().join("tests/fixtures/rsa_private.pem"),
+            data_dir.join("rsa_private.pem"),
+        )
+        .unwrap();
+        let mut config = ServerConfig {
+            data_dir: data_dir.clone(),
+            dcs: (1..=dcs)
+                .map(|id| (id, "127.0.0.1:0".parse().unwrap()))
+                .collect(),
+            test_mode: true,
+            limits: Default::default(),
+        };
+        tweak(&mut config);
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let server = Server::bind(config).await.unwrap();
+                ready_tx
+                    .send((server.addrs(), server.state().clone()))
+                    .unwrap();
+                server
+                    .run(async move {
+                        let _ = stop_rx.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+        });
+        let (addrs, state) = ready_rx.recv().unwrap();
+        TestServer {
+            addrs,
+            data_dir,
+            state,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn addr(&self, dc: i32) -> std::net::SocketAddr {
+        self.addrs.iter().find(|(id, _)| *id == dc).unwrap().1
+    }
+
+    pub fn public_key_pem(&self) -> PathBuf {
+        self.data_dir.join("rsa_public.pem")
+    }
+
+    pub fn public_key(&self) -> mtproto_auth::crypto::rsa::RsaPublicKey {
+        mtproto_auth::crypto::rsa::RsaPublicKey::from_pkcs1_pem(
+            &std::fs::read_to_string(self.public_key_pem()).unwrap(),
+        )
+        .unwrap()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}

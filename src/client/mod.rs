@@ -1,0 +1,492 @@
+//! The client library: a tokio shell over the same sans-IO core, client side (ARCHITECTURE).
+//! Connects over any transport (obfuscated or not), creates a key with either RSA scheme and
+//! any inner-data variant (or reuses one), invokes typed requests and collects what the server
+//! pushes. One task owns the connection: `invoke` writes the query and reads until its answer,
+//! handling service messages (salts, clock, acks) on the way and queueing everything else.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::crypto::{decrypt_message, encrypt_message, AuthKey};
+use crate::handshake::client::{self as hs, ClientConfig, ClientHandshakeError};
+use crate::handshake::plain;
+use crate::rand::{OsRng, Rng};
+use crate::rpc::RpcError;
+use crate::session::container::{self, CONTAINER_ID};
+use crate::session::engine::{is_content_related, join_plaintext, split_plaintext};
+use crate::session::gzip;
+use crate::tl::{enums, types, Deserializable, Identifiable, RemoteCall, Serializable};
+use crate::transport::{Codec, Framing, Incoming, Obfuscated2, TransportError};
+use crate::Side;
+
+const RPC_RESULT_ID: u32 = 0xf35c6d01;
+
+/// How to reach the server.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    pub addr: SocketAddr,
+    pub framing: Framing,
+    /// Wrap the framing in obfuscated2 (not with `Framing::Full`).
+    pub obfuscated: bool,
+    /// How long to wait for any answer.
+    pub timeout: Duration,
+}
+
+impl ConnectOptions {
+    pub fn new(addr: SocketAddr, framing: Framing) -> Self {
+        ConnectOptions {
+            addr,
+            framing,
+            obfuscated: false,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum ClientError {
+    Io(std::io::Error),
+    /// The server sent a transport error (−404, −429, −444) and closed.
+    Transport(i32),
+    /// Our framing of the server's bytes failed.
+    Framing(TransportError),
+    Handshake(ClientHandshakeError),
+    /// The server answered with an rpc_error.
+    Rpc(RpcError),
+    /// Something the server sent did not decode or made no sense.
+    Protocol(String),
+    Timeout,
+    Closed,
+}
+
+impl std::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClientError::Io(e) => write!(f, "i/o: {e}"),
+            ClientError::Transport(code) => write!(f, "transport error {code}"),
+            ClientError::Framing(e) => write!(f, "framing: {e}"),
+            ClientError::Handshake(e) => write!(f, "handshake: {e}"),
+            ClientError::Rpc(e) => write!(f, "rpc error {e}"),
+            ClientError::Protocol(e) => write!(f, "protocol: {e}"),
+            ClientError::Timeout => write!(f, "timed out"),
+            ClientError::Closed => write!(f, "connection closed"),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+impl From<std::io::Error> for ClientError {
+    fn from(e: std::io::Error) -> Self {
+        ClientError::Io(e)
+    }
+}
+
+/// A framed connection, before or after a key exists.
+pub struct Transport {
+    stream: TcpStream,
+    codec: Codec,
+    obfuscation: Option<Obfuscated2>,
+    inbuf: Vec<u8>,
+    timeout: Duration,
+}
+
+impl Transport {
+    pub async fn connect(opts: &ConnectOptions) -> Result<Self, ClientError> {
+        let mut stream = TcpStream::connect(opts.addr).await?;
+        stream.set_nodelay(true)?;
+        let obfuscation = if opts.obfuscated {
+            let (ob, init) = Obfuscated2::client(OsRng.array(), opts.framing, 2);
+            stream.write_all(&init).await?;
+            Some(ob)
+        } else {
+            stream.write_all(opts.framing.tag()).await?;
+            None
+        };
+        Ok(Transport {
+            stream,
+            codec: Codec::new(opts.framing, Side::Client),
+            obfuscation,
+            inbuf: Vec::new(),
+            timeout: opts.timeout,
+        })
+    }
+
+    /// Sends one frame.
+    pub async fn send(&mut self, payload: &[u8]) -> Result<(), ClientError> {
+        let mut out = Vec::with_capacity(payload.len() + 16);
+        let padding: [u8; 15] = OsRng.array();
+        let pad = (OsRng.next_u32() % 16) as usize;
+        self.codec
+            .encode(payload, &padding[..pad], false, &mut out)
+            .map_err(ClientError::Framing)?;
+        if let Some(ob) = &mut self.obfuscation {
+            ob.encrypt(&mut out);
+        }
+        self.stream.write_all(&out).await?;
+        Ok(())
+    }
+
+    /// Sends raw bytes as they are (tests of malformed input).
+    pub async fn send_raw(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
+        let mut bytes = bytes.to_vec();
+        if let Some(ob) = &mut self.obfuscation {
+            ob.encrypt(&mut bytes);
+        }
+        self.stream.write_all(&bytes).await?;
+        Ok(())
+    }
+
+    /// Receives one frame's payload; a server transport error becomes `ClientError::Transport`.
+    pub async fn recv(&mut self) -> Result<Vec<u8>, ClientError> {
+        loop {
+            if let Some((incoming, used)) = self
+                .codec
+                .decode(&self.inbuf)
+                .map_err(ClientError::Framing)?
+            {
+                self.inbuf.drain(..used);
+                match incoming {
+                    Incoming::Frame { payload, .. } => return Ok(payload),
+                    Incoming::TransportError(code) => return Err(ClientError::Transport(code)),
+                    Incoming::QuickAck(_) => continue,
+                }
+            }
+            let mut buf = [0u8; 16 * 1024];
+            let n = tokio::time::timeout(self.timeout, self.stream.read(&mut buf))
+                .await
+                .map_err(|_| ClientError::Timeout)??;
+            if n == 0 {
+                return Err(ClientError::Closed);
+            }
+            let chunk = &mut buf[..n];
+            if let Some(ob) = &mut self.obfuscation {
+                ob.decrypt(chunk);
+            }
+            self.inbuf.extend_from_slice(chunk);
+        }
+    }
+
+    /// Whether the server closed the connection (reads until EOF or `wait`).
+    pub async fn closed_within(&mut self, wait: Duration) -> bool {
+        let mut buf = [0u8; 1024];
+        loop {
+            match tokio::time::timeout(wait, self.stream.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => return true,
+                Ok(Ok(_)) => continue,
+                Err(_) => return false,
+            }
+        }
+    }
+}
+
+fn unix_now() -> (i64, u32) {
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    (d.as_secs() as i64, d.subsec_nanos())
+}
+
+/// Client msg_ids: time-based, ≡ 0 mod 4, strictly increasing (SS-2).
+#[derive(Debug, Default)]
+struct ClientMsgIds {
+    last: i64,
+    offset: i64,
+}
+
+impl ClientMsgIds {
+    fn next(&mut self) -> i64 {
+        let (secs, nanos) = unix_now();
+        let fraction = ((u64::from(nanos) << 32) / 1_000_000_000) as i64;
+        let mut id = (((secs + self.offset) << 32) | fraction) & !3;
+        if id <= self.last {
+            id = self.last + 4;
+        }
+        self.last = id;
+        id
+    }
+}
+
+/// Runs the key exchange over `transport`.
+pub async fn create_auth_key(
+    transport: &mut Transport,
+    cfg: &ClientConfig,
+) -> Result<hs::Finished, ClientError> {
+    let mut ids = ClientMsgIds::default();
+    let mut rng = OsRng;
+    let (s1, req) = hs::start(&mut rng);
+    let res: enums::ResPQ = plain_call(transport, &mut ids, &req).await?;
+    let (s2, req) = s1
+        .handle_res_pq(res, cfg, &mut rng)
+        .map_err(ClientError::Handshake)?;
+    let dh: enums::ServerDHParams = plain_call(transport, &mut ids, &req).await?;
+    let (s3, req, _server_time) = s2
+        .handle_server_dh_params(dh, &mut rng)
+        .map_err(ClientError::Handshake)?;
+    let answer: enums::SetClientDHParamsAnswer = plain_call(transport, &mut ids, &req).await?;
+    s3.handle_dh_gen(answer).map_err(ClientError::Handshake)
+}
+
+async fn plain_call<T: Deserializable>(
+    transport: &mut Transport,
+    ids: &mut ClientMsgIds,
+    body: &impl Serializable,
+) -> Result<T, ClientError> {
+    let mut frame = Vec::new();
+    plain::write(ids.next(), &body.to_bytes(), &mut frame);
+    transport.send(&frame).await?;
+    let answer = transport.recv().await?;
+    if answer.len() < 20 || answer[..8] != [0; 8] {
+        return Err(ClientError::Protocol(
+            "expected an unencrypted answer".into(),
+        ));
+    }
+    T::from_bytes(&answer[20..]).map_err(|e| ClientError::Protocol(e.to_string()))
+}
+
+/// An encrypted session over one connection.
+pub struct Client {
+    transport: Transport,
+    key: AuthKey,
+    session_id: i64,
+    salt: i64,
+    ids: ClientMsgIds,
+    seq: i32,
+    to_ack: Vec<i64>,
+    /// Messages the server sent that were not answers to our queries (updates, service
+    /// messages), in order, as (msg_id, body).
+    pushed: VecDeque<(i64, Vec<u8>)>,
+}
+
+impl Client {
+    /// Connects and creates a new key.
+    pub async fn connect(opts: &ConnectOptions, cfg: &ClientConfig) -> Result<Self, ClientError> {
+        let mut transport = Transport::connect(opts).await?;
+        let done = create_auth_key(&mut transport, cfg).await?;
+        Ok(Client::with_key(transport, done.auth_key, done.salt))
+    }
+
+    /// Uses an existing key on a connected transport, with a fresh session.
+    pub fn with_key(transport: Transport, key: AuthKey, salt: i64) -> Self {
+        Client {
+            transport,
+            key,
+            session_id: OsRng.next_i64(),
+            salt,
+            ids: ClientMsgIds::default(),
+            seq: 0,
+            to_ack: Vec::new(),
+            pushed: VecDeque::new(),
+        }
+    }
+
+    /// Reuses this client's key and session on a new connection (SV-6 tests).
+    pub async fn reconnect(&mut self, opts: &ConnectOptions) -> Result<(), ClientError> {
+        self.transport = Transport::connect(opts).await?;
+        Ok(())
+    }
+
+    pub fn auth_key(&self) -> &AuthKey {
+        &self.key
+    }
+
+    pub fn session_id(&self) -> i64 {
+        self.session_id
+    }
+
+    pub fn salt(&self) -> i64 {
+        self.salt
+    }
+
+    pub fn set_salt(&mut self, salt: i64) {
+        self.salt = salt;
+    }
+
+    pub fn transport(&mut self) -> &mut Transport {
+        &mut self.transport
+    }
+
+    /// Messages the server pushed so far, oldest first.
+    pub fn take_pushed(&mut self) -> Vec<(i64, Vec<u8>)> {
+        self.pushed.drain(..).collect()
+    }
+
+    fn next_seqno(&mut self, content_related: bool) -> i32 {
+        if content_related {
+            self.seq += 1;
+            self.seq * 2 - 1
+        } else {
+            self.seq * 2
+        }
+    }
+
+    /// Encrypts and sends one message body; returns its msg_id.
+    pub async fn send_body(&mut self, body: &[u8]) -> Result<i64, ClientError> {
+        let msg_id = self.ids.next();
+        let seqno = self.next_seqno(is_content_related(body));
+        self.send_message(msg_id, seqno, body).await?;
+        Ok(msg_id)
+    }
+
+    /// Sends a message with the msg_id and seqno given (tests of the session rules).
+    pub async fn send_message(
+        &mut self,
+        msg_id: i64,
+        seqno: i32,
+        body: &[u8],
+    ) -> Result<(), ClientError> {
+        let plain = join_plaintext(self.salt, self.session_id, msg_id, seqno, body);
+        let mut frame = Vec::new();
+        encrypt_message(&self.key, Side::Client, &plain, &OsRng.array(), &mut frame);
+        self.transport.send(&frame).await
+    }
+
+    /// A fresh client msg_id.
+    pub fn next_msg_id(&mut self) -> i64 {
+        self.ids.next()
+    }
+
+    /// Receives one encrypted packet and returns its messages (containers opened, gzip
+    /// unpacked) as (msg_id, seqno, body). Content-related ones are remembered for acking.
+    pub async fn recv_messages(&mut self) -> Result<Vec<(i64, i32, Vec<u8>)>, ClientError> {
+        let frame = self.transport.recv().await?;
+        let plain = decrypt_message(&self.key, Side::Server, &frame)
+            .map_err(|e| ClientError::Protocol(format!("envelope: {e:?}")))?;
+        let (_salt, session_id, msg_id, seqno, body) = split_plaintext(&plain)
+            .ok_or_else(|| ClientError::Protocol("plaintext header".into()))?;
+        if session_id != self.session_id {
+            return Err(ClientError::Protocol("answer for another session".into()));
+        }
+        if msg_id & 1 != 1 {
+            return Err(ClientError::Protocol("server msg_id is even".into()));
+        }
+        let mut out = Vec::new();
+        if body.get(..4) == Some(&CONTAINER_ID.to_le_bytes()[..]) {
+            let inner = container_messages(body)?;
+            out.extend(inner);
+        } else {
+            out.push((msg_id, seqno, body.to_vec()));
+        }
+        for (id, seqno, _) in &out {
+            if seqno & 1 == 1 {
+                self.to_ack.push(*id);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sends msgs_ack for every content-related message received so far (SV-6).
+    pub async fn flush_acks(&mut self) -> Result<(), ClientError> {
+        if self.to_ack.is_empty() {
+            return Ok(());
+        }
+        let ack = types::MsgsAck {
+            msg_ids: std::mem::take(&mut self.to_ack),
+        };
+        self.send_body(&ack.to_bytes()).await.map(|_| ())
+    }
+
+    /// Invokes a typed request and decodes its result.
+    pub async fn invoke<R: RemoteCall>(&mut self, request: &R) -> Result<R::Return, ClientError> {
+        let bytes = self.invoke_raw(&request.to_bytes()).await?;
+        R::Return::from_bytes(&bytes).map_err(|e| ClientError::Protocol(e.to_string()))
+    }
+
+    /// Sends a query body and waits for its rpc_result (re-sending once after bad_server_salt
+    /// or a clock correction); returns the result bytes, gzip unpacked.
+    pub async fn invoke_raw(&mut self, body: &[u8]) -> Result<Vec<u8>, ClientError> {
+        let mut msg_id = self.send_body(body).await?;
+        for _ in 0..64 {
+            for (id, _seqno, m) in self.recv_messages().await? {
+                match m
+                    .get(..4)
+                    .map(|b| u32::from_le_bytes(b.try_into().expect("4")))
+                {
+                    Some(RPC_RESULT_ID) if m.len() >= 12 => {
+                        let req = i64::from_le_bytes(m[4..12].try_into().expect("8"));
+                        if req != msg_id {
+                            self.pushed.push_back((id, m));
+                            continue;
+                        }
+                        let result = match gzip::unpack(&m[12..], crate::transport::MAX_FRAME) {
+                            Some(r) => r.map_err(|e| ClientError::Protocol(format!("{e:?}")))?,
+                            None => m[12..].to_vec(),
+                        };
+                        self.flush_acks().await?;
+                        if let Ok(e) = types::RpcError::from_bytes(&result) {
+                            return Err(ClientError::Rpc(RpcError::new(
+                                e.error_code,
+                                e.error_message,
+                            )));
+                        }
+                        return Ok(result);
+                    }
+                    Some(types::BadServerSalt::CONSTRUCTOR_ID) => {
+                        let bad = types::BadServerSalt::from_bytes(&m)
+                            .map_err(|e| ClientError::Protocol(e.to_string()))?;
+                        if bad.bad_msg_id == msg_id {
+                            self.salt = bad.new_server_salt;
+                            msg_id = self.send_body(body).await?;
+                        }
+                    }
+                    Some(types::BadMsgNotification::CONSTRUCTOR_ID) => {
+                        let bad = types::BadMsgNotification::from_bytes(&m)
+                            .map_err(|e| ClientError::Protocol(e.to_string()))?;
+                        if bad.bad_msg_id != msg_id {
+                            self.pushed.push_back((id, m));
+                            continue;
+                        }
+                        if matches!(bad.error_code, 16 | 17) {
+                            // Fix the clock from the server's msg_id, then try again.
+                            self.ids.offset = (id >> 32) - unix_now().0;
+                            msg_id = self.send_body(body).await?;
+                        } else {
+                            return Err(ClientError::Protocol(format!(
+                                "bad_msg_notification {}",
+                                bad.error_code
+                            )));
+                        }
+                    }
+                    _ => self.pushed.push_back((id, m)),
+                }
+            }
+        }
+        Err(ClientError::Protocol("no answer in 64 packets".into()))
+    }
+
+    /// Sends ping and waits for its top-level pong.
+    pub async fn ping(&mut self, ping_id: i64) -> Result<(), ClientError> {
+        let msg_id = self
+            .send_body(&crate::tl::functions::Ping { ping_id }.to_bytes())
+            .await?;
+        for _ in 0..64 {
+            for (id, _, m) in self.recv_messages().await? {
+                if let Ok(pong) = types::Pong::from_bytes(&m) {
+                    if pong.msg_id == msg_id && pong.ping_id == ping_id {
+                        return Ok(());
+                    }
+                }
+                if let Ok(bad) = types::BadServerSalt::from_bytes(&m) {
+                    self.salt = bad.new_server_salt;
+                    return Box::pin(self.ping(ping_id)).await;
+                }
+                self.pushed.push_back((id, m));
+            }
+        }
+        Err(ClientError::Protocol("no pong".into()))
+    }
+}
+
+fn container_messages(body: &[u8]) -> Result<Vec<(i64, i32, Vec<u8>)>, ClientError> {
+    // The server's container ids are larger than its inner ids, like a client's.
+    let inner = container::parse(body, i64::MAX, i32::MAX)
+        .map_err(|e| ClientError::Protocol(format!("container: {e:?}")))?;
+    Ok(inner
+        .into_iter()
+        .map(|m| (m.msg_id, m.seqno, m.body.to_vec()))
+        .collect())
+}

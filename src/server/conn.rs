@@ -1,0 +1,402 @@
+//! One client connection, sans-IO (P-1): bytes in, bytes out. Detects the transport (TR-1),
+//! removes obfuscation (TR-7) and framing, sends auth_key_id 0 frames to the handshake driver and
+//! the rest through the envelope (EN-1 … EN-7) into the session registry, and frames and encrypts
+//! the answers. The tokio shell only moves bytes and keeps the clock.
+
+use super::state::{KeyEntry, ServerState};
+use crate::crypto::{decrypt_message, encrypt_message, AuthKey};
+use crate::handshake::{HandshakeConfig, HandshakeOutput, KeyDecision, KeyKind, ServerHandshakes};
+use crate::rand::Rng;
+use crate::rpc::{self, RpcContext, RpcError};
+use crate::session::engine::{join_plaintext, split_plaintext};
+use crate::session::{DestroyKey, Effect, Env, Host, SALT_PERIOD};
+use crate::tl::functions::Function;
+use crate::transport::{detect, Codec, Detection, Incoming, Obfuscated2};
+use crate::Side;
+
+/// What the shell must do after feeding bytes in.
+#[derive(Debug, Default)]
+#[must_use]
+pub struct Output {
+    /// Bytes to write, in order.
+    pub send: Vec<u8>,
+    /// Close once `send` is written.
+    pub close: bool,
+    /// ping_delay_disconnect: close after this many seconds of no further ping (SV-7).
+    pub close_after: Option<i32>,
+    /// Why the connection closes, for the log.
+    pub reason: Option<String>,
+}
+
+enum Phase {
+    Detecting(Vec<u8>),
+    Running {
+        codec: Codec,
+        obfuscation: Option<Box<Obfuscated2>>,
+    },
+    Closed,
+}
+
+pub struct Connection {
+    id: u64,
+    dc_id: i32,
+    phase: Phase,
+    inbuf: Vec<u8>,
+    handshakes: ServerHandshakes,
+    handshake_cfg: HandshakeConfig,
+}
+
+impl Connection {
+    pub fn new(id: u64, dc_id: i32, state: &ServerState) -> Self {
+        Connection {
+            id,
+            dc_id,
+            phase: Phase::Detecting(Vec::new()),
+            inbuf: Vec::new(),
+            handshakes: ServerHandshakes::new(),
+            handshake_cfg: HandshakeConfig {
+                dc_id,
+                test_mode: state.test_mode,
+                max_temp_expires_in: state.max_temp_expires_in,
+                keys: state.rsa_keys.clone(),
+            },
+        }
+    }
+
+    /// Handshakes in progress on this connection.
+    pub fn handshakes_in_progress(&self) -> usize {
+        self.handshakes.in_progress()
+    }
+
+    /// Feeds received bytes. `now` is Unix time (seconds, nanoseconds).
+    pub fn receive(
+        &mut self,
+        state: &ServerState,
+        data: &[u8],
+        now: (i64, u32),
+        rng: &mut impl Rng,
+    ) -> Output {
+        let mut out = Output::default();
+        let mut data = data.to_vec();
+        if let Phase::Detecting(first) = &mut self.phase {
+            first.extend_from_slice(&data);
+            let first = std::mem::take(first);
+            match detect(&first) {
+                Detection::NeedMore => {
+                    self.phase = Phase::Detecting(first);
+                    return out;
+                }
+                Detection::Unsupported => return self.close(out, "HTTP or TLS first bytes"),
+                Detection::Plain { framing, tag_len } => {
+                    self.phase = Phase::Running {
+                        codec: Codec::new(framing, Side::Server),
+                        obfuscation: None,
+                    };
+                    data = first[tag_len..].to_vec();
+                }
+                Detection::Obfuscated2 => {
+                    let init: [u8; 64] = first[..64].try_into().expect("64 bytes detected");
+                    match Obfuscated2::server(&init) {
+                        Ok((ob, framing, _dc)) => {
+                            self.phase = Phase::Running {
+                                codec: Codec::new(framing, Side::Server),
+                                obfuscation: Some(Box::new(ob)),
+                            };
+                            data = first[64..].to_vec();
+                        }
+                        // TR-7: close silently.
+                        Err(e) => return self.close(out, &e.to_string()),
+                    }
+                }
+            }
+        }
+        match &mut self.phase {
+            Phase::Running {
+                obfuscation: Some(ob),
+                ..
+            } => ob.decrypt(&mut data),
+            Phase::Running { .. } => {}
+            _ => return out,
+        }
+        self.inbuf.extend_from_slice(&data);
+        loop {
+            let Phase::Running { codec, .. } = &mut self.phase else {
+                break;
+            };
+            match codec.decode(&self.inbuf) {
+                Ok(None) => break,
+                Ok(Some((incoming, used))) => {
+                    self.inbuf.drain(..used);
+                    if let Incoming::Frame { payload, .. } = incoming {
+                        self.handle_frame(state, &payload, now, rng, &mut out);
+                    }
+                    if out.close {
+                        self.phase = Phase::Closed;
+                        break;
+                    }
+                }
+                // TR-5 / TR-8: close without an answer.
+                Err(e) => return self.close(out, &e.to_string()),
+            }
+        }
+        out
+    }
+
+    fn close(&mut self, mut out: Output, reason: &str) -> Output {
+        self.phase = Phase::Closed;
+        out.close = true;
+        out.reason = Some(reason.to_string());
+        out
+    }
+
+    fn handle_frame(
+        &mut self,
+        state: &ServerState,
+        payload: &[u8],
+        now: (i64, u32),
+        rng: &mut impl Rng,
+        out: &mut Output,
+    ) {
+        let Some(key_id) = payload.get(..8) else {
+            out.close = true;
+            out.reason = Some("frame shorter than an auth_key_id".into());
+            return;
+        };
+        let key_id = i64::from_le_bytes(key_id.try_into().expect("8 bytes"));
+        if key_id == 0 {
+            return self.handle_handshake(state, payload, now, rng, out);
+        }
+        let entry = match state.key(key_id, now.0) {
+            Ok(Some(entry)) => entry,
+            // EN-1: unknown key → −404.
+            Ok(None) => {
+                self.send_error(-404, out);
+                out.reason = Some(format!("unknown auth_key_id {:016x}", key_id as u64));
+                return;
+            }
+            Err(e) => {
+                out.close = true;
+                out.reason = Some(e.to_string());
+                return;
+            }
+        };
+        // EN-6: any failure before and including the msg_key check: close silently.
+        let plain = match decrypt_message(&entry.key, Side::Client, payload) {
+            Ok(plain) => plain,
+            Err(e) => {
+                out.close = true;
+                out.reason = Some(format!("envelope: {e:?}"));
+                return;
+            }
+        };
+        let Some((salt, session_id, msg_id, seqno, body)) = split_plaintext(&plain) else {
+            out.close = true;
+            out.reason = Some("plaintext header".into());
+            return;
+        };
+        let env = Env {
+            auth_key_id: key_id,
+            salts: &state.salts,
+            initial_salt: entry.initial_salt,
+            now: now.0,
+            nanos: now.1,
+        };
+        let mut host = ConnHost {
+            state,
+            key_id,
+            dc_id: self.dc_id,
+            now: now.0,
+        };
+        let connection = self.id;
+        let packet = state.with_session(key_id, session_id, connection, now.0, |session, moved| {
+            let mut messages = Vec::new();
+            let mut effects = Vec::new();
+            if moved {
+                messages.extend(session.resume(&env).messages);
+            }
+            let reply = session.handle(&env, salt, msg_id, seqno, body, &mut host, rng);
+            messages.extend(reply.messages);
+            effects.extend(reply.effects);
+            (session.pack(&env, messages), effects)
+        });
+        let (packet, effects) = packet;
+        if let Some((msg_id, seqno, body)) = packet {
+            let salt = state.salts.current(key_id, now.0);
+            let plain = join_plaintext(salt, session_id, msg_id, seqno, &body);
+            self.send_encrypted(&entry.key, &plain, rng, out);
+        }
+        for effect in effects {
+            match effect {
+                Effect::CloseAfter(secs) => out.close_after = Some(secs),
+                Effect::TransportError(code) => {
+                    self.send_error(code, out);
+                    out.reason = Some(format!("service message limit ({code})"));
+                }
+                Effect::KeyDestroyed => {
+                    out.close = true;
+                    out.reason = Some("auth key destroyed".into());
+                }
+            }
+        }
+    }
+
+    fn handle_handshake(
+        &mut self,
+        state: &ServerState,
+        payload: &[u8],
+        now: (i64, u32),
+        rng: &mut impl Rng,
+        out: &mut Output,
+    ) {
+        match self
+            .handshakes
+            .handle(&self.handshake_cfg, payload, now, rng)
+        {
+            HandshakeOutput::Reply(frame) => self.send_frame(&frame, rng, out),
+            HandshakeOutput::Nothing => {}
+            HandshakeOutput::Refuse(e) => {
+                self.send_error(e.wire_code(), out);
+                out.reason = Some(format!("handshake: {e}"));
+            }
+            HandshakeOutput::KeyReady(ready) => {
+                let expires_at = match ready.kind() {
+                    KeyKind::Permanent => None,
+                    KeyKind::Temporary { expires_in } => Some(now.0 + i64::from(expires_in)),
+                };
+                let entry = KeyEntry {
+                    key: AuthKey::from_bytes(*ready.key().data()),
+                    expires_at,
+                    initial_salt: Some((ready.initial_salt(), now.0 + SALT_PERIOD)),
+                };
+                let decision = match state.add_key(entry, now.0) {
+                    Ok(true) => KeyDecision::Stored,
+                    Ok(false) => KeyDecision::Taken,
+                    Err(e) => {
+                        tracing::error!(error = %e, "could not store a new auth key");
+                        KeyDecision::Failed
+                    }
+                };
+                let (key, frame) = self.handshakes.finish(ready, decision, now);
+                if let Some(key) = key {
+                    tracing::info!(
+                        dc = self.dc_id,
+                        auth_key_id = format_args!("{:016x}", key.id() as u64),
+                        temporary = expires_at.is_some(),
+                        "auth key created"
+                    );
+                }
+                self.send_frame(&frame, rng, out);
+            }
+        }
+    }
+
+    fn send_encrypted(
+        &mut self,
+        key: &AuthKey,
+        plain: &[u8],
+        rng: &mut impl Rng,
+        out: &mut Output,
+    ) {
+        let mut frame = Vec::with_capacity(plain.len() + 64);
+        encrypt_message(key, Side::Server, plain, &rng.array(), &mut frame);
+        self.send_frame(&frame, rng, out);
+    }
+
+    fn send_frame(&mut self, payload: &[u8], rng: &mut impl Rng, out: &mut Output) {
+        let Phase::Running { codec, obfuscation } = &mut self.phase else {
+            return;
+        };
+        let padding: [u8; 3] = rng.array();
+        let start = out.send.len();
+        if codec
+            .encode(payload, &padding, false, &mut out.send)
+            .is_err()
+        {
+            out.close = true;
+            out.reason = Some("answer larger than the frame cap".into());
+            return;
+        }
+        if let Some(ob) = obfuscation {
+            ob.encrypt(&mut out.send[start..]);
+        }
+    }
+
+    /// TR-9: a transport error frame, then close.
+    fn send_error(&mut self, code: i32, out: &mut Output) {
+        if let Phase::Running { codec, obfuscation } = &mut self.phase {
+            let start = out.send.len();
+            codec.encode_error(code, &mut out.send);
+            if let Some(ob) = obfuscation {
+                ob.encrypt(&mut out.send[start..]);
+            }
+        }
+        out.close = true;
+    }
+}
+
+/// The session layer's view of the server for one key.
+struct ConnHost<'a> {
+    state: &'a ServerState,
+    key_id: i64,
+    dc_id: i32,
+    now: i64,
+}
+
+impl Host for ConnHost<'_> {
+    fn call(&mut self, query: Function, msg_id: i64) -> Result<Vec<u8>, RpcError> {
+        let unwrapped = rpc::unwrap(query)?;
+        if unwrapped.layer.is_some() || unwrapped.init.is_some() {
+            self.record_client_info(unwrapped.layer, unwrapped.init);
+        }
+        let ctx = RpcContext {
+            this_dc: self.dc_id,
+            dcs: &self.state.dcs,
+            test_mode: self.state.test_mode,
+            authorized: false,
+            now: self.now as i32,
+            msg_id,
+        };
+        let result = rpc::dispatch(&ctx, &unwrapped.query);
+        if let Err(e) = &result {
+            tracing::debug!(method = unwrapped.query.name(), error = %e, "rpc error");
+        }
+        result
+    }
+
+    fn destroy_session(&mut self, session_id: i64) -> bool {
+        self.state.destroy_session(self.key_id, session_id)
+    }
+
+    fn destroy_auth_key(&mut self) -> DestroyKey {
+        match self.state.destroy_key(self.key_id) {
+            Ok(true) => DestroyKey::Ok,
+            Ok(false) => DestroyKey::None,
+            Err(e) => {
+                tracing::error!(error = %e, "destroy_auth_key failed");
+                DestroyKey::Fail
+            }
+        }
+    }
+}
+
+impl ConnHost<'_> {
+    /// AC-3: the client info per key; a new initConnection replaces it, a bare layer updates it.
+    fn record_client_info(&self, layer: Option<i32>, init: Option<crate::store::ClientInfo>) {
+        let store = &self.state.store;
+        let mut info = match init {
+            Some(info) => info,
+            None => match store.client_info(self.key_id) {
+                Ok(Some(info)) => info,
+                _ => crate::store::ClientInfo::default(),
+            },
+        };
+        if let Some(layer) = layer {
+            info.layer = layer;
+        } else if let Ok(Some(old)) = store.client_info(self.key_id) {
+            info.layer = old.layer;
+        }
+        if let Err(e) = store.set_client_info(self.key_id, &info) {
+            tracing::warn!(error = %e, "could not record client info");
+        }
+    }
+}

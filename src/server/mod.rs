@@ -1,0 +1,309 @@
+//! The tokio shell around the sans-IO core: one listener per DC, a task per connection, limits,
+//! graceful shutdown. All DCs run in one process and share one store (test-DC emulation).
+
+mod conn;
+mod keyfile;
+mod state;
+
+pub use conn::{Connection, Output};
+pub use keyfile::{load_or_create_rsa_key, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE};
+pub use state::{KeyEntry, ServerState, MAX_SESSIONS_PER_KEY};
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
+
+use crate::rand::{OsRng, Rng};
+use crate::rpc::DcAddress;
+use crate::store::{SledStore, Store};
+
+/// Limits that keep one client from taking the server (TR-8, AB-4).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Open connections over all DCs; more are closed at once.
+    pub max_connections: usize,
+    /// Connections with a key exchange in progress at once (each costs RSA and DH work).
+    pub max_handshakes: usize,
+    /// A connection that sends nothing for this long is closed.
+    pub idle_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 20_000,
+            max_handshakes: 256,
+            idle_timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub data_dir: PathBuf,
+    /// Where each DC listens, DC id first.
+    pub dcs: Vec<(i32, SocketAddr)>,
+    /// Test-DC labels in the handshake (HS-9) and `test_mode` in help.getConfig.
+    pub test_mode: bool,
+    pub limits: Limits,
+}
+
+impl ServerConfig {
+    /// `count` DCs on consecutive ports from `listen` (DC i on port + i − 1), with per-DC
+    /// overrides.
+    pub fn with_dcs(
+        data_dir: PathBuf,
+        listen: SocketAddr,
+        count: i32,
+        overrides: &[(i32, SocketAddr)],
+    ) -> Self {
+        let dcs = (1..=count)
+            .map(|id| {
+                let addr = overrides
+                    .iter()
+                    .find(|(dc, _)| *dc == id)
+                    .map(|(_, a)| *a)
+                    .unwrap_or_else(|| {
+                        let mut a = listen;
+                        a.set_port(listen.port() + (id as u16 - 1));
+                        a
+                    });
+                (id, addr)
+            })
+            .collect();
+        ServerConfig {
+            data_dir,
+            dcs,
+            test_mode: true,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// A bound server, ready to run.
+pub struct Server {
+    state: Arc<ServerState>,
+    store: Arc<SledStore>,
+    listeners: Vec<(i32, TcpListener)>,
+    limits: Limits,
+    public_key_path: PathBuf,
+}
+
+impl Server {
+    /// Opens the store, loads (or creates) the RSA key and binds every DC's listener.
+    pub async fn bind(config: ServerConfig) -> io::Result<Server> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let rsa = load_or_create_rsa_key(&config.data_dir)?;
+        let store = Arc::new(
+            SledStore::open(&config.data_dir.join("store"))
+                .map_err(|e| io::Error::other(e.to_string()))?,
+        );
+        let mut listeners = Vec::new();
+        for (id, addr) in &config.dcs {
+            let listener = TcpListener::bind(addr).await.map_err(|e| {
+                io::Error::new(e.kind(), format!("DC {id}: cannot listen on {addr}: {e}"))
+            })?;
+            listeners.push((*id, listener));
+        }
+        // help.getConfig advertises what is actually bound (port 0 resolved).
+        let dcs = listeners
+            .iter()
+            .map(|(id, l)| {
+                let a = l.local_addr()?;
+                Ok(DcAddress {
+                    id: *id,
+                    ip: a.ip().to_string(),
+                    port: a.port(),
+                })
+            })
+            .collect::<io::Result<Vec<_>>>()?;
+        // SS-10: salts derive from a secret drawn at each start, so salts issued before a
+        // restart stop being valid at once.
+        let salt_secret: [u8; 32] = OsRng.array();
+        let store_dyn: Arc<dyn Store> = store.clone();
+        let state = ServerState::new(store_dyn, vec![rsa], salt_secret, dcs, config.test_mode);
+        Ok(Server {
+            state: Arc::new(state),
+            store,
+            listeners,
+            limits: config.limits,
+            public_key_path: config.data_dir.join(PUBLIC_KEY_FILE),
+        })
+    }
+
+    /// The address each DC listens on.
+    pub fn addrs(&self) -> Vec<(i32, SocketAddr)> {
+        self.listeners
+            .iter()
+            .filter_map(|(id, l)| l.local_addr().ok().map(|a| (*id, a)))
+            .collect()
+    }
+
+    pub fn public_key_path(&self) -> &std::path::Path {
+        &self.public_key_path
+    }
+
+    pub fn state(&self) -> &Arc<ServerState> {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, lets every connection finish
+    /// the bytes it holds, and flushes the store.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let connections = Arc::new(Semaphore::new(self.limits.max_connections));
+        let handshakes = Arc::new(Semaphore::new(self.limits.max_handshakes));
+        let mut accept_tasks = JoinSet::new();
+        for (dc_id, listener) in self.listeners {
+            let ctx = AcceptContext {
+                dc_id,
+                state: self.state.clone(),
+                connections: connections.clone(),
+                handshakes: handshakes.clone(),
+                limits: self.limits.clone(),
+                stop: stop_rx.clone(),
+            };
+            accept_tasks.spawn(accept_loop(listener, ctx));
+        }
+        shutdown.await;
+        tracing::info!("shutting down: no new connections, finishing open ones");
+        let _ = stop_tx.send(true);
+        while let Some(res) = accept_tasks.join_next().await {
+            if let Err(e) = res {
+                tracing::error!(error = %e, "listener task failed");
+            }
+        }
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.flush())
+            .await
+            .map_err(io::Error::other)?
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        tracing::info!("store flushed; stopped");
+        Ok(())
+    }
+}
+
+struct AcceptContext {
+    dc_id: i32,
+    state: Arc<ServerState>,
+    connections: Arc<Semaphore>,
+    handshakes: Arc<Semaphore>,
+    limits: Limits,
+    stop: watch::Receiver<bool>,
+}
+
+static NEXT_CONNECTION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+async fn accept_loop(listener: TcpListener, mut ctx: AcceptContext) {
+    let mut tasks = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = ctx.stop.changed() => break,
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(x) => x,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let Ok(permit) = ctx.connections.clone().try_acquire_owned() else {
+                    tracing::warn!(%peer, "connection limit reached; closing");
+                    continue;
+                };
+                let id = NEXT_CONNECTION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let conn = ConnTask {
+                    id,
+                    dc_id: ctx.dc_id,
+                    peer,
+                    state: ctx.state.clone(),
+                    handshakes: ctx.handshakes.clone(),
+                    idle: ctx.limits.idle_timeout,
+                    stop: ctx.stop.clone(),
+                };
+                tasks.spawn(async move {
+                    conn.run(stream).await;
+                    drop(permit);
+                });
+            }
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+        }
+    }
+    // Graceful: every connection sees the stop signal and closes after its current bytes.
+    while tasks.join_next().await.is_some() {}
+}
+
+struct ConnTask {
+    id: u64,
+    dc_id: i32,
+    peer: SocketAddr,
+    state: Arc<ServerState>,
+    handshakes: Arc<Semaphore>,
+    idle: Duration,
+    stop: watch::Receiver<bool>,
+}
+
+fn now() -> (i64, u32) {
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    (d.as_secs() as i64, d.subsec_nanos())
+}
+
+impl ConnTask {
+    async fn run(mut self, mut stream: TcpStream) {
+        let _ = stream.set_nodelay(true);
+        tracing::debug!(conn = self.id, dc = self.dc_id, peer = %self.peer, "connected");
+        let mut core = Connection::new(self.id, self.dc_id, &self.state);
+        let mut buf = vec![0u8; 16 * 1024];
+        let mut handshake_permit = None;
+        let mut deadline = tokio::time::Instant::now() + self.idle;
+        let reason = loop {
+            let n = tokio::select! {
+                _ = self.stop.changed() => break "server shutting down".to_string(),
+                _ = tokio::time::sleep_until(deadline) => break "idle".to_string(),
+                r = stream.read(&mut buf) => match r {
+                    Ok(0) => break "closed by peer".to_string(),
+                    Ok(n) => n,
+                    Err(e) => break format!("read: {e}"),
+                },
+            };
+            let out = core.receive(&self.state, &buf[..n], now(), &mut OsRng);
+            deadline = tokio::time::Instant::now()
+                + out
+                    .close_after
+                    .map(|s| Duration::from_secs(s as u64))
+                    .unwrap_or(self.idle);
+            if !out.send.is_empty() {
+                if let Err(e) = stream.write_all(&out.send).await {
+                    break format!("write: {e}");
+                }
+            }
+            if out.close {
+                break out.reason.unwrap_or_else(|| "closed".into());
+            }
+            // Bound concurrent key exchanges over all connections.
+            if core.handshakes_in_progress() > 0 {
+                if handshake_permit.is_none() {
+                    match self.handshakes.clone().try_acquire_owned() {
+                        Ok(p) => handshake_permit = Some(p),
+                        Err(_) => break "too many concurrent handshakes".to_string(),
+                    }
+                }
+            } else {
+                handshake_permit = None;
+            }
+        };
+        let _ = stream.shutdown().await;
+        tracing::debug!(conn = self.id, dc = self.dc_id, peer = %self.peer, %reason, "disconnected");
+    }
+}

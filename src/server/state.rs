@@ -1,0 +1,198 @@
+//! What every connection of every DC shares: the store, the RSA keys, the salt schedule, the
+//! auth keys in use (permanent ones cached from the store, temporary ones only here, PF-1) and
+//! the session registry (SS-1). Synchronous and tokio-free, so the connection core stays sans-IO.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::crypto::rsa::RsaPrivateKey;
+use crate::crypto::AuthKey;
+use crate::rpc::DcAddress;
+use crate::session::{SaltSchedule, Session};
+use crate::store::{Inserted, Store, StoreError, StoredKey};
+
+/// Sessions kept per auth key; the least recently used goes first (SS-1: bound their number).
+pub const MAX_SESSIONS_PER_KEY: usize = 32;
+
+/// An auth key in use.
+#[derive(Debug)]
+pub struct KeyEntry {
+    pub key: AuthKey,
+    /// Temporary keys: Unix time they expire (PF-1).
+    pub expires_at: Option<i64>,
+    /// The handshake's salt and until when it is accepted (HS-18).
+    pub initial_salt: Option<(i64, i64)>,
+}
+
+/// A session and the connection that last used it (SV-6: a new connection re-sends). Each has
+/// its own lock, so the registry lock is never held while a request runs.
+#[derive(Debug)]
+pub struct SessionSlot {
+    pub session: Session,
+    pub connection: u64,
+}
+
+/// `last_used` lives outside the slot's lock so that eviction never waits on a running request.
+#[derive(Debug)]
+struct SlotCell {
+    last_used: AtomicI64,
+    slot: Mutex<SessionSlot>,
+}
+
+type SharedSlot = Arc<SlotCell>;
+
+pub struct ServerState {
+    pub store: Arc<dyn Store>,
+    pub rsa_keys: Arc<Vec<RsaPrivateKey>>,
+    pub salts: SaltSchedule,
+    pub dcs: Vec<DcAddress>,
+    pub test_mode: bool,
+    pub max_temp_expires_in: i32,
+    keys: Mutex<HashMap<i64, Arc<KeyEntry>>>,
+    sessions: Mutex<HashMap<i64, HashMap<i64, SharedSlot>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl ServerState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        rsa_keys: Vec<RsaPrivateKey>,
+        salt_secret: [u8; 32],
+        dcs: Vec<DcAddress>,
+        test_mode: bool,
+    ) -> Self {
+        ServerState {
+            store,
+            rsa_keys: Arc::new(rsa_keys),
+            salts: SaltSchedule::new(salt_secret),
+            dcs,
+            test_mode,
+            max_temp_expires_in: 7 * 24 * 3600,
+            keys: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The key with this id, from memory or the store; expired temporary keys are gone (PF-1).
+    pub fn key(&self, id: i64, now: i64) -> Result<Option<Arc<KeyEntry>>, StoreError> {
+        {
+            let mut keys = lock(&self.keys);
+            if let Some(k) = keys.get(&id) {
+                if k.expires_at.is_some_and(|t| t <= now) {
+                    keys.remove(&id);
+                    drop(keys);
+                    lock(&self.sessions).remove(&id);
+                    return Ok(None);
+                }
+                return Ok(Some(k.clone()));
+            }
+        }
+        let Some(stored) = self.store.auth_key(id)? else {
+            return Ok(None);
+        };
+        let entry = Arc::new(KeyEntry {
+            key: AuthKey::from_bytes(stored.data),
+            expires_at: None,
+            initial_salt: None,
+        });
+        lock(&self.keys).insert(id, entry.clone());
+        Ok(Some(entry))
+    }
+
+    /// Keeps a new key: permanent ones durably in the store first (HS-19), temporary ones in
+    /// memory only (DB-2). `Ok(false)`: the id is taken (dh_gen_retry).
+    pub fn add_key(&self, entry: KeyEntry, now: i64) -> Result<bool, StoreError> {
+        let id = entry.key.id();
+        if id == 0 {
+            return Ok(false);
+        }
+        let mut keys = lock(&self.keys);
+        if keys.contains_key(&id) {
+            return Ok(false);
+        }
+        if entry.expires_at.is_none() {
+            let stored = StoredKey {
+                data: *entry.key.data(),
+                created: now,
+            };
+            if self.store.insert_auth_key(id, &stored)? == Inserted::AlreadyExists {
+                return Ok(false);
+            }
+        } else if self.store.auth_key(id)?.is_some() {
+            return Ok(false);
+        }
+        keys.insert(id, Arc::new(entry));
+        Ok(true)
+    }
+
+    /// destroy_auth_key (SV-9): erased durably, then forgotten with its sessions.
+    pub fn destroy_key(&self, id: i64) -> Result<bool, StoreError> {
+        let was_temp = lock(&self.keys)
+            .get(&id)
+            .is_some_and(|k| k.expires_at.is_some());
+        let stored = self.store.delete_auth_key(id)?;
+        lock(&self.keys).remove(&id);
+        lock(&self.sessions).remove(&id);
+        Ok(stored || was_temp)
+    }
+
+    /// Runs `f` on the session, creating it if new. Returns `f`'s result and whether the session
+    /// was last used by another connection (then its unacknowledged messages go again, SV-6).
+    pub fn with_session<R>(
+        &self,
+        key_id: i64,
+        session_id: i64,
+        connection: u64,
+        now: i64,
+        f: impl FnOnce(&mut Session, bool) -> R,
+    ) -> R {
+        let cell = {
+            let mut sessions = lock(&self.sessions);
+            let of_key = sessions.entry(key_id).or_default();
+            if !of_key.contains_key(&session_id) && of_key.len() >= MAX_SESSIONS_PER_KEY {
+                if let Some(oldest) = of_key
+                    .iter()
+                    .min_by_key(|(_, s)| s.last_used.load(Ordering::Relaxed))
+                    .map(|(id, _)| *id)
+                {
+                    of_key.remove(&oldest);
+                }
+            }
+            of_key
+                .entry(session_id)
+                .or_insert_with(|| {
+                    Arc::new(SlotCell {
+                        last_used: AtomicI64::new(now),
+                        slot: Mutex::new(SessionSlot {
+                            session: Session::new(session_id),
+                            connection,
+                        }),
+                    })
+                })
+                .clone()
+        };
+        cell.last_used.store(now, Ordering::Relaxed);
+        let mut slot = lock(&cell.slot);
+        let moved = slot.connection != connection;
+        slot.connection = connection;
+        f(&mut slot.session, moved)
+    }
+
+    /// destroy_session of another session of the same key (SV-8).
+    pub fn destroy_session(&self, key_id: i64, session_id: i64) -> bool {
+        lock(&self.sessions)
+            .get_mut(&key_id)
+            .is_some_and(|s| s.remove(&session_id).is_some())
+    }
+
+    /// Keys and sessions held in memory (for logs and tests).
+    pub fn counts(&self) -> (usize, usize) {
+        let keys = lock(&self.keys).len();
+        let sessions = lock(&self.sessions).values().map(HashMap::len).sum();
+        (keys, sessions)
+    }
+}

@@ -1,0 +1,614 @@
+//! One MTProto session, sans-IO (SS-1 … SV-12) [doc: mtproto/description,
+//! mtproto/service_messages, mtproto/service_messages_about_messages]. `Session::handle` takes
+//! one decrypted message (its header fields and body) and returns the messages to send back;
+//! RPC queries go to a `Host`, which the server implements over its dispatch and store.
+//!
+//! Order per message (SS-6, P-1): msg_id and seqno (bad_msg_notification 16–35) → salt
+//! (bad_server_salt) → new_session_created on the first accepted message → containers (64) →
+//! gzip → service messages → RPC.
+
+use std::collections::VecDeque;
+
+use super::container::{self, ContainerError, CONTAINER_ID};
+use super::gzip::{self, GZIP_PACKED_ID};
+use super::{BadMsg, MsgIdGenerator, MsgWindow, Received, SaltSchedule};
+use crate::rand::Rng;
+use crate::rpc::RpcError;
+use crate::tl::functions::Function;
+use crate::tl::{enums, types, Deserializable, Identifiable, Reader, Serializable};
+
+const MSGS_ACK_ID: u32 = 0x62d6b459;
+const MSG_COPY_ID: u32 = 0xe06046b2;
+const RPC_RESULT_ID: u32 = 0xf35c6d01;
+/// Most ids one msgs_ack, msgs_state_req or msg_resend_req may carry (SV-2).
+pub const MAX_IDS_PER_SERVICE_MESSAGE: usize = 8192;
+/// Unacknowledged content-related messages kept per session for re-sending (SV-6).
+pub const MAX_UNACKED: usize = 256;
+/// Longest ping_delay_disconnect delay honoured, in seconds (SV-7; GramJS sends 60000 meaning
+/// milliseconds).
+pub const MAX_DISCONNECT_DELAY: i32 = 600;
+
+/// What the session needs from the server around it.
+pub trait Host {
+    /// Runs an RPC query (wrappers included) sent as `msg_id` and returns its serialized
+    /// result.
+    fn call(&mut self, query: Function, msg_id: i64) -> Result<Vec<u8>, RpcError>;
+    /// destroy_session for another session of this key: whether it existed (SV-8).
+    fn destroy_session(&mut self, session_id: i64) -> bool;
+    /// destroy_auth_key: erase the key durably (SV-9).
+    fn destroy_auth_key(&mut self) -> DestroyKey;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DestroyKey {
+    Ok,
+    None,
+    Fail,
+}
+
+/// Time, salts and key for one call.
+#[derive(Debug, Clone, Copy)]
+pub struct Env<'a> {
+    pub auth_key_id: i64,
+    pub salts: &'a SaltSchedule,
+    /// The handshake's salt (HS-18) and the Unix time it stops being accepted.
+    pub initial_salt: Option<(i64, i64)>,
+    pub now: i64,
+    pub nanos: u32,
+}
+
+impl Env<'_> {
+    fn salt_ok(&self, salt: i64) -> bool {
+        self.salts.is_valid(self.auth_key_id, salt, self.now)
+            || self
+                .initial_salt
+                .is_some_and(|(s, until)| s == salt && self.now < until)
+    }
+
+    fn current_salt(&self) -> i64 {
+        self.salts.current(self.auth_key_id, self.now)
+    }
+}
+
+/// A message to send, with the id and seqno the session gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub msg_id: i64,
+    pub seqno: i32,
+    pub body: Vec<u8>,
+    /// For an rpc_result: the query it answers.
+    pub answers: Option<i64>,
+}
+
+/// What one handled message asks of the connection besides sending `messages`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// ping_delay_disconnect: close after this many seconds unless renewed (SV-7).
+    CloseAfter(i32),
+    /// Send this transport error and close (−429 for SV-1 / SV-2 limits).
+    TransportError(i32),
+    /// The key was destroyed: close once the answer is sent.
+    KeyDestroyed,
+}
+
+#[derive(Debug, Default)]
+#[must_use]
+pub struct Reply {
+    pub messages: Vec<Outgoing>,
+    pub effects: Vec<Effect>,
+}
+
+/// The state of one session.
+#[derive(Debug)]
+pub struct Session {
+    id: i64,
+    window: MsgWindow,
+    msg_ids: MsgIdGenerator,
+    content_sent: i32,
+    unacked: VecDeque<Outgoing>,
+    announced: bool,
+}
+
+impl Session {
+    pub fn new(id: i64) -> Self {
+        Session {
+            id,
+            window: MsgWindow::new(),
+            msg_ids: MsgIdGenerator::new(),
+            content_sent: 0,
+            unacked: VecDeque::new(),
+            announced: false,
+        }
+    }
+
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+
+    /// Content-related messages sent and not yet acknowledged.
+    pub fn unacked(&self) -> usize {
+        self.unacked.len()
+    }
+
+    /// Handles one decrypted message.
+    pub fn handle(
+        &mut self,
+        env: &Env<'_>,
+        salt: i64,
+        msg_id: i64,
+        seqno: i32,
+        body: &[u8],
+        host: &mut dyn Host,
+        rng: &mut impl Rng,
+    ) -> Reply {
+        let mut reply = Reply::default();
+        let is_container = top_id(body) == Some(CONTAINER_ID);
+        // gzip_packed takes the content-relatedness of what it wraps.
+        let unpacked = match gzip::unpack(body, crate::transport::MAX_FRAME) {
+            Some(Ok(inner)) => Some(inner),
+            Some(Err(_)) => {
+                self.bad_msg(env, msg_id, seqno, 64, &mut reply);
+                return reply;
+            }
+            None => None,
+        };
+        let body = unpacked.as_deref().unwrap_or(body);
+        let content_related = is_content_related(body);
+        match self
+            .window
+            .check(msg_id, seqno, content_related, is_container, env.now)
+        {
+            Err(bad) => {
+                self.bad_msg(env, msg_id, seqno, bad.code(), &mut reply);
+                return reply;
+            }
+            Ok(Received::Duplicate) => {
+                // SS-4: never process twice; re-send the answer if it is still held.
+                self.resend_answer_to(env, msg_id, &mut reply);
+                return reply;
+            }
+            Ok(Received::New) => {}
+        }
+        // SS-6: the salt after the clock checks; bad_server_salt without processing (SS-8).
+        if !env.salt_ok(salt) {
+            let body = types::BadServerSalt {
+                bad_msg_id: msg_id,
+                bad_msg_seqno: seqno,
+                error_code: 48,
+                new_server_salt: env.current_salt(),
+            }
+            .to_bytes();
+            self.push(env, body, false, true, None, &mut reply);
+            return reply;
+        }
+        if is_container {
+            let inner = match container::parse(body, msg_id, seqno) {
+                Ok(inner) => inner,
+                Err(ContainerError::TooMany { .. }) => {
+                    reply.effects.push(Effect::TransportError(-429));
+                    return reply;
+                }
+                Err(ContainerError::Invalid) => {
+                    self.bad_msg(env, msg_id, seqno, 64, &mut reply);
+                    return reply;
+                }
+            };
+            self.announce(env, msg_id, rng, &mut reply);
+            self.window.record(msg_id, seqno);
+            for m in inner {
+                self.handle_inner(env, m.msg_id, m.seqno, m.body, host, &mut reply);
+            }
+        } else {
+            self.announce(env, msg_id, rng, &mut reply);
+            self.window.record(msg_id, seqno);
+            self.process(env, msg_id, seqno, body, host, &mut reply);
+        }
+        reply
+    }
+
+    /// A message from a container: its own id and seqno checks (SS-5), then processing.
+    fn handle_inner(
+        &mut self,
+        env: &Env<'_>,
+        msg_id: i64,
+        seqno: i32,
+        body: &[u8],
+        host: &mut dyn Host,
+        reply: &mut Reply,
+    ) {
+        let unpacked = match gzip::unpack(body, crate::transport::MAX_FRAME) {
+            Some(Ok(inner)) => Some(inner),
+            Some(Err(_)) => return self.bad_msg(env, msg_id, seqno, 64, reply),
+            None => None,
+        };
+        let body = unpacked.as_deref().unwrap_or(body);
+        match self
+            .window
+            .check(msg_id, seqno, is_content_related(body), false, env.now)
+        {
+            Err(bad) => self.bad_msg(env, msg_id, seqno, bad.code(), reply),
+            Ok(Received::Duplicate) => self.resend_answer_to(env, msg_id, reply),
+            Ok(Received::New) => {
+                self.window.record(msg_id, seqno);
+                self.process(env, msg_id, seqno, body, host, reply);
+            }
+        }
+    }
+
+    /// SS-1: new_session_created before the first answer of a new session.
+    fn announce(
+        &mut self,
+        env: &Env<'_>,
+        first_msg_id: i64,
+        rng: &mut impl Rng,
+        reply: &mut Reply,
+    ) {
+        if self.announced {
+            return;
+        }
+        self.announced = true;
+        let body = types::NewSessionCreated {
+            first_msg_id,
+            unique_id: rng.next_i64(),
+            server_salt: env.current_salt(),
+        }
+        .to_bytes();
+        self.push(env, body, true, false, None, reply);
+    }
+
+    /// One accepted message (not a container).
+    fn process(
+        &mut self,
+        env: &Env<'_>,
+        msg_id: i64,
+        seqno: i32,
+        body: &[u8],
+        host: &mut dyn Host,
+        reply: &mut Reply,
+    ) {
+        let Some(id) = top_id(body) else {
+            return self.bad_msg(env, msg_id, seqno, 64, reply);
+        };
+        match id {
+            MSGS_ACK_ID => match types::MsgsAck::from_bytes(body) {
+                Ok(ack) if ack.msg_ids.len() > MAX_IDS_PER_SERVICE_MESSAGE => {
+                    reply.effects.push(Effect::TransportError(-429))
+                }
+                Ok(ack) => self.unacked.retain(|m| !ack.msg_ids.contains(&m.msg_id)),
+                Err(_) => {}
+            },
+            // SV-12: http_wait means nothing on TCP.
+            types::HttpWait::CONSTRUCTOR_ID => {}
+            // SV-4: msg_copy is not used.
+            MSG_COPY_ID => self.bad_msg(env, msg_id, seqno, 64, reply),
+            types::MsgsStateReq::CONSTRUCTOR_ID => match types::MsgsStateReq::from_bytes(body) {
+                Ok(req) if req.msg_ids.len() > MAX_IDS_PER_SERVICE_MESSAGE => {
+                    reply.effects.push(Effect::TransportError(-429))
+                }
+                Ok(req) => {
+                    let info = self.state_info(env, msg_id, &req.msg_ids);
+                    self.push(env, info, false, true, None, reply);
+                }
+                Err(_) => self.bad_msg(env, msg_id, seqno, 64, reply),
+            },
+            types::MsgResendReq::CONSTRUCTOR_ID => match types::MsgResendReq::from_bytes(body) {
+                Ok(req) if req.msg_ids.len() > MAX_IDS_PER_SERVICE_MESSAGE => {
+                    reply.effects.push(Effect::TransportError(-429))
+                }
+                Ok(req) => self.resend(env, msg_id, &req.msg_ids, reply),
+                Err(_) => self.bad_msg(env, msg_id, seqno, 64, reply),
+            },
+            _ => self.process_function(env, msg_id, seqno, body, host, reply),
+        }
+    }
+
+    fn process_function(
+        &mut self,
+        env: &Env<'_>,
+        msg_id: i64,
+        seqno: i32,
+        body: &[u8],
+        host: &mut dyn Host,
+        reply: &mut Reply,
+    ) {
+        let function = match Function::from_bytes(body) {
+            Ok(f) => f,
+            Err(e) => {
+                let error = match e.kind {
+                    // Not a method of the schemas: the Telegram-style error with its id.
+                    crate::tl::DecodeErrorKind::UnknownConstructor { id }
+                        if e.offset == 0 && crate::tl::name_for_id(id).is_none() =>
+                    {
+                        RpcError::unknown_constructor(id)
+                    }
+                    // A known type sent as if it were a query: nothing to answer it with.
+                    crate::tl::DecodeErrorKind::UnknownConstructor { .. } if e.offset == 0 => {
+                        return self.bad_msg(env, msg_id, seqno, 64, reply);
+                    }
+                    _ => RpcError::fetch_fail(),
+                };
+                return self.rpc_result(env, msg_id, Err(error), reply);
+            }
+        };
+        match function {
+            Function::Ping(p) => self.pong(env, msg_id, p.ping_id, reply),
+            Function::PingDelayDisconnect(p) => {
+                self.pong(env, msg_id, p.ping_id, reply);
+                let delay = p.disconnect_delay.clamp(1, MAX_DISCONNECT_DELAY);
+                reply.effects.push(Effect::CloseAfter(delay));
+            }
+            Function::GetFutureSalts(f) => {
+                let salts = env
+                    .salts
+                    .future_salts(env.auth_key_id, env.now, f.num)
+                    .into_iter()
+                    .map(|s| types::FutureSalt {
+                        valid_since: s.valid_since,
+                        valid_until: s.valid_until,
+                        salt: s.salt,
+                    })
+                    .collect();
+                let body = types::FutureSalts {
+                    req_msg_id: msg_id,
+                    now: env.now as i32,
+                    salts,
+                }
+                .to_bytes();
+                self.push(env, body, false, true, None, reply);
+            }
+            Function::DestroySession(d) => {
+                let body = if d.session_id != self.id && host.destroy_session(d.session_id) {
+                    types::DestroySessionOk {
+                        session_id: d.session_id,
+                    }
+                    .to_bytes()
+                } else {
+                    types::DestroySessionNone {
+                        session_id: d.session_id,
+                    }
+                    .to_bytes()
+                };
+                self.push(env, body, false, true, None, reply);
+            }
+            Function::DestroyAuthKey(_) => {
+                let body: enums::DestroyAuthKeyRes = match host.destroy_auth_key() {
+                    DestroyKey::Ok => types::DestroyAuthKeyOk {}.into(),
+                    DestroyKey::None => types::DestroyAuthKeyNone {}.into(),
+                    DestroyKey::Fail => types::DestroyAuthKeyFail {}.into(),
+                };
+                self.push(env, body.to_bytes(), false, true, None, reply);
+                reply.effects.push(Effect::KeyDestroyed);
+            }
+            Function::RpcDropAnswer(d) => {
+                let answer: enums::RpcDropAnswer = match self
+                    .unacked
+                    .iter()
+                    .position(|m| m.answers == Some(d.req_msg_id))
+                {
+                    Some(i) => {
+                        let dropped = self.unacked.remove(i).expect("index in range");
+                        types::RpcAnswerDropped {
+                            msg_id: dropped.msg_id,
+                            seq_no: dropped.seqno,
+                            bytes: dropped.body.len() as i32,
+                        }
+                        .into()
+                    }
+                    None => types::RpcAnswerUnknown {}.into(),
+                };
+                self.rpc_result(env, msg_id, Ok(answer.to_bytes()), reply);
+            }
+            query => {
+                let result = host.call(query, msg_id);
+                self.rpc_result(env, msg_id, result, reply);
+            }
+        }
+    }
+
+    fn pong(&mut self, env: &Env<'_>, msg_id: i64, ping_id: i64, reply: &mut Reply) {
+        let body = types::Pong { msg_id, ping_id }.to_bytes();
+        self.push(env, body, false, true, None, reply);
+    }
+
+    /// `rpc_result#f35c6d01{req_msg_id, result}` (SV-5), compressed when large (SV-3).
+    fn rpc_result(
+        &mut self,
+        env: &Env<'_>,
+        req_msg_id: i64,
+        result: Result<Vec<u8>, RpcError>,
+        reply: &mut Reply,
+    ) {
+        let result = match result {
+            Ok(bytes) => gzip::maybe_pack(bytes),
+            Err(e) => e.to_bytes(),
+        };
+        let mut body = Vec::with_capacity(12 + result.len());
+        crate::tl::write_u32(&mut body, RPC_RESULT_ID);
+        crate::tl::write_i64(&mut body, req_msg_id);
+        body.extend_from_slice(&result);
+        self.push(env, body, true, true, Some(req_msg_id), reply);
+    }
+
+    /// `bad_msg_notification#a7eff811` (SS-5): not content-related, message not processed.
+    fn bad_msg(&mut self, env: &Env<'_>, msg_id: i64, seqno: i32, code: i32, reply: &mut Reply) {
+        let body = types::BadMsgNotification {
+            bad_msg_id: msg_id,
+            bad_msg_seqno: seqno,
+            error_code: code,
+        }
+        .to_bytes();
+        self.push(env, body, false, true, None, reply);
+    }
+
+    /// SV-10: a byte per id.
+    fn state_info(&self, env: &Env<'_>, req_msg_id: i64, ids: &[i64]) -> Vec<u8> {
+        let info: Vec<u8> = ids
+            .iter()
+            .map(|&id| {
+                if self.window.contains(id) {
+                    4
+                } else if (id >> 32) > env.now + super::msg_id::MAX_FUTURE_SECS {
+                    3
+                } else if self.window.oldest().is_none_or(|oldest| id < oldest) {
+                    1
+                } else {
+                    2
+                }
+            })
+            .collect();
+        types::MsgsStateInfo {
+            req_msg_id,
+            info: info.into(),
+        }
+        .to_bytes()
+    }
+
+    /// msg_resend_req (SV-10): re-send held messages; if any id is unknown, msgs_state_info.
+    fn resend(&mut self, env: &Env<'_>, req_msg_id: i64, ids: &[i64], reply: &mut Reply) {
+        let all_held = ids
+            .iter()
+            .all(|id| self.unacked.iter().any(|m| m.msg_id == *id));
+        if !all_held {
+            let info = self.state_info(env, req_msg_id, ids);
+            return self.push(env, info, false, true, None, reply);
+        }
+        let held: Vec<Outgoing> = self
+            .unacked
+            .iter()
+            .filter(|m| ids.contains(&m.msg_id))
+            .cloned()
+            .collect();
+        self.unacked.retain(|m| !ids.contains(&m.msg_id));
+        for m in held {
+            self.push(env, m.body, true, m.answers.is_some(), m.answers, reply);
+        }
+    }
+
+    fn resend_answer_to(&mut self, env: &Env<'_>, req_msg_id: i64, reply: &mut Reply) {
+        if let Some(i) = self
+            .unacked
+            .iter()
+            .position(|m| m.answers == Some(req_msg_id))
+        {
+            let m = self.unacked.remove(i).expect("index in range");
+            self.push(env, m.body, true, true, m.answers, reply);
+        }
+    }
+
+    /// SV-6: on a new connection, every unacknowledged message goes again under a new msg_id.
+    pub fn resume(&mut self, env: &Env<'_>) -> Reply {
+        let mut reply = Reply::default();
+        let held: Vec<Outgoing> = self.unacked.drain(..).collect();
+        for m in held {
+            let response = m.answers.is_some();
+            self.push(env, m.body, true, response, m.answers, &mut reply);
+        }
+        reply
+    }
+
+    /// Gives a message its msg_id (SS-2) and seqno (SS-3) and queues it.
+    fn push(
+        &mut self,
+        env: &Env<'_>,
+        body: Vec<u8>,
+        content_related: bool,
+        response: bool,
+        answers: Option<i64>,
+        reply: &mut Reply,
+    ) {
+        let msg_id = self.msg_ids.next(env.now, env.nanos, response);
+        let seqno = self.next_seqno(content_related);
+        let m = Outgoing {
+            msg_id,
+            seqno,
+            body,
+            answers,
+        };
+        if content_related {
+            if self.unacked.len() == MAX_UNACKED {
+                self.unacked.pop_front();
+            }
+            self.unacked.push_back(m.clone());
+        }
+        reply.messages.push(m);
+    }
+
+    fn next_seqno(&mut self, content_related: bool) -> i32 {
+        if content_related {
+            self.content_sent += 1;
+            self.content_sent * 2 - 1
+        } else {
+            self.content_sent * 2
+        }
+    }
+
+    /// The message data of one encrypted packet: the message itself, or a msg_container of
+    /// several (not content-related, SS-3). Returns (msg_id, seqno, body).
+    pub fn pack(&mut self, env: &Env<'_>, messages: Vec<Outgoing>) -> Option<(i64, i32, Vec<u8>)> {
+        match messages.len() {
+            0 => None,
+            1 => {
+                let m = messages.into_iter().next().expect("one message");
+                Some((m.msg_id, m.seqno, m.body))
+            }
+            n => {
+                let mut body = Vec::new();
+                crate::tl::write_u32(&mut body, CONTAINER_ID);
+                crate::tl::write_u32(&mut body, n as u32);
+                for m in messages {
+                    crate::tl::write_i64(&mut body, m.msg_id);
+                    crate::tl::write_i32(&mut body, m.seqno);
+                    crate::tl::write_u32(&mut body, m.body.len() as u32);
+                    body.extend_from_slice(&m.body);
+                }
+                let msg_id = self.msg_ids.next(env.now, env.nanos, false);
+                Some((msg_id, self.next_seqno(false), body))
+            }
+        }
+    }
+}
+
+fn top_id(body: &[u8]) -> Option<u32> {
+    Reader::new(body).peek_u32().ok()
+}
+
+/// Whether a message needs an odd seqno (SS-5 codes 34/35): all but acks, containers, msg_copy
+/// and gzip_packed (whose content decides, see `Session::handle`).
+pub fn is_content_related(body: &[u8]) -> bool {
+    !matches!(
+        top_id(body),
+        Some(MSGS_ACK_ID | CONTAINER_ID | MSG_COPY_ID | GZIP_PACKED_ID)
+    )
+}
+
+/// Splits a decrypted plaintext: `salt ‖ session_id ‖ msg_id ‖ seq_no ‖ length ‖ body`.
+/// `decrypt_message` already checked the length, so the header is there.
+pub fn split_plaintext(plain: &[u8]) -> Option<(i64, i64, i64, i32, &[u8])> {
+    let mut r = Reader::new(plain);
+    let salt = r.read_i64().ok()?;
+    let session_id = r.read_i64().ok()?;
+    let msg_id = r.read_i64().ok()?;
+    let seqno = r.read_i32().ok()?;
+    let len = r.read_u32().ok()? as usize;
+    let body = r.read_slice(len).ok()?;
+    Some((salt, session_id, msg_id, seqno, body))
+}
+
+/// Builds a plaintext for `encrypt_message`.
+pub fn join_plaintext(salt: i64, session_id: i64, msg_id: i64, seqno: i32, body: &[u8]) -> Vec<u8> {
+    let mut p = Vec::with_capacity(32 + body.len());
+    crate::tl::write_i64(&mut p, salt);
+    crate::tl::write_i64(&mut p, session_id);
+    crate::tl::write_i64(&mut p, msg_id);
+    crate::tl::write_i32(&mut p, seqno);
+    crate::tl::write_u32(&mut p, body.len() as u32);
+    p.extend_from_slice(body);
+    p
+}
+
+impl BadMsg {
+    /// Whether the client should fix its clock from the notification's msg_id (16/17).
+    pub fn is_clock(self) -> bool {
+        matches!(self, BadMsg::TooOld | BadMsg::TooNew)
+    }
+}
