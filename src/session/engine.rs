@@ -153,7 +153,7 @@ impl Session {
             None => None,
         };
         let body = unpacked.as_deref().unwrap_or(body);
-        let content_related = is_content_related(body);
+        let content_related = expects_odd_seqno(body, seqno);
         match self
             .window
             .check(msg_id, seqno, content_related, is_container, env.now)
@@ -222,10 +222,13 @@ impl Session {
             None => None,
         };
         let body = unpacked.as_deref().unwrap_or(body);
-        match self
-            .window
-            .check(msg_id, seqno, is_content_related(body), false, env.now)
-        {
+        match self.window.check(
+            msg_id,
+            seqno,
+            expects_odd_seqno(body, seqno),
+            false,
+            env.now,
+        ) {
             Err(bad) => self.bad_msg(env, msg_id, seqno, bad.code(), reply),
             Ok(Received::Duplicate) => self.resend_answer_to(env, msg_id, reply),
             Ok(Received::New) => {
@@ -579,6 +582,21 @@ pub fn is_content_related(body: &[u8]) -> bool {
         top_id(body),
         Some(MSGS_ACK_ID | CONTAINER_ID | MSG_COPY_ID | GZIP_PACKED_ID)
     )
+}
+
+/// The parity a message's seqno must have (SS-5 codes 34/35). ping, ping_delay_disconnect and
+/// http_wait are accepted either way: Telethon sends ping as content-related, Kurigram and
+/// pyrogram as not (their `not_content_related` set), and Telegram takes both.
+fn expects_odd_seqno(body: &[u8], seqno: i32) -> bool {
+    const EITHER: [u32; 3] = [
+        crate::tl::functions::Ping::CONSTRUCTOR_ID,
+        crate::tl::functions::PingDelayDisconnect::CONSTRUCTOR_ID,
+        types::HttpWait::CONSTRUCTOR_ID,
+    ];
+    match top_id(body) {
+        Some(id) if EITHER.contains(&id) => seqno & 1 == 1,
+        _ => is_content_related(body),
+    }
 }
 
 /// Splits a decrypted plaintext: `salt ‖ session_id ‖ msg_id ‖ seq_no ‖ length ‖ body`.

@@ -70,3 +70,23 @@ fn telethon_connects_configures_pings_and_gets_401_on_every_transport() {
     assert!(keys >= 4, "{keys} keys");
     assert!(sessions >= 4, "{sessions} sessions");
 }
+
+#[test]
+fn kurigram_connects_and_gets_config() {
+    let server = TestServer::start(3);
+    let mut args = vec![server.public_key_pem().display().to_string()];
+    args.extend(
+        server
+            .addrs
+            .iter()
+            .map(|(id, a)| format!("{id}={}:{}", a.ip(), a.port())),
+    );
+    let out = run_python("kurigram_client.py", &args);
+    let line = out.lines().last().unwrap_or_default();
+    assert_eq!(json_field(line, "connected"), Some("true"), "{out}");
+    assert_eq!(json_field(line, "this_dc"), Some("2"), "{out}");
+    assert_eq!(json_field(line, "test_mode"), Some("true"), "{out}");
+    assert_eq!(json_field(line, "dc_count"), Some("3"), "{out}");
+    // No bad_msg_notification or other complaint on the way (its ping is even-seqno).
+    assert_eq!(json_field(line, "warnings"), Some("0"), "{out}");
+}
