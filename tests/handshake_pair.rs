@@ -186,13 +186,11 @@ fn refused(out: HandshakeOutput) -> HandshakeError {
     }
 }
 
+type Tamper = Box<dyn FnOnce(&mut functions::ReqDHParams)>;
+
 #[test]
 fn req_dh_params_violations_get_404_or_444() {
-    let cases: Vec<(
-        InnerData,
-        Box<dyn FnOnce(&mut functions::ReqDHParams)>,
-        HandshakeError,
-    )> = vec![
+    let cases: Vec<(InnerData, Tamper, HandshakeError)> = vec![
         (
             InnerData::Plain,
             Box::new(|r| r.server_nonce[0] ^= 1),

@@ -17,7 +17,7 @@ const MSGS_ACK_ID: u32 = 0x62d6b459;
 
 enum State {
     DhParams(ExpectDhParams),
-    ClientDh(ExpectClientDh),
+    ClientDh(Box<ExpectClientDh>),
 }
 
 impl State {
@@ -38,7 +38,7 @@ pub enum HandshakeOutput {
     /// Nothing to send (an ignored msgs_ack).
     Nothing,
     /// A key is ready: store it, then call [`ServerHandshakes::finish`].
-    KeyReady(KeyReady),
+    KeyReady(Box<KeyReady>),
     /// Send the transport error `wire_code()` and close (TR-10).
     Refuse(HandshakeError),
 }
@@ -135,7 +135,7 @@ impl ServerHandshakes {
             Function::ReqDHParams(req) => match self.take(&req.nonce)? {
                 State::DhParams(s) => {
                     let (next, answer) = s.handle_req_dh_params(&req, cfg, now.0 as i32, rng)?;
-                    self.states.push(State::ClientDh(next));
+                    self.states.push(State::ClientDh(Box::new(next)));
                     answer.to_bytes()
                 }
                 State::ClientDh(_) => {
@@ -147,9 +147,8 @@ impl ServerHandshakes {
             },
             Function::SetClientDHParams(req) => match self.take(&req.nonce)? {
                 State::ClientDh(s) => {
-                    return Ok(HandshakeOutput::KeyReady(
-                        s.handle_set_client_dh_params(&req)?,
-                    ))
+                    let ready = s.handle_set_client_dh_params(&req)?;
+                    return Ok(HandshakeOutput::KeyReady(Box::new(ready)));
                 }
                 State::DhParams(_) => {
                     return Err(HandshakeError::OutOfOrder {
@@ -167,7 +166,7 @@ impl ServerHandshakes {
     /// On `Taken` the handshake stays open for the client's retry.
     pub fn finish(
         &mut self,
-        ready: KeyReady,
+        ready: Box<KeyReady>,
         decision: KeyDecision,
         now: (i64, u32),
     ) -> (Option<crate::crypto::AuthKey>, Vec<u8>) {
@@ -178,7 +177,7 @@ impl ServerHandshakes {
             }
             KeyDecision::Taken => {
                 let (state, answer) = ready.retry();
-                self.states.push(State::ClientDh(state));
+                self.states.push(State::ClientDh(Box::new(state)));
                 (None, answer.to_bytes())
             }
             KeyDecision::Failed => (None, ready.fail().to_bytes()),

@@ -333,7 +333,7 @@ impl KeyReady {
     }
 
     /// dh_gen_ok: the handshake is over, its secrets are wiped when `self` drops.
-    pub fn ok(self) -> (AuthKey, types::DhGenOk) {
+    pub fn ok(self: Box<Self>) -> (AuthKey, types::DhGenOk) {
         let answer = types::DhGenOk {
             nonce: self.state.nonce,
             server_nonce: self.state.server_nonce,
@@ -344,19 +344,20 @@ impl KeyReady {
 
     /// dh_gen_retry: the client may send set_client_DH_params again with a new g_b and
     /// `retry_id` = this key's aux_hash.
-    pub fn retry(mut self) -> (ExpectClientDh, types::DhGenRetry) {
-        let aux = self.key.aux_hash();
+    pub fn retry(self: Box<Self>) -> (ExpectClientDh, types::DhGenRetry) {
+        let mut this = *self;
+        let aux = this.key.aux_hash();
         let answer = types::DhGenRetry {
-            nonce: self.state.nonce,
-            server_nonce: self.state.server_nonce,
-            new_nonce_hash2: new_nonce_hash(&self.state.new_nonce, 2, &aux),
+            nonce: this.state.nonce,
+            server_nonce: this.state.server_nonce,
+            new_nonce_hash2: new_nonce_hash(&this.state.new_nonce, 2, &aux),
         };
-        self.state.retry_id = i64::from_le_bytes(aux);
-        (self.state, answer)
+        this.state.retry_id = i64::from_le_bytes(aux);
+        (this.state, answer)
     }
 
     /// dh_gen_fail: the server could not keep the key; the client starts over.
-    pub fn fail(self) -> types::DhGenFail {
+    pub fn fail(self: Box<Self>) -> types::DhGenFail {
         types::DhGenFail {
             nonce: self.state.nonce,
             server_nonce: self.state.server_nonce,

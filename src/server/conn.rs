@@ -9,7 +9,7 @@ use crate::handshake::{HandshakeConfig, HandshakeOutput, KeyDecision, KeyKind, S
 use crate::rand::Rng;
 use crate::rpc::{self, RpcContext, RpcError};
 use crate::session::engine::{join_plaintext, split_plaintext};
-use crate::session::{DestroyKey, Effect, Env, Host, SALT_PERIOD};
+use crate::session::{DestroyKey, Effect, Env, Host, Message, SALT_PERIOD};
 use crate::tl::functions::Function;
 use crate::transport::{detect, Codec, Detection, Incoming, Obfuscated2};
 use crate::Side;
@@ -119,10 +119,7 @@ impl Connection {
             _ => return out,
         }
         self.inbuf.extend_from_slice(&data);
-        loop {
-            let Phase::Running { codec, .. } = &mut self.phase else {
-                break;
-            };
+        while let Phase::Running { codec, .. } = &mut self.phase {
             match codec.decode(&self.inbuf) {
                 Ok(None) => break,
                 Ok(Some((incoming, used))) => {
@@ -214,7 +211,13 @@ impl Connection {
             if moved {
                 messages.extend(session.resume(&env).messages);
             }
-            let reply = session.handle(&env, salt, msg_id, seqno, body, &mut host, rng);
+            let message = Message {
+                salt,
+                msg_id,
+                seqno,
+                body,
+            };
+            let reply = session.handle(&env, message, &mut host, rng);
             messages.extend(reply.messages);
             effects.extend(reply.effects);
             (session.pack(&env, messages), effects)

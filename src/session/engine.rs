@@ -70,6 +70,15 @@ impl Env<'_> {
     }
 }
 
+/// A decrypted client message: the header fields the session checks, and its body.
+#[derive(Debug, Clone, Copy)]
+pub struct Message<'a> {
+    pub salt: i64,
+    pub msg_id: i64,
+    pub seqno: i32,
+    pub body: &'a [u8],
+}
+
 /// A message to send, with the id and seqno the session gave it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
@@ -134,13 +143,16 @@ impl Session {
     pub fn handle(
         &mut self,
         env: &Env<'_>,
-        salt: i64,
-        msg_id: i64,
-        seqno: i32,
-        body: &[u8],
+        message: Message<'_>,
         host: &mut dyn Host,
         rng: &mut impl Rng,
     ) -> Reply {
+        let Message {
+            salt,
+            msg_id,
+            seqno,
+            body,
+        } = message;
         let mut reply = Reply::default();
         let is_container = top_id(body) == Some(CONTAINER_ID);
         // gzip_packed takes the content-relatedness of what it wraps.
@@ -459,11 +471,7 @@ impl Session {
                 }
             })
             .collect();
-        types::MsgsStateInfo {
-            req_msg_id,
-            info: info.into(),
-        }
-        .to_bytes()
+        types::MsgsStateInfo { req_msg_id, info }.to_bytes()
     }
 
     /// msg_resend_req (SV-10): re-send held messages; if any id is unknown, msgs_state_info.

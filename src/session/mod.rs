@@ -8,6 +8,6 @@ pub mod gzip;
 pub mod msg_id;
 pub mod salt;
 
-pub use engine::{DestroyKey, Effect, Env, Host, Outgoing, Reply, Session};
+pub use engine::{DestroyKey, Effect, Env, Host, Message, Outgoing, Reply, Session};
 pub use msg_id::{BadMsg, MsgIdGenerator, MsgWindow, Received};
 pub use salt::{FutureSalt, SaltSchedule, SALT_PERIOD};
