@@ -90,3 +90,140 @@ pub fn transport_chunks(data: &[u8]) {
         let _ = Obfuscated2::server(&init);
     }
 }
+
+/// The RSA key the handshake and session targets run with (the test fixture).
+fn fixture_key() -> crate::crypto::rsa::RsaPrivateKey {
+    crate::crypto::rsa::RsaPrivateKey::from_pkcs1_pem(include_str!(
+        "../tests/fixtures/rsa_private.pem"
+    ))
+    .expect("the fixture key parses")
+}
+
+const FUZZ_NOW: (i64, u32) = (1_700_000_000, 0);
+
+/// The server side of the key exchange fed a sequence of unencrypted frames (each prefixed by a
+/// 2-byte LE length). Whatever comes, it answers with well-formed unencrypted frames (server
+/// msg_id ≡ 1 mod 4), a refusal leaves no handshake open, and never more than the cap run.
+pub fn handshake_server(data: &[u8]) {
+    use crate::handshake::{HandshakeConfig, HandshakeOutput, KeyDecision, ServerHandshakes};
+    use std::sync::{Arc, OnceLock};
+    static KEYS: OnceLock<Arc<Vec<crate::crypto::rsa::RsaPrivateKey>>> = OnceLock::new();
+    let keys = KEYS.get_or_init(|| Arc::new(vec![fixture_key()])).clone();
+    let cfg = HandshakeConfig {
+        dc_id: 2,
+        test_mode: true,
+        max_temp_expires_in: 86_400,
+        keys,
+    };
+    let mut server = ServerHandshakes::new();
+    let mut rng = crate::rand::SeededRng::new(0);
+    let mut rest = data;
+    while let [a, b, tail @ ..] = rest {
+        let len = usize::from(u16::from_le_bytes([*a, *b])).min(tail.len());
+        let (frame, tail) = tail.split_at(len);
+        rest = tail;
+        let check_reply = |f: &[u8]| {
+            let (msg_id, _) = (
+                i64::from_le_bytes(f[8..16].try_into().expect("8")),
+                &f[20..],
+            );
+            assert_eq!(&f[..8], &[0; 8]);
+            assert_eq!(msg_id & 3, 1);
+            assert_eq!(
+                u32::from_le_bytes(f[16..20].try_into().expect("4")) as usize,
+                f.len() - 20
+            );
+        };
+        match server.handle(&cfg, frame, FUZZ_NOW, &mut rng) {
+            HandshakeOutput::Reply(f) => check_reply(&f),
+            HandshakeOutput::Nothing => {}
+            HandshakeOutput::KeyReady(ready) => {
+                let (_, f) = server.finish(ready, KeyDecision::Stored, FUZZ_NOW);
+                check_reply(&f);
+            }
+            HandshakeOutput::Refuse(e) => {
+                assert!(e.wire_code() == -404 || e.wire_code() == -444);
+                assert_eq!(server.in_progress(), 0);
+            }
+        }
+        assert!(server.in_progress() <= crate::handshake::MAX_PER_CONNECTION);
+    }
+}
+
+/// The encrypted path with the session layer behind it: the input is a list of records
+/// `flags (1) ‖ msg_id step (2) ‖ seqno (1) ‖ body length (2) ‖ body`, each sent as a correctly
+/// encrypted message of one session under a known key through a server connection (intermediate
+/// framing). Every answer must decrypt under the key for that same session, and the connection
+/// may close only with a reason.
+pub fn session_messages(data: &[u8]) {
+    use crate::crypto::{decrypt_message, encrypt_message, AuthKey};
+    use crate::server::{Connection, KeyEntry, ServerState};
+    use crate::session::engine::{join_plaintext, split_plaintext};
+    use crate::transport::{Codec, Framing, Incoming};
+    use crate::Side;
+    use std::sync::{Arc, OnceLock};
+
+    static STATE: OnceLock<crate::crypto::rsa::RsaPrivateKey> = OnceLock::new();
+    let rsa = STATE.get_or_init(fixture_key);
+    let rsa =
+        crate::crypto::rsa::RsaPrivateKey::from_pkcs1_pem(&rsa.to_pkcs1_pem()).expect("round trip");
+    let store: Arc<dyn crate::store::Store> = Arc::new(crate::store::MemoryStore::default());
+    let dcs = vec![crate::rpc::DcAddress {
+        id: 1,
+        ip: "127.0.0.1".into(),
+        port: 4431,
+    }];
+    let state = ServerState::new(store, vec![rsa], [7; 32], dcs, true);
+    let key_bytes: [u8; 256] = std::array::from_fn(|i| (i * 31 + 7) as u8);
+    let entry = KeyEntry {
+        key: AuthKey::from_bytes(key_bytes),
+        expires_at: None,
+        initial_salt: None,
+    };
+    state.add_key(entry, FUZZ_NOW.0).expect("memory store");
+    let key = AuthKey::from_bytes(key_bytes);
+    let session_id = 0x5e55_1011;
+    let salt = state.salts.current(key.id(), FUZZ_NOW.0);
+
+    let mut conn = Connection::new(1, 1, &state);
+    let mut rng = crate::rand::SeededRng::new(1);
+    let mut client = Codec::new(Framing::Intermediate, Side::Client);
+    let mut wire = Framing::Intermediate.tag().to_vec();
+    let mut from_server = Vec::new();
+    let mut msg_id = FUZZ_NOW.0 << 32;
+    let mut rest = data;
+    while let [flags, s0, s1, seqno, l0, l1, tail @ ..] = rest {
+        let len = usize::from(u16::from_le_bytes([*l0, *l1])).min(tail.len());
+        let (body, tail) = tail.split_at(len);
+        rest = tail;
+        msg_id += i64::from(u16::from_le_bytes([*s0, *s1])) * 4;
+        let id = if flags & 1 == 1 { msg_id | 1 } else { msg_id };
+        let use_salt = if flags & 2 == 2 { 0 } else { salt };
+        let mut body = body.to_vec();
+        body.truncate(body.len() & !3);
+        let plain = join_plaintext(use_salt, session_id, id, i32::from(*seqno), &body);
+        let mut frame = Vec::new();
+        encrypt_message(&key, Side::Client, &plain, &[9; 32], &mut frame);
+        client
+            .encode(&frame, &[], false, &mut wire)
+            .expect("within the cap");
+        let out = conn.receive(&state, &wire, FUZZ_NOW, &mut rng);
+        wire.clear();
+        from_server.extend_from_slice(&out.send);
+        if out.close {
+            assert!(out.reason.is_some(), "a close always has a reason");
+            break;
+        }
+    }
+    // Every server frame decrypts for this session.
+    while let Ok(Some((incoming, used))) = client.decode(&from_server) {
+        from_server.drain(..used);
+        let Incoming::Frame { payload, .. } = incoming else {
+            continue;
+        };
+        let plain = decrypt_message(&key, Side::Server, &payload).expect("server frames decrypt");
+        let (_, sid, msg_id, _, _) = split_plaintext(&plain).expect("header");
+        assert_eq!(sid, session_id);
+        assert_eq!(msg_id & 1, 1, "server msg_ids are odd");
+    }
+}
