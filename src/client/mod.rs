@@ -17,13 +17,11 @@ use crate::handshake::plain;
 use crate::rand::{OsRng, Rng};
 use crate::rpc::RpcError;
 use crate::session::container::{self, CONTAINER_ID};
-use crate::session::engine::{is_content_related, join_plaintext, split_plaintext};
+use crate::session::engine::{is_content_related, join_plaintext, split_plaintext, RPC_RESULT_ID};
 use crate::session::gzip;
 use crate::tl::{enums, types, Deserializable, Identifiable, RemoteCall, Serializable};
 use crate::transport::{Codec, Framing, Incoming, Obfuscated2, TransportError};
 use crate::Side;
-
-const RPC_RESULT_ID: u32 = 0xf35c6d01;
 
 /// How to reach the server.
 #[derive(Debug, Clone)]

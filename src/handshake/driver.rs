@@ -12,9 +12,6 @@ use crate::tl::{functions::Function, Deserializable, Identifiable, Serializable}
 /// one, a retrying one two.
 pub const MAX_PER_CONNECTION: usize = 4;
 
-/// Unencrypted messages that are not handshake steps but are ignored, not refused (UM-2).
-const MSGS_ACK_ID: u32 = 0x62d6b459;
-
 enum State {
     DhParams(ExpectDhParams),
     ClientDh(Box<ExpectClientDh>),
@@ -96,7 +93,8 @@ impl ServerHandshakes {
         let id = crate::tl::Reader::new(data)
             .peek_u32()
             .map_err(|e| HandshakeError::Decode(e.to_string()))?;
-        if id == MSGS_ACK_ID {
+        // UM-2: msgs_ack is ignored, not refused.
+        if id == crate::session::engine::MSGS_ACK_ID {
             return Ok(HandshakeOutput::Nothing);
         }
         let allowed = [

@@ -7,6 +7,7 @@
 //! (bad_server_salt) → new_session_created on the first accepted message → containers (64) →
 //! gzip → service messages → RPC.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use super::container::{self, ContainerError, CONTAINER_ID};
@@ -17,9 +18,9 @@ use crate::rpc::RpcError;
 use crate::tl::functions::Function;
 use crate::tl::{enums, types, Deserializable, Identifiable, Reader, Serializable};
 
-const MSGS_ACK_ID: u32 = 0x62d6b459;
+pub const MSGS_ACK_ID: u32 = 0x62d6b459;
 const MSG_COPY_ID: u32 = 0xe06046b2;
-const RPC_RESULT_ID: u32 = 0xf35c6d01;
+pub const RPC_RESULT_ID: u32 = 0xf35c6d01;
 /// Most ids one msgs_ack, msgs_state_req or msg_resend_req may carry (SV-2).
 pub const MAX_IDS_PER_SERVICE_MESSAGE: usize = 8192;
 /// Unacknowledged content-related messages kept per session for re-sending (SV-6).
@@ -156,15 +157,10 @@ impl Session {
         let mut reply = Reply::default();
         let is_container = top_id(body) == Some(CONTAINER_ID);
         // gzip_packed takes the content-relatedness of what it wraps.
-        let unpacked = match gzip::unpack(body, crate::transport::MAX_FRAME) {
-            Some(Ok(inner)) => Some(inner),
-            Some(Err(_)) => {
-                self.bad_msg(env, msg_id, seqno, 64, &mut reply);
-                return reply;
-            }
-            None => None,
+        let Some(body) = self.open_gzip(env, msg_id, seqno, body, &mut reply) else {
+            return reply;
         };
-        let body = unpacked.as_deref().unwrap_or(body);
+        let body = &*body;
         let content_related = expects_odd_seqno(body, seqno);
         match self
             .window
@@ -228,12 +224,10 @@ impl Session {
         host: &mut dyn Host,
         reply: &mut Reply,
     ) {
-        let unpacked = match gzip::unpack(body, crate::transport::MAX_FRAME) {
-            Some(Ok(inner)) => Some(inner),
-            Some(Err(_)) => return self.bad_msg(env, msg_id, seqno, 64, reply),
-            None => None,
+        let Some(body) = self.open_gzip(env, msg_id, seqno, body, reply) else {
+            return;
         };
-        let body = unpacked.as_deref().unwrap_or(body);
+        let body = &*body;
         match self.window.check(
             msg_id,
             seqno,
@@ -246,6 +240,26 @@ impl Session {
             Ok(Received::New) => {
                 self.window.record(msg_id, seqno);
                 self.process(env, msg_id, seqno, body, host, reply);
+            }
+        }
+    }
+
+    /// The body with a gzip_packed wrapper opened (SV-3, capped at the frame cap); `None` once a
+    /// malformed or oversize one was answered with bad_msg 64.
+    fn open_gzip<'b>(
+        &mut self,
+        env: &Env<'_>,
+        msg_id: i64,
+        seqno: i32,
+        body: &'b [u8],
+        reply: &mut Reply,
+    ) -> Option<Cow<'b, [u8]>> {
+        match gzip::unpack(body, crate::transport::MAX_FRAME) {
+            None => Some(Cow::Borrowed(body)),
+            Some(Ok(inner)) => Some(Cow::Owned(inner)),
+            Some(Err(_)) => {
+                self.bad_msg(env, msg_id, seqno, 64, reply);
+                None
             }
         }
     }
@@ -285,34 +299,28 @@ impl Session {
             return self.bad_msg(env, msg_id, seqno, 64, reply);
         };
         match id {
-            MSGS_ACK_ID => match types::MsgsAck::from_bytes(body) {
-                Ok(ack) if ack.msg_ids.len() > MAX_IDS_PER_SERVICE_MESSAGE => {
-                    reply.effects.push(Effect::TransportError(-429))
+            MSGS_ACK_ID
+            | types::MsgsStateReq::CONSTRUCTOR_ID
+            | types::MsgResendReq::CONSTRUCTOR_ID => {
+                match read_ids(body) {
+                    Err(IdsError::TooMany) => reply.effects.push(Effect::TransportError(-429)),
+                    // A malformed ack asks for nothing; the two requests get 64.
+                    Err(IdsError::Malformed) if id == MSGS_ACK_ID => {}
+                    Err(IdsError::Malformed) => self.bad_msg(env, msg_id, seqno, 64, reply),
+                    Ok(ids) if id == MSGS_ACK_ID => {
+                        self.unacked.retain(|m| !ids.contains(&m.msg_id))
+                    }
+                    Ok(ids) if id == types::MsgsStateReq::CONSTRUCTOR_ID => {
+                        let info = self.state_info(env, msg_id, &ids);
+                        self.push(env, info, false, true, None, reply);
+                    }
+                    Ok(ids) => self.resend(env, msg_id, &ids, reply),
                 }
-                Ok(ack) => self.unacked.retain(|m| !ack.msg_ids.contains(&m.msg_id)),
-                Err(_) => {}
-            },
+            }
             // SV-12: http_wait means nothing on TCP.
             types::HttpWait::CONSTRUCTOR_ID => {}
             // SV-4: msg_copy is not used.
             MSG_COPY_ID => self.bad_msg(env, msg_id, seqno, 64, reply),
-            types::MsgsStateReq::CONSTRUCTOR_ID => match types::MsgsStateReq::from_bytes(body) {
-                Ok(req) if req.msg_ids.len() > MAX_IDS_PER_SERVICE_MESSAGE => {
-                    reply.effects.push(Effect::TransportError(-429))
-                }
-                Ok(req) => {
-                    let info = self.state_info(env, msg_id, &req.msg_ids);
-                    self.push(env, info, false, true, None, reply);
-                }
-                Err(_) => self.bad_msg(env, msg_id, seqno, 64, reply),
-            },
-            types::MsgResendReq::CONSTRUCTOR_ID => match types::MsgResendReq::from_bytes(body) {
-                Ok(req) if req.msg_ids.len() > MAX_IDS_PER_SERVICE_MESSAGE => {
-                    reply.effects.push(Effect::TransportError(-429))
-                }
-                Ok(req) => self.resend(env, msg_id, &req.msg_ids, reply),
-                Err(_) => self.bad_msg(env, msg_id, seqno, 64, reply),
-            },
             _ => self.process_function(env, msg_id, seqno, body, host, reply),
         }
     }
@@ -483,15 +491,12 @@ impl Session {
             let info = self.state_info(env, req_msg_id, ids);
             return self.push(env, info, false, true, None, reply);
         }
-        let held: Vec<Outgoing> = self
-            .unacked
-            .iter()
-            .filter(|m| ids.contains(&m.msg_id))
-            .cloned()
-            .collect();
-        self.unacked.retain(|m| !ids.contains(&m.msg_id));
+        let (held, kept) = std::mem::take(&mut self.unacked)
+            .into_iter()
+            .partition(|m| ids.contains(&m.msg_id));
+        self.unacked = kept;
         for m in held {
-            self.push(env, m.body, true, m.answers.is_some(), m.answers, reply);
+            self.push_again(env, m, reply);
         }
     }
 
@@ -502,19 +507,23 @@ impl Session {
             .position(|m| m.answers == Some(req_msg_id))
         {
             let m = self.unacked.remove(i).expect("index in range");
-            self.push(env, m.body, true, true, m.answers, reply);
+            self.push_again(env, m, reply);
         }
     }
 
     /// SV-6: on a new connection, every unacknowledged message goes again under a new msg_id.
     pub fn resume(&mut self, env: &Env<'_>) -> Reply {
         let mut reply = Reply::default();
-        let held: Vec<Outgoing> = self.unacked.drain(..).collect();
-        for m in held {
-            let response = m.answers.is_some();
-            self.push(env, m.body, true, response, m.answers, &mut reply);
+        for m in std::mem::take(&mut self.unacked) {
+            self.push_again(env, m, &mut reply);
         }
         reply
+    }
+
+    /// A held content-related message sent again under a new msg_id and seqno (SV-6: never
+    /// alone under the old one).
+    fn push_again(&mut self, env: &Env<'_>, m: Outgoing, reply: &mut Reply) {
+        self.push(env, m.body, true, m.answers.is_some(), m.answers, reply);
     }
 
     /// Gives a message its msg_id (SS-2) and seqno (SS-3) and queues it.
@@ -577,6 +586,30 @@ impl Session {
             }
         }
     }
+}
+
+enum IdsError {
+    /// More than `MAX_IDS_PER_SERVICE_MESSAGE` ids: −429 (SV-2).
+    TooMany,
+    Malformed,
+}
+
+/// The ids of msgs_ack, msgs_state_req or msg_resend_req (each `id ‖ Vector<long>`), the count
+/// checked against the cap before any id is read (SV-2).
+fn read_ids(body: &[u8]) -> Result<Vec<i64>, IdsError> {
+    let malformed = |_| IdsError::Malformed;
+    let mut r = Reader::new(body);
+    r.read_u32().map_err(malformed)?;
+    let n = r.read_vector_len(8).map_err(malformed)?;
+    if n > MAX_IDS_PER_SERVICE_MESSAGE {
+        return Err(IdsError::TooMany);
+    }
+    let ids = (0..n)
+        .map(|_| r.read_i64())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(malformed)?;
+    r.finish().map_err(malformed)?;
+    Ok(ids)
 }
 
 fn top_id(body: &[u8]) -> Option<u32> {
