@@ -91,12 +91,18 @@ pub fn transport_chunks(data: &[u8]) {
     }
 }
 
-/// The RSA key the handshake and session targets run with (the test fixture).
-fn fixture_key() -> crate::crypto::rsa::RsaPrivateKey {
-    crate::crypto::rsa::RsaPrivateKey::from_pkcs1_pem(include_str!(
-        "../tests/fixtures/rsa_private.pem"
-    ))
-    .expect("the fixture key parses")
+/// The RSA key the handshake and session targets run with (the test fixture), parsed once per
+/// process rather than once per input.
+fn fixture_keys() -> std::sync::Arc<Vec<crate::crypto::rsa::RsaPrivateKey>> {
+    use std::sync::{Arc, OnceLock};
+    static KEYS: OnceLock<Arc<Vec<crate::crypto::rsa::RsaPrivateKey>>> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let pem = include_str!("../tests/fixtures/rsa_private.pem");
+        Arc::new(vec![
+            crate::crypto::rsa::RsaPrivateKey::from_pkcs1_pem(pem).expect("the fixture key parses")
+        ])
+    })
+    .clone()
 }
 
 const FUZZ_NOW: (i64, u32) = (1_700_000_000, 0);
@@ -106,9 +112,7 @@ const FUZZ_NOW: (i64, u32) = (1_700_000_000, 0);
 /// msg_id ≡ 1 mod 4), a refusal leaves no handshake open, and never more than the cap run.
 pub fn handshake_server(data: &[u8]) {
     use crate::handshake::{HandshakeConfig, HandshakeOutput, KeyDecision, ServerHandshakes};
-    use std::sync::{Arc, OnceLock};
-    static KEYS: OnceLock<Arc<Vec<crate::crypto::rsa::RsaPrivateKey>>> = OnceLock::new();
-    let keys = KEYS.get_or_init(|| Arc::new(vec![fixture_key()])).clone();
+    let keys = fixture_keys();
     let cfg = HandshakeConfig {
         dc_id: 2,
         test_mode: true,
@@ -161,19 +165,15 @@ pub fn session_messages(data: &[u8]) {
     use crate::session::engine::{join_plaintext, split_plaintext};
     use crate::transport::{Codec, Framing, Incoming};
     use crate::Side;
-    use std::sync::{Arc, OnceLock};
+    use std::sync::Arc;
 
-    static STATE: OnceLock<crate::crypto::rsa::RsaPrivateKey> = OnceLock::new();
-    let rsa = STATE.get_or_init(fixture_key);
-    let rsa =
-        crate::crypto::rsa::RsaPrivateKey::from_pkcs1_pem(&rsa.to_pkcs1_pem()).expect("round trip");
     let store: Arc<dyn crate::store::Store> = Arc::new(crate::store::MemoryStore::default());
     let dcs = vec![crate::rpc::DcAddress {
         id: 1,
         ip: "127.0.0.1".into(),
         port: 4431,
     }];
-    let state = ServerState::new(store, vec![rsa], [7; 32], dcs, true);
+    let state = ServerState::new(store, fixture_keys(), [7; 32], dcs, true);
     let key_bytes: [u8; 256] = std::array::from_fn(|i| (i * 31 + 7) as u8);
     let entry = KeyEntry {
         key: AuthKey::from_bytes(key_bytes),

@@ -384,19 +384,14 @@ impl Host for ConnHost<'_> {
 
 impl ConnHost<'_> {
     /// AC-3: the client info per key; a new initConnection replaces it, a bare layer updates it.
+    /// Written only when it changed: clients repeat the wrappers on every connection.
     fn record_client_info(&self, layer: Option<i32>, init: Option<crate::store::ClientInfo>) {
         let store = &self.state.store;
-        let mut info = match init {
-            Some(info) => info,
-            None => match store.client_info(self.key_id) {
-                Ok(Some(info)) => info,
-                _ => crate::store::ClientInfo::default(),
-            },
-        };
-        if let Some(layer) = layer {
-            info.layer = layer;
-        } else if let Ok(Some(old)) = store.client_info(self.key_id) {
-            info.layer = old.layer;
+        let old = store.client_info(self.key_id).ok().flatten();
+        let mut info = init.or_else(|| old.clone()).unwrap_or_default();
+        info.layer = layer.unwrap_or_else(|| old.as_ref().map_or(0, |o| o.layer));
+        if old.as_ref() == Some(&info) {
+            return;
         }
         if let Err(e) = store.set_client_info(self.key_id, &info) {
             tracing::warn!(error = %e, "could not record client info");

@@ -129,7 +129,13 @@ impl Server {
         // restart stop being valid at once.
         let salt_secret: [u8; 32] = OsRng.array();
         let store_dyn: Arc<dyn Store> = store.clone();
-        let state = ServerState::new(store_dyn, vec![rsa], salt_secret, dcs, config.test_mode);
+        let state = ServerState::new(
+            store_dyn,
+            Arc::new(vec![rsa]),
+            salt_secret,
+            dcs,
+            config.test_mode,
+        );
         Ok(Server {
             state: Arc::new(state),
             store,

@@ -60,14 +60,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl ServerState {
     pub fn new(
         store: Arc<dyn Store>,
-        rsa_keys: Vec<RsaPrivateKey>,
+        rsa_keys: Arc<Vec<RsaPrivateKey>>,
         salt_secret: [u8; 32],
         dcs: Vec<DcAddress>,
         test_mode: bool,
     ) -> Self {
         ServerState {
             store,
-            rsa_keys: Arc::new(rsa_keys),
+            rsa_keys,
             salts: SaltSchedule::new(salt_secret),
             dcs,
             test_mode,
@@ -107,13 +107,11 @@ impl ServerState {
     /// memory only (DB-2). `Ok(false)`: the id is taken (dh_gen_retry).
     pub fn add_key(&self, entry: KeyEntry, now: i64) -> Result<bool, StoreError> {
         let id = entry.key.id();
-        if id == 0 {
+        if id == 0 || lock(&self.keys).contains_key(&id) {
             return Ok(false);
         }
-        let mut keys = lock(&self.keys);
-        if keys.contains_key(&id) {
-            return Ok(false);
-        }
+        // The store's compare-and-swap decides uniqueness, and its flush runs without the keys
+        // lock: every frame of every connection looks keys up under that lock.
         if entry.expires_at.is_none() {
             let stored = StoredKey {
                 data: *entry.key.data(),
@@ -125,8 +123,7 @@ impl ServerState {
         } else if self.store.auth_key(id)?.is_some() {
             return Ok(false);
         }
-        keys.insert(id, Arc::new(entry));
-        Ok(true)
+        Ok(lock(&self.keys).insert(id, Arc::new(entry)).is_none())
     }
 
     /// destroy_auth_key (SV-9): erased durably, then forgotten with its sessions.
