@@ -52,12 +52,9 @@ fn reply<T: Deserializable>(out: HandshakeOutput) -> T {
     }
 }
 
+/// An unencrypted server frame: auth_key_id 0, exact length, msg_id ≡ 1 mod 4 (UM-1, UM-4).
 fn parse_server(f: &[u8]) -> (i64, &[u8]) {
-    assert_eq!(&f[..8], &[0; 8]);
-    let msg_id = i64::from_le_bytes(f[8..16].try_into().unwrap());
-    let len = u32::from_le_bytes(f[16..20].try_into().unwrap()) as usize;
-    assert_eq!(len, f.len() - 20);
-    (msg_id, &f[20..])
+    plain::parse(f, mtproto_auth::Side::Server).unwrap()
 }
 
 struct Run {

@@ -89,7 +89,7 @@ impl ServerHandshakes {
         now: (i64, u32),
         rng: &mut impl Rng,
     ) -> Result<HandshakeOutput, HandshakeError> {
-        let (_msg_id, data) = plain::parse(frame)?;
+        let (_msg_id, data) = plain::parse(frame, crate::Side::Client)?;
         let id = crate::tl::Reader::new(data)
             .peek_u32()
             .map_err(|e| HandshakeError::Decode(e.to_string()))?;

@@ -5,10 +5,12 @@
 //! ```
 
 use super::HandshakeError;
+use crate::Side;
 
-/// Splits an unencrypted frame into (msg_id, message_data). The length must account for every
-/// byte (UM-1); a client msg_id is non-zero and ≡ 0 mod 4 (UM-3).
-pub fn parse(frame: &[u8]) -> Result<(i64, &[u8]), HandshakeError> {
+/// Splits an unencrypted frame `sender` sent into (msg_id, message_data). The length must account
+/// for every byte (UM-1); a client msg_id is non-zero and ≡ 0 mod 4 (UM-3), a server one ≡ 1
+/// mod 4 (UM-4).
+pub fn parse(frame: &[u8], sender: Side) -> Result<(i64, &[u8]), HandshakeError> {
     if frame.len() < 20 {
         return Err(HandshakeError::BadEnvelope(
             "shorter than its 20-byte header",
@@ -24,12 +26,15 @@ pub fn parse(frame: &[u8]) -> Result<(i64, &[u8]), HandshakeError> {
             "message_data_length is not the rest of the frame",
         ));
     }
-    if msg_id == 0 || msg_id & 3 != 0 {
-        return Err(HandshakeError::BadEnvelope(
+    match sender {
+        Side::Client if msg_id == 0 || msg_id & 3 != 0 => Err(HandshakeError::BadEnvelope(
             "client msg_id is 0 or not ≡ 0 mod 4",
-        ));
+        )),
+        Side::Server if msg_id & 3 != 1 => Err(HandshakeError::BadEnvelope(
+            "server msg_id is not ≡ 1 mod 4",
+        )),
+        _ => Ok((msg_id, &frame[20..])),
     }
-    Ok((msg_id, &frame[20..]))
 }
 
 /// Appends an unencrypted message to `out`.
@@ -48,16 +53,20 @@ mod tests {
     fn round_trip_and_refusals() {
         let mut f = Vec::new();
         write(8, &[1, 2, 3, 4], &mut f);
-        assert_eq!(parse(&f).unwrap(), (8, &[1, 2, 3, 4][..]));
+        assert_eq!(parse(&f, Side::Client).unwrap(), (8, &[1, 2, 3, 4][..]));
         let mut long = f.clone();
         long.push(0);
-        assert!(parse(&long).is_err());
+        assert!(parse(&long, Side::Client).is_err());
         let mut odd = Vec::new();
         write(9, &[1, 2, 3, 4], &mut odd);
-        assert!(parse(&odd).is_err());
+        assert!(parse(&odd, Side::Client).is_err());
+        let mut server = Vec::new();
+        write(9, &[1, 2, 3, 4], &mut server);
+        assert!(parse(&server, Side::Server).is_ok());
+        assert!(parse(&f, Side::Server).is_err());
         let mut keyed = f.clone();
         keyed[0] = 1;
-        assert!(parse(&keyed).is_err());
-        assert!(parse(&f[..19]).is_err());
+        assert!(parse(&keyed, Side::Client).is_err());
+        assert!(parse(&f[..19], Side::Client).is_err());
     }
 }
