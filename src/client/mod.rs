@@ -19,6 +19,7 @@ use crate::rpc::RpcError;
 use crate::session::container::{self, CONTAINER_ID};
 use crate::session::engine::{is_content_related, join_plaintext, split_plaintext, RPC_RESULT_ID};
 use crate::session::gzip;
+use crate::session::MsgIdGenerator;
 use crate::tl::{enums, types, Deserializable, Identifiable, RemoteCall, Serializable};
 use crate::transport::{Codec, Framing, Incoming, Obfuscated2, TransportError};
 use crate::Side;
@@ -189,23 +190,18 @@ fn unix_now() -> (i64, u32) {
     (d.as_secs() as i64, d.subsec_nanos())
 }
 
-/// Client msg_ids: time-based, ≡ 0 mod 4, strictly increasing (SS-2).
+/// Client msg_ids: time-based, ≡ 0 mod 4, strictly increasing (SS-2), on the server's clock
+/// once a bad_msg 16/17 told the offset.
 #[derive(Debug, Default)]
 struct ClientMsgIds {
-    last: i64,
+    ids: MsgIdGenerator,
     offset: i64,
 }
 
 impl ClientMsgIds {
     fn next(&mut self) -> i64 {
         let (secs, nanos) = unix_now();
-        let fraction = ((u64::from(nanos) << 32) / 1_000_000_000) as i64;
-        let mut id = (((secs + self.offset) << 32) | fraction) & !3;
-        if id <= self.last {
-            id = self.last + 4;
-        }
-        self.last = id;
-        id
+        self.ids.next_client(secs + self.offset, nanos)
     }
 }
 

@@ -155,9 +155,17 @@ impl MsgIdGenerator {
         Self::default()
     }
 
-    /// The next id at `now` (seconds and nanoseconds since the Unix epoch).
+    /// The next server id at `now` (seconds and nanoseconds since the Unix epoch).
     pub fn next(&mut self, now_secs: i64, now_nanos: u32, response: bool) -> i64 {
-        let parity = if response { 1 } else { 3 };
+        self.next_with_parity(now_secs, now_nanos, if response { 1 } else { 3 })
+    }
+
+    /// The next client id (≡ 0 mod 4), for our client library.
+    pub fn next_client(&mut self, now_secs: i64, now_nanos: u32) -> i64 {
+        self.next_with_parity(now_secs, now_nanos, 0)
+    }
+
+    fn next_with_parity(&mut self, now_secs: i64, now_nanos: u32, parity: i64) -> i64 {
         let fraction = ((u64::from(now_nanos.min(999_999_999)) << 32) / 1_000_000_000) as i64;
         let mut id = ((now_secs << 32) | fraction) & !3 | parity;
         if id <= self.last {
