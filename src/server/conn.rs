@@ -28,6 +28,14 @@ pub struct Output {
     pub reason: Option<String>,
 }
 
+impl Output {
+    /// Close once `send` is written, for `reason`.
+    fn close_with(&mut self, reason: impl Into<String>) {
+        self.close = true;
+        self.reason = Some(reason.into());
+    }
+}
+
 enum Phase {
     Detecting(Vec<u8>),
     Running {
@@ -141,8 +149,7 @@ impl Connection {
 
     fn close(&mut self, mut out: Output, reason: &str) -> Output {
         self.phase = Phase::Closed;
-        out.close = true;
-        out.reason = Some(reason.to_string());
+        out.close_with(reason);
         out
     }
 
@@ -155,8 +162,7 @@ impl Connection {
         out: &mut Output,
     ) {
         let Some(key_id) = payload.get(..8) else {
-            out.close = true;
-            out.reason = Some("frame shorter than an auth_key_id".into());
+            out.close_with("frame shorter than an auth_key_id");
             return;
         };
         let key_id = i64::from_le_bytes(key_id.try_into().expect("8 bytes"));
@@ -167,13 +173,12 @@ impl Connection {
             Ok(Some(entry)) => entry,
             // EN-1: unknown key → −404.
             Ok(None) => {
-                self.send_error(-404, out);
-                out.reason = Some(format!("unknown auth_key_id {:016x}", key_id as u64));
+                let reason = format!("unknown auth_key_id {:016x}", key_id as u64);
+                self.send_error(-404, reason, out);
                 return;
             }
             Err(e) => {
-                out.close = true;
-                out.reason = Some(e.to_string());
+                out.close_with(e.to_string());
                 return;
             }
         };
@@ -181,14 +186,12 @@ impl Connection {
         let plain = match decrypt_message(&entry.key, Side::Client, payload) {
             Ok(plain) => plain,
             Err(e) => {
-                out.close = true;
-                out.reason = Some(format!("envelope: {e:?}"));
+                out.close_with(format!("envelope: {e:?}"));
                 return;
             }
         };
         let Some((salt, session_id, msg_id, seqno, body)) = split_plaintext(&plain) else {
-            out.close = true;
-            out.reason = Some("plaintext header".into());
+            out.close_with("plaintext header");
             return;
         };
         let env = Env {
@@ -232,12 +235,10 @@ impl Connection {
             match effect {
                 Effect::CloseAfter(secs) => out.close_after = Some(secs),
                 Effect::TransportError(code) => {
-                    self.send_error(code, out);
-                    out.reason = Some(format!("service message limit ({code})"));
+                    self.send_error(code, format!("service message limit ({code})"), out);
                 }
                 Effect::KeyDestroyed => {
-                    out.close = true;
-                    out.reason = Some("auth key destroyed".into());
+                    out.close_with("auth key destroyed");
                 }
             }
         }
@@ -258,8 +259,7 @@ impl Connection {
             HandshakeOutput::Reply(frame) => self.send_frame(&frame, rng, out),
             HandshakeOutput::Nothing => {}
             HandshakeOutput::Refuse(e) => {
-                self.send_error(e.wire_code(), out);
-                out.reason = Some(format!("handshake: {e}"));
+                self.send_error(e.wire_code(), format!("handshake: {e}"), out);
             }
             HandshakeOutput::KeyReady(ready) => {
                 let expires_at = match ready.kind() {
@@ -315,8 +315,7 @@ impl Connection {
             .encode(payload, &padding, false, &mut out.send)
             .is_err()
         {
-            out.close = true;
-            out.reason = Some("answer larger than the frame cap".into());
+            out.close_with("answer larger than the frame cap");
             return;
         }
         if let Some(ob) = obfuscation {
@@ -324,8 +323,8 @@ impl Connection {
         }
     }
 
-    /// TR-9: a transport error frame, then close.
-    fn send_error(&mut self, code: i32, out: &mut Output) {
+    /// TR-9: a transport error frame, then close for `reason`.
+    fn send_error(&mut self, code: i32, reason: String, out: &mut Output) {
         if let Phase::Running { codec, obfuscation } = &mut self.phase {
             let start = out.send.len();
             codec.encode_error(code, &mut out.send);
@@ -333,7 +332,7 @@ impl Connection {
                 ob.encrypt(&mut out.send[start..]);
             }
         }
-        out.close = true;
+        out.close_with(reason);
     }
 }
 
