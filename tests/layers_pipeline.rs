@@ -2,7 +2,7 @@
 //! obfuscated2 → framing → MTProto 2.0 envelope → msg_id/seqno → TL dispatch, and back.
 
 use mtproto_auth::crypto::{decrypt_message, encrypt_message, AuthKey};
-use mtproto_auth::session::{MsgIdGenerator, MsgWindow, Received};
+use mtproto_auth::session::{MsgIdGenerator, MsgWindow, Parity, Received};
 use mtproto_auth::tl::{functions::Function, types, Deserializable, Serializable};
 use mtproto_auth::transport::{detect, Codec, Detection, Framing, Incoming, Obfuscated2};
 use mtproto_auth::Side;
@@ -88,7 +88,7 @@ fn ping_and_pong_through_every_layer() {
     let seqno = i32::from_le_bytes(field(&plain, 24));
     let mut window = MsgWindow::new();
     assert_eq!(
-        window.check(msg_id, seqno, true, false, NOW),
+        window.check(msg_id, seqno, Parity::Odd, false, NOW),
         Ok(Received::New)
     );
     window.record(msg_id, seqno);
@@ -98,7 +98,7 @@ fn ping_and_pong_through_every_layer() {
     assert_eq!(ping.ping_id, ping_id);
     // The same message again is a duplicate, never processed twice.
     assert_eq!(
-        window.check(msg_id, seqno, true, false, NOW),
+        window.check(msg_id, seqno, Parity::Odd, false, NOW),
         Ok(Received::Duplicate)
     );
 

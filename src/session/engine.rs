@@ -12,6 +12,7 @@ use std::collections::VecDeque;
 
 use super::container::{self, ContainerError, CONTAINER_ID};
 use super::gzip::{self, GZIP_PACKED_ID};
+use super::msg_id::Parity;
 use super::{BadMsg, MsgIdGenerator, MsgWindow, Received, SaltSchedule};
 use crate::rand::Rng;
 use crate::rpc::RpcError;
@@ -161,10 +162,9 @@ impl Session {
             return reply;
         };
         let body = &*body;
-        let content_related = expects_odd_seqno(body, seqno);
         match self
             .window
-            .check(msg_id, seqno, content_related, is_container, env.now)
+            .check(msg_id, seqno, seqno_parity(body), is_container, env.now)
         {
             Err(bad) => {
                 self.bad_msg(env, msg_id, seqno, bad.code(), &mut reply);
@@ -228,13 +228,10 @@ impl Session {
             return;
         };
         let body = &*body;
-        match self.window.check(
-            msg_id,
-            seqno,
-            expects_odd_seqno(body, seqno),
-            false,
-            env.now,
-        ) {
+        match self
+            .window
+            .check(msg_id, seqno, seqno_parity(body), false, env.now)
+        {
             Err(bad) => self.bad_msg(env, msg_id, seqno, bad.code(), reply),
             Ok(Received::Duplicate) => self.resend_answer_to(env, msg_id, reply),
             Ok(Received::New) => {
@@ -628,15 +625,16 @@ pub fn is_content_related(body: &[u8]) -> bool {
 /// The parity a message's seqno must have (SS-5 codes 34/35). ping, ping_delay_disconnect and
 /// http_wait are accepted either way: Telethon sends ping as content-related, Kurigram and
 /// pyrogram as not (their `not_content_related` set), and Telegram takes both.
-fn expects_odd_seqno(body: &[u8], seqno: i32) -> bool {
+fn seqno_parity(body: &[u8]) -> Parity {
     const EITHER: [u32; 3] = [
         crate::tl::functions::Ping::CONSTRUCTOR_ID,
         crate::tl::functions::PingDelayDisconnect::CONSTRUCTOR_ID,
         types::HttpWait::CONSTRUCTOR_ID,
     ];
     match top_id(body) {
-        Some(id) if EITHER.contains(&id) => seqno & 1 == 1,
-        _ => is_content_related(body),
+        Some(id) if EITHER.contains(&id) => Parity::Either,
+        _ if is_content_related(body) => Parity::Odd,
+        _ => Parity::Even,
     }
 }
 

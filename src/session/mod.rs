@@ -9,5 +9,5 @@ pub mod msg_id;
 pub mod salt;
 
 pub use engine::{DestroyKey, Effect, Env, Host, Message, Outgoing, Reply, Session};
-pub use msg_id::{BadMsg, MsgIdGenerator, MsgWindow, Received};
+pub use msg_id::{BadMsg, MsgIdGenerator, MsgWindow, Parity, Received};
 pub use salt::{FutureSalt, SaltSchedule, SALT_PERIOD};

@@ -47,6 +47,17 @@ impl BadMsg {
     }
 }
 
+/// The seqno parity a message kind requires (SS-5 codes 34/35).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parity {
+    /// Content-related: an odd seqno.
+    Odd,
+    /// Not content-related (acks, containers, msg_copy, gzip_packed): an even seqno.
+    Even,
+    /// Kinds clients disagree on (ping: Telethon sends it odd, Kurigram even).
+    Either,
+}
+
 /// A message that passed the id and seqno checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Received {
@@ -72,14 +83,14 @@ impl MsgWindow {
         Self::default()
     }
 
-    /// Classifies a client message. `content_related`: whether the message kind requires an odd
-    /// seqno (everything but acks, containers, msg_copy and gzip_packed, SS-5 code 34/35).
-    /// `container`: the message is a msg_container (a reused id is then 19, not a duplicate).
+    /// Classifies a client message. `parity`: the seqno parity its kind requires (SS-5 codes
+    /// 34/35). `container`: the message is a msg_container (a reused id is then 19, not a
+    /// duplicate).
     pub fn check(
         &self,
         msg_id: i64,
         seqno: i32,
-        content_related: bool,
+        parity: Parity,
         container: bool,
         now_secs: i64,
     ) -> Result<Received, BadMsg> {
@@ -104,11 +115,10 @@ impl MsgWindow {
             return Err(BadMsg::Forgotten);
         }
         let odd = seqno & 1 == 1;
-        if content_related && !odd {
-            return Err(BadMsg::OddExpected);
-        }
-        if !content_related && odd {
-            return Err(BadMsg::EvenExpected);
+        match parity {
+            Parity::Odd if !odd => return Err(BadMsg::OddExpected),
+            Parity::Even if odd => return Err(BadMsg::EvenExpected),
+            _ => {}
         }
         // Stored seqnos never decrease with msg_id, so the neighbours decide.
         if let Some((_, &before)) = self.ids.range(..msg_id).next_back() {
@@ -190,37 +200,40 @@ mod tests {
     fn parity_and_zero_low_bits_are_18() {
         let w = MsgWindow::new();
         assert_eq!(
-            w.check(id(NOW, 5), 1, true, false, NOW),
+            w.check(id(NOW, 5), 1, Parity::Odd, false, NOW),
             Err(BadMsg::BadParity)
         );
         assert_eq!(
-            w.check(id(NOW, 0), 1, true, false, NOW),
+            w.check(id(NOW, 0), 1, Parity::Odd, false, NOW),
             Err(BadMsg::BadParity)
         );
-        assert_eq!(w.check(id(NOW, 4), 1, true, false, NOW), Ok(Received::New));
+        assert_eq!(
+            w.check(id(NOW, 4), 1, Parity::Odd, false, NOW),
+            Ok(Received::New)
+        );
     }
 
     #[test]
     fn time_window_is_16_and_17_and_parity_comes_first() {
         let w = MsgWindow::new();
         assert_eq!(
-            w.check(id(NOW - 301, 4), 1, true, false, NOW),
+            w.check(id(NOW - 301, 4), 1, Parity::Odd, false, NOW),
             Err(BadMsg::TooOld)
         );
         assert_eq!(
-            w.check(id(NOW - 300, 4), 1, true, false, NOW),
+            w.check(id(NOW - 300, 4), 1, Parity::Odd, false, NOW),
             Ok(Received::New)
         );
         assert_eq!(
-            w.check(id(NOW + 31, 4), 1, true, false, NOW),
+            w.check(id(NOW + 31, 4), 1, Parity::Odd, false, NOW),
             Err(BadMsg::TooNew)
         );
         assert_eq!(
-            w.check(id(NOW + 30, 4), 1, true, false, NOW),
+            w.check(id(NOW + 30, 4), 1, Parity::Odd, false, NOW),
             Ok(Received::New)
         );
         assert_eq!(
-            w.check(id(NOW + 31, 6), 1, true, false, NOW),
+            w.check(id(NOW + 31, 6), 1, Parity::Odd, false, NOW),
             Err(BadMsg::BadParity)
         );
     }
@@ -230,11 +243,11 @@ mod tests {
         let mut w = MsgWindow::new();
         w.record(id(NOW, 8), 1);
         assert_eq!(
-            w.check(id(NOW, 8), 1, true, false, NOW),
+            w.check(id(NOW, 8), 1, Parity::Odd, false, NOW),
             Ok(Received::Duplicate)
         );
         assert_eq!(
-            w.check(id(NOW, 8), 2, false, true, NOW),
+            w.check(id(NOW, 8), 2, Parity::Even, true, NOW),
             Err(BadMsg::ContainerIdReused)
         );
     }
@@ -247,7 +260,7 @@ mod tests {
         }
         assert_eq!(w.oldest(), Some(id(NOW, 4 * 110)));
         assert_eq!(
-            w.check(id(NOW, 4 * 50), 1, true, false, NOW),
+            w.check(id(NOW, 4 * 50), 1, Parity::Odd, false, NOW),
             Err(BadMsg::Forgotten)
         );
     }
@@ -256,14 +269,17 @@ mod tests {
     fn seqno_parity_is_34_and_35() {
         let w = MsgWindow::new();
         assert_eq!(
-            w.check(id(NOW, 4), 2, true, false, NOW),
+            w.check(id(NOW, 4), 2, Parity::Odd, false, NOW),
             Err(BadMsg::OddExpected)
         );
         assert_eq!(
-            w.check(id(NOW, 4), 3, false, false, NOW),
+            w.check(id(NOW, 4), 3, Parity::Even, false, NOW),
             Err(BadMsg::EvenExpected)
         );
-        assert_eq!(w.check(id(NOW, 4), 2, false, false, NOW), Ok(Received::New));
+        assert_eq!(
+            w.check(id(NOW, 4), 2, Parity::Even, false, NOW),
+            Ok(Received::New)
+        );
     }
 
     #[test]
@@ -273,32 +289,32 @@ mod tests {
         w.record(id(NOW, 200), 7);
         // Later id, lower seqno than an earlier message: too low.
         assert_eq!(
-            w.check(id(NOW, 300), 3, true, false, NOW),
+            w.check(id(NOW, 300), 3, Parity::Odd, false, NOW),
             Err(BadMsg::SeqnoTooLow)
         );
         // Later id, the same odd seqno as an earlier message: too low.
         assert_eq!(
-            w.check(id(NOW, 300), 7, true, false, NOW),
+            w.check(id(NOW, 300), 7, Parity::Odd, false, NOW),
             Err(BadMsg::SeqnoTooLow)
         );
         // Earlier id, higher seqno than a later message: too high.
         assert_eq!(
-            w.check(id(NOW, 40), 7, true, false, NOW),
+            w.check(id(NOW, 40), 7, Parity::Odd, false, NOW),
             Err(BadMsg::SeqnoTooHigh)
         );
         // Between them with a seqno between them: fine; even seqnos may repeat.
         assert_eq!(
-            w.check(id(NOW, 300), 9, true, false, NOW),
+            w.check(id(NOW, 300), 9, Parity::Odd, false, NOW),
             Ok(Received::New)
         );
         w.record(id(NOW, 300), 9);
         assert_eq!(
-            w.check(id(NOW, 400), 10, false, false, NOW),
+            w.check(id(NOW, 400), 10, Parity::Even, false, NOW),
             Ok(Received::New)
         );
         w.record(id(NOW, 400), 10);
         assert_eq!(
-            w.check(id(NOW, 404), 10, false, false, NOW),
+            w.check(id(NOW, 404), 10, Parity::Even, false, NOW),
             Ok(Received::New)
         );
     }
