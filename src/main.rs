@@ -43,6 +43,7 @@ fn cli() -> Command {
                         .help("address of DC N (repeatable), e.g. 2=127.0.0.2:443"),
                 ),
         )
+        .subcommand(bench_cli())
         .subcommand(
             Command::new("tl")
                 .about("TL tools")
@@ -71,11 +72,143 @@ fn main() -> ExitCode {
     let matches = cli().get_matches();
     match matches.subcommand() {
         Some(("serve", m)) => serve(m),
+        Some(("bench", b)) => bench(b),
         Some(("tl", tl)) => match tl.subcommand() {
             Some(("decode", m)) => tl_decode(m.get_flag("hex"), m.get_flag("roundtrip")),
             _ => unreachable!("clap requires a tl subcommand"),
         },
         _ => unreachable!("clap requires a subcommand"),
+    }
+}
+
+fn bench_cli() -> Command {
+    let load_args = [
+        Arg::new("connections")
+            .long("connections")
+            .value_name("N")
+            .value_parser(clap::value_parser!(u32).range(1..=50_000))
+            .help("concurrent connections"),
+        Arg::new("seconds")
+            .long("seconds")
+            .value_name("S")
+            .default_value("10")
+            .value_parser(clap::value_parser!(u64).range(1..=3600))
+            .help("length of the measured window"),
+        Arg::new("json")
+            .long("json")
+            .action(ArgAction::SetTrue)
+            .help("print one JSON object instead of text"),
+        Arg::new("addr")
+            .long("addr")
+            .value_name("HOST:PORT")
+            .requires("server-pid")
+            .help("drive a running server (one DC's address) instead of starting one"),
+        Arg::new("server-pid")
+            .long("server-pid")
+            .value_name("PID")
+            .requires("addr")
+            .value_parser(clap::value_parser!(u32))
+            .help("the running server's pid, for its CPU and memory accounting"),
+        Arg::new("public-key")
+            .long("public-key")
+            .value_name("FILE")
+            .help("the running server's rsa_public.pem [default: ./data/rsa_public.pem]"),
+        Arg::new("no-baseline")
+            .long("no-baseline")
+            .action(ArgAction::SetTrue)
+            .help("skip the baseline measurement"),
+    ];
+    Command::new("bench")
+        .about("Load benchmarks with the server's own CPU and memory accounting")
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("handshake")
+                .about("new auth keys/s and server CPU per key, against openssl speed")
+                .args(load_args.clone()),
+        )
+        .subcommand(
+            Command::new("rpc")
+                .about("encrypted pings/s, against a framed echo of the same frames")
+                .args(load_args.clone()),
+        )
+        .subcommand(
+            Command::new("idle")
+                .about("server memory per idle connection (each with a session)")
+                .args(load_args),
+        )
+        .subcommand(
+            Command::new("echo-server")
+                .about("the rpc baseline: a framed (intermediate) echo server")
+                .arg(
+                    Arg::new("listen")
+                        .long("listen")
+                        .value_name("HOST:PORT")
+                        .default_value("127.0.0.1:4430"),
+                ),
+        )
+}
+
+fn bench(b: &clap::ArgMatches) -> ExitCode {
+    use mtproto_auth::tools::bench;
+    let (name, m) = b.subcommand().expect("clap requires a bench subcommand");
+    if name == "echo-server" {
+        let listen = match m.get_one::<String>("listen").expect("default").parse() {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("error: --listen: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let result = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .and_then(|rt| rt.block_on(bench::echo_server(listen)));
+        if let Err(e) = result {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+        return ExitCode::SUCCESS;
+    }
+    let attach = match m.get_one::<String>("addr") {
+        Some(a) => match a.parse() {
+            Ok(addr) => Some((addr, *m.get_one::<u32>("server-pid").expect("required"))),
+            Err(e) => {
+                eprintln!("error: --addr: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
+    let default_connections = match name {
+        "handshake" => 4,
+        "rpc" => 64,
+        _ => 10_000,
+    };
+    let opts = bench::Options {
+        connections: m
+            .get_one::<u32>("connections")
+            .map_or(default_connections, |n| *n as usize),
+        seconds: *m.get_one::<u64>("seconds").expect("default"),
+        attach,
+        public_key: m.get_one::<String>("public-key").map(Into::into),
+        no_baseline: m.get_flag("no-baseline"),
+    };
+    let json = m.get_flag("json");
+    let report = match name {
+        "handshake" => bench::handshake(&opts).map(|r| if json { r.json() } else { r.text() }),
+        "rpc" => bench::rpc(&opts).map(|r| if json { r.json() } else { r.text() }),
+        "idle" => bench::idle(&opts).map(|r| if json { r.json() } else { r.text() }),
+        _ => unreachable!("clap knows the bench subcommands"),
+    };
+    match report {
+        Ok(text) => {
+            println!("{}", text.trim_end());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 

@@ -1,0 +1,58 @@
+//! The rpc benchmark's baseline: a framed echo server with the same shape as the real one (a
+//! tokio task per connection, the same read buffer, transport detection and framing through
+//! the same codec) minus everything MTProto does with a frame.
+
+use std::io;
+use std::net::SocketAddr;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::transport::{Codec, Framing, Incoming};
+use crate::Side;
+
+/// Serves until the process is killed. Logs "echo server listening on ADDR" to stderr.
+pub async fn serve(listen: SocketAddr) -> io::Result<()> {
+    let listener = TcpListener::bind(listen).await?;
+    eprintln!("echo server listening on {}", listener.local_addr()?);
+    loop {
+        let (stream, _) = listener.accept().await?;
+        tokio::spawn(async move {
+            let _ = echo(stream).await;
+        });
+    }
+}
+
+/// Intermediate framing only (the benchmark's clients use it): a 4-byte tag, then frames
+/// echoed back as they came.
+async fn echo(mut stream: TcpStream) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    let mut tag = [0u8; 4];
+    stream.read_exact(&mut tag).await?;
+    if tag != Framing::Intermediate.tag() {
+        return Err(io::Error::other("not the intermediate framing"));
+    }
+    let mut codec = Codec::new(Framing::Intermediate, Side::Server);
+    let mut reply = Codec::new(Framing::Intermediate, Side::Server);
+    let mut inbuf = Vec::new();
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        inbuf.extend_from_slice(&buf[..n]);
+        let mut out = Vec::new();
+        let mut used = 0;
+        while let Some((incoming, len)) = codec.decode(&inbuf[used..]).map_err(io::Error::other)? {
+            used += len;
+            if let Incoming::Frame { payload, .. } = incoming {
+                reply
+                    .encode(&payload, &[], false, &mut out)
+                    .map_err(io::Error::other)?;
+            }
+        }
+        inbuf.drain(..used);
+        stream.write_all(&out).await?;
+    }
+}

@@ -1,0 +1,211 @@
+//! Load generation with the client library: concurrent closed loops (each connection waits for
+//! its answer before the next request) for a fixed time, server CPU read around the window.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
+
+use super::stats::{Window, Worker};
+use super::target::Target;
+use crate::client::{create_auth_key, Client, ClientError, ConnectOptions, Transport};
+use crate::crypto::AuthKey;
+use crate::handshake::client::ClientConfig;
+use crate::server::MAX_SESSIONS_PER_KEY;
+use crate::transport::Framing;
+
+/// Connections opened at once while setting up many of them.
+const CONNECT_BATCH: usize = 256;
+
+fn options(addr: SocketAddr) -> ConnectOptions {
+    let mut o = ConnectOptions::new(addr, Framing::Intermediate);
+    o.timeout = Duration::from_secs(30);
+    o
+}
+
+/// Runs `tasks` to completion with the server's CPU read just before and just after.
+async fn measured(target: &Target, tasks: JoinSet<Worker>, start: Instant) -> Window {
+    let cpu_before = target.sample().map(|s| s.cpu).unwrap_or_default();
+    let mut window = Window::default();
+    let mut tasks = tasks;
+    while let Some(w) = tasks.join_next().await {
+        match w {
+            Ok(w) => window.merge(w),
+            Err(e) => {
+                window.errors += 1;
+                window.first_error.get_or_insert(e.to_string());
+            }
+        }
+    }
+    window.elapsed = start.elapsed();
+    let cpu_after = target.sample().map(|s| s.cpu).unwrap_or_default();
+    window.server_cpu = cpu_after.saturating_sub(cpu_before);
+    window
+}
+
+/// New permanent auth keys, each on a fresh connection, `connections` at a time.
+pub async fn handshakes(
+    target: &Target,
+    cfg: Arc<ClientConfig>,
+    connections: usize,
+    seconds: u64,
+) -> Window {
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(seconds);
+    let mut tasks = JoinSet::new();
+    for _ in 0..connections {
+        let (opts, cfg) = (options(target.addr), cfg.clone());
+        tasks.spawn(async move {
+            let mut w = Worker::default();
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let result = async {
+                    let mut transport = Transport::connect(&opts).await?;
+                    create_auth_key(&mut transport, &cfg).await
+                }
+                .await;
+                match result {
+                    Ok(_) => w.record(t.elapsed()),
+                    Err(e) => w.fail(e),
+                }
+            }
+            w
+        });
+    }
+    measured(target, tasks, start).await
+}
+
+/// Keys for `connections` sessions: one per [`MAX_SESSIONS_PER_KEY`] connections, so that no
+/// session pushes another out of the server's registry.
+pub async fn keys_for(
+    addr: SocketAddr,
+    cfg: &Arc<ClientConfig>,
+    connections: usize,
+) -> Result<Vec<(AuthKey, i64)>, ClientError> {
+    let count = connections.div_ceil(MAX_SESSIONS_PER_KEY);
+    let mut tasks = JoinSet::new();
+    let mut keys = Vec::with_capacity(count);
+    for i in 0..count {
+        let cfg = cfg.clone();
+        tasks.spawn(async move {
+            let mut transport = Transport::connect(&options(addr)).await?;
+            create_auth_key(&mut transport, &cfg).await
+        });
+        if tasks.len() >= 8 || i + 1 == count {
+            while let Some(done) = tasks.join_next().await {
+                let done = done.map_err(|e| ClientError::Protocol(e.to_string()))??;
+                keys.push((done.auth_key, done.salt));
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// `connections` clients, each with its own session on one of `keys`, each having had one
+/// ping answered.
+pub async fn sessions(
+    addr: SocketAddr,
+    keys: &[(AuthKey, i64)],
+    connections: usize,
+) -> Result<Vec<Client>, ClientError> {
+    let mut clients = Vec::with_capacity(connections);
+    let mut tasks = JoinSet::new();
+    for i in 0..connections {
+        let (key, salt) = keys[i / MAX_SESSIONS_PER_KEY].clone();
+        tasks.spawn(async move {
+            let transport = Transport::connect(&options(addr)).await?;
+            let mut client = Client::with_key(transport, key, salt);
+            client.ping(i as i64).await?;
+            client.take_pushed();
+            Ok::<_, ClientError>(client)
+        });
+        if tasks.len() >= CONNECT_BATCH || i + 1 == connections {
+            while let Some(done) = tasks.join_next().await {
+                clients.push(done.map_err(|e| ClientError::Protocol(e.to_string()))??);
+            }
+        }
+    }
+    Ok(clients)
+}
+
+/// Encrypted pings, one outstanding per client.
+pub async fn pings(target: &Target, clients: Vec<Client>, seconds: u64) -> (Window, Vec<Client>) {
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(seconds);
+    let mut tasks = JoinSet::new();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    for mut client in clients {
+        let tx = tx.clone();
+        tasks.spawn(async move {
+            let mut w = Worker::default();
+            let mut ping_id = 0;
+            while Instant::now() < deadline {
+                ping_id += 1;
+                let t = Instant::now();
+                match client.ping(ping_id).await {
+                    Ok(()) => w.record(t.elapsed()),
+                    Err(e) => {
+                        w.fail(e);
+                        break;
+                    }
+                }
+                // Nothing else is expected; do not let anything pile up.
+                client.take_pushed();
+            }
+            let _ = tx.send(client);
+            w
+        });
+    }
+    drop(tx);
+    let window = measured(target, tasks, start).await;
+    let mut clients = Vec::new();
+    while let Some(c) = rx.recv().await {
+        clients.push(c);
+    }
+    (window, clients)
+}
+
+/// The baseline for [`pings`]: frames of `size` bytes echoed back, one outstanding per
+/// connection.
+pub async fn echoes(target: &Target, connections: usize, size: usize, seconds: u64) -> Window {
+    let mut transports = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        match Transport::connect(&options(target.addr)).await {
+            Ok(t) => transports.push(t),
+            Err(e) => {
+                let mut w = Window::default();
+                w.errors = 1;
+                w.first_error = Some(e.to_string());
+                return w;
+            }
+        }
+    }
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(seconds);
+    let mut tasks = JoinSet::new();
+    for mut transport in transports {
+        tasks.spawn(async move {
+            let mut w = Worker::default();
+            let payload = vec![0x5a; size];
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let result = async {
+                    transport.send(&payload).await?;
+                    transport.recv().await
+                }
+                .await;
+                match result {
+                    Ok(back) if back.len() == size => w.record(t.elapsed()),
+                    Ok(back) => w.fail(format!("echoed {} bytes of {size}", back.len())),
+                    Err(e) => {
+                        w.fail(e);
+                        break;
+                    }
+                }
+            }
+            w
+        });
+    }
+    measured(target, tasks, start).await
+}

@@ -1,0 +1,311 @@
+//! `mtproto-auth bench`: load generation against our own server (started as a child process on
+//! a temporary data dir, or one already running), with the server's CPU and memory taken from
+//! its own accounting, and each target's baseline measured in the same run.
+
+mod echo;
+mod load;
+mod openssl;
+mod procfs;
+mod stats;
+mod target;
+
+pub use echo::serve as echo_server;
+pub use openssl::OpensslCosts;
+pub use stats::Summary;
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::crypto::rsa::RsaPublicKey;
+use crate::crypto::{encrypt_message, AuthKey};
+use crate::handshake::client::{ClientConfig, InnerData, RsaScheme};
+use crate::server::PUBLIC_KEY_FILE;
+use crate::session::engine::join_plaintext;
+use crate::tl::Serializable;
+use crate::Side;
+use target::Target;
+
+/// What to measure against.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub connections: usize,
+    pub seconds: u64,
+    /// A running server (address of one DC and its pid) instead of a child.
+    pub attach: Option<(SocketAddr, u32)>,
+    /// The running server's public key; default `./data/rsa_public.pem`.
+    pub public_key: Option<PathBuf>,
+    /// Skip the baseline (openssl or the echo server).
+    pub no_baseline: bool,
+}
+
+fn start_target(opts: &Options) -> io::Result<Target> {
+    match opts.attach {
+        Some((addr, pid)) => Target::attach(addr, pid),
+        None => Target::spawn_server(),
+    }
+}
+
+fn client_config(target: &Target, opts: &Options) -> io::Result<Arc<ClientConfig>> {
+    let path = match (&opts.public_key, target.data_dir()) {
+        (Some(p), _) => p.clone(),
+        (None, Some(dir)) => dir.join(PUBLIC_KEY_FILE),
+        (None, None) => PathBuf::from("./data").join(PUBLIC_KEY_FILE),
+    };
+    let pem = std::fs::read_to_string(&path)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+    let key = RsaPublicKey::from_pkcs1_pem(&pem)
+        .map_err(|e| io::Error::other(format!("{}: {e}", path.display())))?;
+    Ok(Arc::new(ClientConfig {
+        scheme: RsaScheme::RsaPad,
+        inner: InnerData::Plain,
+        keys: vec![key],
+    }))
+}
+
+fn runtime() -> io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+}
+
+/// `bench handshake`: new permanent auth keys per second and the server's CPU per key, against
+/// openssl's cost of the public-key work one key needs.
+#[derive(Debug)]
+pub struct HandshakeReport {
+    pub connections: usize,
+    pub result: Summary,
+    pub openssl: Option<OpensslCosts>,
+}
+
+pub fn handshake(opts: &Options) -> io::Result<HandshakeReport> {
+    // The baseline runs first, alone, so that nothing else competes for the CPU.
+    let openssl = if opts.no_baseline {
+        None
+    } else {
+        openssl::measure(2)
+    };
+    let target = start_target(opts)?;
+    let cfg = client_config(&target, opts)?;
+    let window = runtime()?.block_on(load::handshakes(
+        &target,
+        cfg,
+        opts.connections,
+        opts.seconds,
+    ));
+    Ok(HandshakeReport {
+        connections: opts.connections,
+        result: window.summary(),
+        openssl,
+    })
+}
+
+impl HandshakeReport {
+    pub fn text(&self) -> String {
+        let mut s = format!(
+            "handshake, {} connections: {}\n",
+            self.connections,
+            self.result.text()
+        );
+        if let Some(o) = &self.openssl {
+            let ours_ms = self.result.server_cpu_us_per_op / 1000.0;
+            s += &format!(
+                "baseline (openssl speed): RSA-2048 sign {:.3} ms + 2 × ffdh2048 {:.3} ms = {:.3} ms; \
+                 server CPU per key = {:.2}× that\n",
+                o.rsa2048_sign_ms,
+                o.ffdh2048_ms,
+                o.handshake_ms(),
+                ours_ms / o.handshake_ms()
+            );
+            s += &format!(
+                "  with 2048-bit DH exponents as HS-13 requires: RSA-2048 sign + RSA-4096 sign \
+                 ({:.3} ms) = {:.3} ms; server CPU per key = {:.2}× that\n",
+                o.rsa4096_sign_ms,
+                o.handshake_full_exponent_ms(),
+                ours_ms / o.handshake_full_exponent_ms()
+            );
+        }
+        s
+    }
+
+    pub fn json(&self) -> String {
+        let baseline = match &self.openssl {
+            Some(o) => format!(
+                "{{\"rsa2048_sign_ms\":{:.4},\"rsa4096_sign_ms\":{:.4},\"ffdh2048_ms\":{:.4},\"handshake_ms\":{:.4},\"handshake_full_exponent_ms\":{:.4}}}",
+                o.rsa2048_sign_ms,
+                o.rsa4096_sign_ms,
+                o.ffdh2048_ms,
+                o.handshake_ms(),
+                o.handshake_full_exponent_ms()
+            ),
+            None => "null".into(),
+        };
+        format!(
+            "{{\"bench\":\"handshake\",\"connections\":{},\"result\":{},\"openssl\":{baseline}}}",
+            self.connections,
+            self.result.json()
+        )
+    }
+}
+
+/// `bench rpc`: encrypted pings per second over `connections` sessions, against a framed echo
+/// of frames of the same size over as many connections.
+#[derive(Debug)]
+pub struct RpcReport {
+    pub connections: usize,
+    pub frame_bytes: usize,
+    pub result: Summary,
+    pub echo: Option<Summary>,
+}
+
+/// The size of one encrypted ping frame the client sends (the echo baseline's frame size).
+fn ping_frame_bytes() -> usize {
+    let body = crate::tl::functions::Ping { ping_id: 1 }.to_bytes();
+    let plain = join_plaintext(0, 0, 0, 1, &body);
+    let mut frame = Vec::new();
+    let key = AuthKey::from_bytes([7; 256]);
+    encrypt_message(&key, Side::Client, &plain, &[0; 32], &mut frame);
+    frame.len()
+}
+
+pub fn rpc(opts: &Options) -> io::Result<RpcReport> {
+    let rt = runtime()?;
+    let frame_bytes = ping_frame_bytes();
+    let echo = if opts.no_baseline {
+        None
+    } else {
+        let echo = Target::spawn_echo()?;
+        let w = rt.block_on(load::echoes(
+            &echo,
+            opts.connections,
+            frame_bytes,
+            opts.seconds,
+        ));
+        Some(w.summary())
+    };
+    let target = start_target(opts)?;
+    let cfg = client_config(&target, opts)?;
+    let result = rt.block_on(async {
+        let keys = load::keys_for(target.addr, &cfg, opts.connections)
+            .await
+            .map_err(io::Error::other)?;
+        let clients = load::sessions(target.addr, &keys, opts.connections)
+            .await
+            .map_err(io::Error::other)?;
+        let (window, _clients) = load::pings(&target, clients, opts.seconds).await;
+        Ok::<_, io::Error>(window.summary())
+    })?;
+    Ok(RpcReport {
+        connections: opts.connections,
+        frame_bytes,
+        result,
+        echo,
+    })
+}
+
+impl RpcReport {
+    pub fn ratio(&self) -> Option<f64> {
+        let echo = self.echo.as_ref()?;
+        (echo.ops_per_sec > 0.0).then(|| self.result.ops_per_sec / echo.ops_per_sec)
+    }
+
+    pub fn text(&self) -> String {
+        let mut s = format!(
+            "rpc (encrypted ping), {} connections, {}-byte frames: {}\n",
+            self.connections,
+            self.frame_bytes,
+            self.result.text()
+        );
+        if let Some(echo) = &self.echo {
+            s += &format!("baseline (framed echo): {}\n", echo.text());
+            if let Some(r) = self.ratio() {
+                s += &format!("ping throughput = {r:.2}× echo\n");
+            }
+        }
+        s
+    }
+
+    pub fn json(&self) -> String {
+        format!(
+            "{{\"bench\":\"rpc\",\"connections\":{},\"frame_bytes\":{},\"result\":{},\"echo\":{},\"ratio\":{}}}",
+            self.connections,
+            self.frame_bytes,
+            self.result.json(),
+            self.echo.as_ref().map_or("null".into(), Summary::json),
+            self.ratio().map_or("null".into(), |r| format!("{r:.3}"))
+        )
+    }
+}
+
+/// `bench idle`: the server's resident memory per open, idle connection, each with a session
+/// that has had one ping answered.
+#[derive(Debug)]
+pub struct IdleReport {
+    pub connections: usize,
+    pub rss_before: u64,
+    pub rss_after: u64,
+}
+
+impl IdleReport {
+    pub fn per_connection(&self) -> f64 {
+        self.rss_after.saturating_sub(self.rss_before) as f64 / self.connections.max(1) as f64
+    }
+
+    pub fn text(&self) -> String {
+        format!(
+            "idle, {} connections: server RSS {:.1} MiB before, {:.1} MiB with them open: {:.0} bytes ({:.1} KiB) per connection\n",
+            self.connections,
+            self.rss_before as f64 / 1048576.0,
+            self.rss_after as f64 / 1048576.0,
+            self.per_connection(),
+            self.per_connection() / 1024.0
+        )
+    }
+
+    pub fn json(&self) -> String {
+        format!(
+            "{{\"bench\":\"idle\",\"connections\":{},\"rss_before\":{},\"rss_after\":{},\"bytes_per_connection\":{:.0}}}",
+            self.connections,
+            self.rss_before,
+            self.rss_after,
+            self.per_connection()
+        )
+    }
+}
+
+pub fn idle(opts: &Options) -> io::Result<IdleReport> {
+    let target = start_target(opts)?;
+    let cfg = client_config(&target, opts)?;
+    runtime()?.block_on(async {
+        let keys = load::keys_for(target.addr, &cfg, opts.connections)
+            .await
+            .map_err(io::Error::other)?;
+        // Let the connections that made the keys close before the first reading.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let rss_before = target.sample()?.rss_bytes;
+        let clients = load::sessions(target.addr, &keys, opts.connections)
+            .await
+            .map_err(io::Error::other)?;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let rss_after = target.sample()?.rss_bytes;
+        drop(clients);
+        Ok(IdleReport {
+            connections: opts.connections,
+            rss_before,
+            rss_after,
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ping_frame_is_88_bytes() {
+        // 32-byte header + 12-byte ping, padded to 64 (12..27 bytes of padding, a multiple of
+        // 16), behind the 24-byte auth_key_id + msg_key.
+        assert_eq!(ping_frame_bytes(), 88);
+    }
+}
