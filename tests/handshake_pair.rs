@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use num_bigint::BigUint;
+
 use mtproto_auth::crypto::rsa::RsaPrivateKey;
 use mtproto_auth::handshake::client::{self, ClientConfig, InnerData, RsaScheme};
 use mtproto_auth::handshake::{
@@ -308,6 +310,63 @@ fn set_client_dh_params_violations_get_404() {
     assert_eq!(e, HandshakeError::ServerNonceMismatch);
     let e = refused(tampered_set_client_dh(|r| r.nonce[3] ^= 1));
     assert_eq!(e, HandshakeError::UnknownNonce);
+}
+
+/// Drives a handshake to set_client_DH_params with `g_b` sent in place of g^b.
+fn set_client_dh_with_g_b(g_b: &[u8]) -> HandshakeOutput {
+    let mut run = Run::new(9);
+    let cfg = client_cfg(RsaScheme::RsaPad, InnerData::Plain);
+    let (s1, req) = client::start(&mut run.rng);
+    let res: enums::ResPQ = reply(run.send(&req));
+    let (s2, req) = s1.handle_res_pq(res, &cfg, &mut run.rng).unwrap();
+    let dh: enums::ServerDHParams = reply(run.send(&req));
+    let (_s3, req, _) = s2
+        .handle_server_dh_params_sending_g_b(dh, g_b, &mut run.rng)
+        .unwrap();
+    let out = run.send(&req);
+    assert_eq!(run.server.in_progress(), 0, "the handshake is over either way");
+    out
+}
+
+fn be256(x: &BigUint) -> Vec<u8> {
+    let b = x.to_bytes_be();
+    let mut out = vec![0u8; 256 - b.len()];
+    out.extend_from_slice(&b);
+    out
+}
+
+/// HS-15: 1 < g_b < p − 1 and 2^1984 ≤ g_b ≤ p − 2^1984, else −404 and no key.
+#[test]
+fn g_b_out_of_range_gets_404_and_no_key() {
+    let p = BigUint::from_bytes_be(&mtproto_auth::crypto::dh::DH_PRIME);
+    let margin = BigUint::from(1u32) << 1984u32;
+    let mut too_long = vec![1u8];
+    too_long.extend_from_slice(&be256(&margin));
+    let refused_values: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", Vec::new()),
+        ("0", be256(&BigUint::from(0u32))),
+        ("1", be256(&BigUint::from(1u32))),
+        ("2^1984 - 1", be256(&(&margin - 1u32))),
+        ("p - 2^1984 + 1", be256(&(&p - &margin + 1u32))),
+        ("p - 1", be256(&(&p - 1u32))),
+        ("p", be256(&p)),
+        ("257 bytes", too_long),
+    ];
+    for (name, g_b) in refused_values {
+        let e = refused(set_client_dh_with_g_b(&g_b));
+        assert_eq!(
+            (e.clone(), e.wire_code()),
+            (HandshakeError::GbOutOfRange, -404),
+            "g_b = {name}"
+        );
+    }
+    // The bounds themselves are allowed: the server makes a key (the client cannot know it).
+    for g_b in [be256(&margin), be256(&(&p - &margin))] {
+        assert!(matches!(
+            set_client_dh_with_g_b(&g_b),
+            HandshakeOutput::KeyReady(_)
+        ));
+    }
 }
 
 #[test]

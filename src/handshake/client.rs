@@ -185,6 +185,27 @@ impl ExpectServerDh {
         answer: enums::ServerDHParams,
         rng: &mut impl Rng,
     ) -> Result<(ExpectDhGen, functions::SetClientDHParams, i32), ClientHandshakeError> {
+        self.answer(answer, None, rng)
+    }
+
+    /// Like [`handle_server_dh_params`](Self::handle_server_dh_params), but sends `g_b` as
+    /// given instead of `g^b` (negative tests and security work: out-of-range and oversized
+    /// values). The key the returned state expects is then not the server's.
+    pub fn handle_server_dh_params_sending_g_b(
+        self,
+        answer: enums::ServerDHParams,
+        g_b: &[u8],
+        rng: &mut impl Rng,
+    ) -> Result<(ExpectDhGen, functions::SetClientDHParams, i32), ClientHandshakeError> {
+        self.answer(answer, Some(g_b), rng)
+    }
+
+    fn answer(
+        self,
+        answer: enums::ServerDHParams,
+        forced_g_b: Option<&[u8]>,
+        rng: &mut impl Rng,
+    ) -> Result<(ExpectDhGen, functions::SetClientDHParams, i32), ClientHandshakeError> {
         let bad = ClientHandshakeError::BadServerDhParams;
         let ok = match answer {
             enums::ServerDHParams::ServerDHParamsOk(ok) => ok,
@@ -225,7 +246,7 @@ impl ExpectServerDh {
             nonce: self.nonce,
             server_nonce: self.server_nonce,
             retry_id: 0,
-            g_b: b.public.to_vec(),
+            g_b: forced_g_b.map_or_else(|| b.public.to_vec(), <[u8]>::to_vec),
         }
         .to_bytes();
         let mut data = Vec::with_capacity(20 + client_inner.len() + 16);
