@@ -17,7 +17,7 @@ use crate::handshake::plain;
 use crate::rand::{OsRng, Rng};
 use crate::rpc::RpcError;
 use crate::session::container::{self, CONTAINER_ID};
-use crate::session::engine::{is_content_related, join_plaintext, split_plaintext, RPC_RESULT_ID};
+use crate::session::engine::{join_plaintext, split_plaintext, wants_odd_seqno, RPC_RESULT_ID};
 use crate::session::gzip;
 use crate::session::MsgIdGenerator;
 use crate::tl::{enums, types, Deserializable, Identifiable, RemoteCall, Serializable};
@@ -321,7 +321,7 @@ impl Client {
     /// Encrypts and sends one message body; returns its msg_id.
     pub async fn send_body(&mut self, body: &[u8]) -> Result<i64, ClientError> {
         let msg_id = self.ids.next();
-        let seqno = self.next_seqno(is_content_related(body));
+        let seqno = self.next_seqno(wants_odd_seqno(body));
         self.send_message(msg_id, seqno, body).await?;
         Ok(msg_id)
     }

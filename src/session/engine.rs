@@ -622,6 +622,15 @@ pub fn is_content_related(body: &[u8]) -> bool {
     )
 }
 
+/// Whether a message as sent needs an odd seqno: like [`is_content_related`], with a
+/// gzip_packed body judged by what it holds, as the server judges it (SV-3).
+pub fn wants_odd_seqno(body: &[u8]) -> bool {
+    match gzip::unpack(body, crate::transport::MAX_FRAME) {
+        Some(Ok(inner)) => is_content_related(&inner),
+        _ => is_content_related(body),
+    }
+}
+
 /// The parity a message's seqno must have (SS-5 codes 34/35). ping, ping_delay_disconnect and
 /// http_wait are accepted either way: Telethon sends ping as content-related, Kurigram and
 /// pyrogram as not (their `not_content_related` set), and Telegram takes both.
