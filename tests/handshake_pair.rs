@@ -324,7 +324,11 @@ fn set_client_dh_with_g_b(g_b: &[u8]) -> HandshakeOutput {
         .handle_server_dh_params_sending_g_b(dh, g_b, &mut run.rng)
         .unwrap();
     let out = run.send(&req);
-    assert_eq!(run.server.in_progress(), 0, "the handshake is over either way");
+    assert_eq!(
+        run.server.in_progress(),
+        0,
+        "the handshake is over either way"
+    );
     out
 }
 

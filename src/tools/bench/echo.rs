@@ -1,5 +1,5 @@
 //! The rpc benchmark's baseline: a framed echo server with the same shape as the real one (a
-//! tokio task per connection, the same read buffer, transport detection and framing through
+//! tokio task per connection, the same stack read buffer, transport detection and framing through
 //! the same codec) minus everything MTProto does with a frame.
 
 use std::io;
@@ -35,13 +35,17 @@ async fn echo(mut stream: TcpStream) -> io::Result<()> {
     let mut codec = Codec::new(Framing::Intermediate, Side::Server);
     let mut reply = Codec::new(Framing::Intermediate, Side::Server);
     let mut inbuf = Vec::new();
-    let mut buf = vec![0u8; 16 * 1024];
     loop {
-        let n = stream.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(());
+        stream.readable().await?;
+        {
+            let mut buf = [0u8; 16 * 1024];
+            match stream.try_read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => inbuf.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Err(e),
+            }
         }
-        inbuf.extend_from_slice(&buf[..n]);
         let mut out = Vec::new();
         let mut used = 0;
         while let Some((incoming, len)) = codec.decode(&inbuf[used..]).map_err(io::Error::other)? {

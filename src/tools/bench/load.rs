@@ -174,10 +174,11 @@ pub async fn echoes(target: &Target, connections: usize, size: usize, seconds: u
         match Transport::connect(&options(target.addr)).await {
             Ok(t) => transports.push(t),
             Err(e) => {
-                let mut w = Window::default();
-                w.errors = 1;
-                w.first_error = Some(e.to_string());
-                return w;
+                return Window {
+                    errors: 1,
+                    first_error: Some(e.to_string()),
+                    ..Window::default()
+                }
             }
         }
     }

@@ -79,9 +79,9 @@ impl Target {
             child: Some(child),
             data_dir,
         };
-        target.addr = rx.recv_timeout(Duration::from_secs(60)).map_err(|_| {
-            io::Error::other("the server did not report its address within 60 s")
-        })?;
+        target.addr = rx
+            .recv_timeout(Duration::from_secs(60))
+            .map_err(|_| io::Error::other("the server did not report its address within 60 s"))?;
         Ok(target)
     }
 
@@ -117,10 +117,8 @@ fn fresh_dir() -> io::Result<PathBuf> {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default()
         .as_nanos();
-    let dir = std::env::temp_dir().join(format!(
-        "mtproto-auth-bench-{}-{nanos}",
-        std::process::id()
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("mtproto-auth-bench-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
