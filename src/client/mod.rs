@@ -14,7 +14,7 @@ use tokio::net::TcpStream;
 use crate::crypto::{decrypt_message, encrypt_message, AuthKey};
 use crate::handshake::client::{self as hs, ClientConfig, ClientHandshakeError};
 use crate::handshake::plain;
-use crate::rand::{OsRng, Rng};
+use crate::rand::{OsRng, PooledOsRng, Rng};
 use crate::rpc::RpcError;
 use crate::session::container::{self, CONTAINER_ID};
 use crate::session::engine::{join_plaintext, split_plaintext, wants_odd_seqno, RPC_RESULT_ID};
@@ -118,8 +118,12 @@ impl Transport {
     /// Sends one frame.
     pub async fn send(&mut self, payload: &[u8]) -> Result<(), ClientError> {
         let mut out = Vec::with_capacity(payload.len() + 16);
-        let padding: [u8; 15] = OsRng.array();
-        let pad = (OsRng.next_u32() % 16) as usize;
+        let mut padding = [0u8; 15];
+        let mut pad = 0;
+        if self.codec.framing() == Framing::PaddedIntermediate {
+            PooledOsRng.fill(&mut padding);
+            pad = (PooledOsRng.next_u32() % 16) as usize;
+        }
         self.codec
             .encode(payload, &padding[..pad], false, &mut out)
             .map_err(ClientError::Framing)?;
@@ -155,18 +159,17 @@ impl Transport {
                     Incoming::QuickAck(_) => continue,
                 }
             }
-            let mut buf = [0u8; 16 * 1024];
-            let n = tokio::time::timeout(self.timeout, self.stream.read(&mut buf))
+            let old_len = self.inbuf.len();
+            self.inbuf.reserve(16 * 1024);
+            let n = tokio::time::timeout(self.timeout, self.stream.read_buf(&mut self.inbuf))
                 .await
                 .map_err(|_| ClientError::Timeout)??;
             if n == 0 {
                 return Err(ClientError::Closed);
             }
-            let chunk = &mut buf[..n];
             if let Some(ob) = &mut self.obfuscation {
-                ob.decrypt(chunk);
+                ob.decrypt(&mut self.inbuf[old_len..]);
             }
-            self.inbuf.extend_from_slice(chunk);
         }
     }
 
@@ -335,7 +338,13 @@ impl Client {
     ) -> Result<(), ClientError> {
         let plain = join_plaintext(self.salt, self.session_id, msg_id, seqno, body);
         let mut frame = Vec::new();
-        encrypt_message(&self.key, Side::Client, &plain, &OsRng.array(), &mut frame);
+        encrypt_message(
+            &self.key,
+            Side::Client,
+            &plain,
+            &PooledOsRng.array(),
+            &mut frame,
+        );
         self.transport.send(&frame).await
     }
 

@@ -21,7 +21,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 
-use crate::rand::{OsRng, Rng};
+use crate::rand::{OsRng, PooledOsRng, Rng};
 use crate::rpc::DcAddress;
 use crate::store::{SledStore, Store};
 
@@ -209,6 +209,13 @@ struct AcceptContext {
 /// Bytes read from a socket at a time.
 const READ_CHUNK: usize = 16 * 1024;
 
+thread_local! {
+    /// One read buffer per worker thread, used between awaits only: an idle connection holds
+    /// no buffer of its own (bench idle), and nothing is zeroed per read.
+    static READ_BUF: std::cell::RefCell<Vec<u8>> =
+        std::cell::RefCell::new(Vec::with_capacity(READ_CHUNK));
+}
+
 static NEXT_CONNECTION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 async fn accept_loop(listener: TcpListener, mut ctx: AcceptContext) {
@@ -274,31 +281,48 @@ impl ConnTask {
         tracing::debug!(conn = self.id, dc = self.dc_id, peer = %self.peer, "connected");
         let mut core = Connection::new(self.id, self.dc_id, &self.state);
         let mut handshake_permit = None;
+        // One timer and one stop future for the connection's life, not one per message: the
+        // timer is armed at the idle deadline and, when it fires, re-armed if a message came
+        // since (a shorter ping_delay_disconnect deadline re-arms it at once).
         let mut deadline = tokio::time::Instant::now() + self.idle;
+        let timer = tokio::time::sleep_until(deadline);
+        tokio::pin!(timer);
+        let stop = self.stop.changed();
+        tokio::pin!(stop);
         let reason = loop {
             tokio::select! {
-                _ = self.stop.changed() => break "server shutting down".to_string(),
-                _ = tokio::time::sleep_until(deadline) => break "idle".to_string(),
+                _ = &mut stop => break "server shutting down".to_string(),
+                _ = &mut timer => {
+                    if tokio::time::Instant::now() >= deadline {
+                        break "idle".to_string();
+                    }
+                    timer.as_mut().reset(deadline);
+                    continue;
+                }
                 r = stream.readable() => if let Err(e) = r {
                     break format!("read: {e}");
                 },
             }
-            // The read buffer lives on the worker's stack, never across an await, so an idle
-            // connection holds no buffer of its own (bench idle: memory per connection).
-            let out = {
-                let mut buf = [0u8; READ_CHUNK];
-                match stream.try_read(&mut buf) {
-                    Ok(0) => break "closed by peer".to_string(),
-                    Ok(n) => core.receive(&self.state, &buf[..n], now(), &mut OsRng),
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                    Err(e) => break format!("read: {e}"),
-                }
+            let read = READ_BUF.with_borrow_mut(|buf| {
+                buf.clear();
+                stream.try_read_buf(buf).map(|n| {
+                    (n > 0).then(|| core.receive(&self.state, buf, now(), &mut PooledOsRng))
+                })
+            });
+            let out = match read {
+                Ok(Some(out)) => out,
+                Ok(None) => break "closed by peer".to_string(),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => break format!("read: {e}"),
             };
             deadline = tokio::time::Instant::now()
                 + out
                     .close_after
                     .map(|s| Duration::from_secs(s as u64))
                     .unwrap_or(self.idle);
+            if deadline < timer.deadline() {
+                timer.as_mut().reset(deadline);
+            }
             if !out.send.is_empty() {
                 if let Err(e) = stream.write_all(&out.send).await {
                     break format!("write: {e}");

@@ -1,5 +1,5 @@
 //! The rpc benchmark's baseline: a framed echo server with the same shape as the real one (a
-//! tokio task per connection, the same stack read buffer, transport detection and framing through
+//! tokio task per connection, the same per-thread read buffer, transport detection and framing through
 //! the same codec) minus everything MTProto does with a frame.
 
 use std::io;
@@ -10,6 +10,11 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::transport::{Codec, Framing, Incoming};
 use crate::Side;
+
+thread_local! {
+    static READ_BUF: std::cell::RefCell<Vec<u8>> =
+        std::cell::RefCell::new(Vec::with_capacity(16 * 1024));
+}
 
 /// Serves until the process is killed. Logs "echo server listening on ADDR" to stderr.
 pub async fn serve(listen: SocketAddr) -> io::Result<()> {
@@ -37,14 +42,17 @@ async fn echo(mut stream: TcpStream) -> io::Result<()> {
     let mut inbuf = Vec::new();
     loop {
         stream.readable().await?;
-        {
-            let mut buf = [0u8; 16 * 1024];
-            match stream.try_read(&mut buf) {
-                Ok(0) => return Ok(()),
-                Ok(n) => inbuf.extend_from_slice(&buf[..n]),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Err(e),
-            }
+        let read = READ_BUF.with_borrow_mut(|buf| {
+            buf.clear();
+            let n = stream.try_read_buf(buf)?;
+            inbuf.extend_from_slice(buf);
+            Ok::<_, io::Error>(n)
+        });
+        match read {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
         }
         let mut out = Vec::new();
         let mut used = 0;
