@@ -93,7 +93,7 @@ pub fn transport_chunks(data: &[u8]) {
 
 /// The RSA key the handshake and session targets run with (the test fixture), parsed once per
 /// process rather than once per input.
-fn fixture_keys() -> std::sync::Arc<Vec<crate::crypto::rsa::RsaPrivateKey>> {
+pub(crate) fn fixture_keys() -> std::sync::Arc<Vec<crate::crypto::rsa::RsaPrivateKey>> {
     use std::sync::{Arc, OnceLock};
     static KEYS: OnceLock<Arc<Vec<crate::crypto::rsa::RsaPrivateKey>>> = OnceLock::new();
     KEYS.get_or_init(|| {

@@ -9,7 +9,7 @@ use crate::handshake::{HandshakeConfig, HandshakeOutput, KeyDecision, KeyKind, S
 use crate::rand::Rng;
 use crate::rpc::{self, RpcContext, RpcError};
 use crate::session::engine::{join_plaintext, split_plaintext};
-use crate::session::{DestroyKey, Effect, Env, Host, Message, SALT_PERIOD};
+use crate::session::{DestroyKey, Effect, Env, Host, KeySalts, Message, SALT_PERIOD};
 use crate::tl::functions::Function;
 use crate::transport::{detect, Codec, Detection, Incoming, Obfuscated2};
 use crate::Side;
@@ -52,6 +52,8 @@ pub struct Connection {
     inbuf: Vec<u8>,
     handshakes: ServerHandshakes,
     handshake_cfg: HandshakeConfig,
+    /// The salts of the key last used here (two HMACs saved a message).
+    salts: Option<KeySalts>,
 }
 
 impl Connection {
@@ -68,6 +70,7 @@ impl Connection {
                 max_temp_expires_in: state.max_temp_expires_in,
                 keys: state.rsa_keys.clone(),
             },
+            salts: None,
         }
     }
 
@@ -85,66 +88,97 @@ impl Connection {
         rng: &mut impl Rng,
     ) -> Output {
         let mut out = Output::default();
-        let mut data = data.to_vec();
+        let detected;
+        let mut data = data;
         if let Phase::Detecting(first) = &mut self.phase {
-            first.extend_from_slice(&data);
+            first.extend_from_slice(data);
             let first = std::mem::take(first);
-            match detect(&first) {
+            let (phase, skip) = match detect(&first) {
                 Detection::NeedMore => {
                     self.phase = Phase::Detecting(first);
                     return out;
                 }
                 Detection::Unsupported => return self.close(out, "HTTP or TLS first bytes"),
-                Detection::Plain { framing, tag_len } => {
-                    self.phase = Phase::Running {
+                Detection::Plain { framing, tag_len } => (
+                    Phase::Running {
                         codec: Codec::new(framing, Side::Server),
                         obfuscation: None,
-                    };
-                    data = first[tag_len..].to_vec();
-                }
+                    },
+                    tag_len,
+                ),
                 Detection::Obfuscated2 => {
                     let init: [u8; 64] = first[..64].try_into().expect("64 bytes detected");
                     match Obfuscated2::server(&init) {
-                        Ok((ob, framing, _dc)) => {
-                            self.phase = Phase::Running {
+                        Ok((ob, framing, _dc)) => (
+                            Phase::Running {
                                 codec: Codec::new(framing, Side::Server),
                                 obfuscation: Some(Box::new(ob)),
-                            };
-                            data = first[64..].to_vec();
-                        }
+                            },
+                            64,
+                        ),
                         // TR-7: close silently.
                         Err(e) => return self.close(out, &e.to_string()),
                     }
                 }
+            };
+            self.phase = phase;
+            detected = first;
+            data = &detected[skip..];
+        }
+        let Phase::Running { obfuscation, .. } = &mut self.phase else {
+            return out;
+        };
+        if obfuscation.is_none() && self.inbuf.is_empty() {
+            // The usual case: whole frames, decoded where they were read; only a partial
+            // frame at the end is kept.
+            let used = self.decode_frames(state, data, now, rng, &mut out);
+            if matches!(self.phase, Phase::Running { .. }) {
+                self.inbuf.extend_from_slice(&data[used..]);
             }
+            return out;
         }
-        match &mut self.phase {
-            Phase::Running {
-                obfuscation: Some(ob),
-                ..
-            } => ob.decrypt(&mut data),
-            Phase::Running { .. } => {}
-            _ => return out,
+        let start = self.inbuf.len();
+        self.inbuf.extend_from_slice(data);
+        if let Some(ob) = obfuscation {
+            ob.decrypt(&mut self.inbuf[start..]);
         }
-        self.inbuf.extend_from_slice(&data);
+        let mut held = std::mem::take(&mut self.inbuf);
+        let used = self.decode_frames(state, &held, now, rng, &mut out);
+        held.drain(..used);
+        self.inbuf = held;
+        out
+    }
+
+    /// Handles every whole frame at the start of `input`; returns the bytes they took.
+    fn decode_frames(
+        &mut self,
+        state: &ServerState,
+        input: &[u8],
+        now: (i64, u32),
+        rng: &mut impl Rng,
+        out: &mut Output,
+    ) -> usize {
+        let mut used = 0;
         while let Phase::Running { codec, .. } = &mut self.phase {
-            match codec.decode(&self.inbuf) {
+            match codec.decode(&input[used..]) {
                 Ok(None) => break,
-                Ok(Some((incoming, used))) => {
-                    self.inbuf.drain(..used);
+                Ok(Some((incoming, len))) => {
+                    used += len;
                     if let Incoming::Frame { payload, .. } = incoming {
-                        self.handle_frame(state, &payload, now, rng, &mut out);
+                        self.handle_frame(state, &payload, now, rng, out);
                     }
                     if out.close {
                         self.phase = Phase::Closed;
-                        break;
                     }
                 }
                 // TR-5 / TR-8: close without an answer.
-                Err(e) => return self.close(out, &e.to_string()),
+                Err(e) => {
+                    self.phase = Phase::Closed;
+                    out.close_with(e.to_string());
+                }
             }
         }
-        out
+        used
     }
 
     fn close(&mut self, mut out: Output, reason: &str) -> Output {
@@ -194,9 +228,11 @@ impl Connection {
             out.close_with("plaintext header");
             return;
         };
+        let key_salts = state.salts.key_salts_cached(&mut self.salts, key_id, now.0);
         let env = Env {
             auth_key_id: key_id,
             salts: &state.salts,
+            key_salts,
             initial_salt: entry.initial_salt,
             now: now.0,
             nanos: now.1,
@@ -227,8 +263,7 @@ impl Connection {
         });
         let (packet, effects) = packet;
         if let Some((msg_id, seqno, body)) = packet {
-            let salt = state.salts.current(key_id, now.0);
-            let plain = join_plaintext(salt, session_id, msg_id, seqno, &body);
+            let plain = join_plaintext(key_salts.current, session_id, msg_id, seqno, &body);
             self.send_encrypted(&entry.key, &plain, rng, out);
         }
         for effect in effects {
@@ -394,6 +429,138 @@ impl ConnHost<'_> {
         }
         if let Err(e) = store.set_client_info(self.key_id, &info) {
             tracing::warn!(error = %e, "could not record client info");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::decrypt_message;
+    use crate::rand::SeededRng;
+    use crate::tl::{functions, types, Deserializable, Serializable};
+    use crate::transport::Framing;
+    use std::sync::Arc;
+
+    const NOW: (i64, u32) = (1_700_000_000, 0);
+    const PINGS: i64 = 3;
+
+    fn state_with(key: &AuthKey) -> ServerState {
+        let store: Arc<dyn crate::store::Store> = Arc::new(crate::store::MemoryStore::default());
+        let dcs = vec![crate::rpc::DcAddress {
+            id: 1,
+            ip: "127.0.0.1".into(),
+            port: 4431,
+        }];
+        let state = ServerState::new(store, crate::fuzzing::fixture_keys(), [7; 32], dcs, true);
+        let entry = KeyEntry {
+            key: AuthKey::from_bytes(*key.data()),
+            expires_at: None,
+            initial_salt: None,
+        };
+        state.add_key(entry, NOW.0).expect("memory store");
+        state
+    }
+
+    /// A client's first bytes and three encrypted pings, with the client's obfuscation state.
+    fn client_wire(
+        state: &ServerState,
+        key: &AuthKey,
+        obfuscated: bool,
+    ) -> (Vec<u8>, Option<Obfuscated2>) {
+        let framing = Framing::Intermediate;
+        let (mut ob, mut wire) = if obfuscated {
+            let (ob, init) = Obfuscated2::client([3; 64], framing, 1);
+            (Some(ob), init.to_vec())
+        } else {
+            (None, framing.tag().to_vec())
+        };
+        let mut codec = Codec::new(framing, Side::Client);
+        let salt = state.salts.current(key.id(), NOW.0);
+        for ping_id in 1..=PINGS {
+            let body = functions::Ping { ping_id }.to_bytes();
+            let msg_id = (NOW.0 << 32) + ping_id * 4;
+            let plain = join_plaintext(salt, 77, msg_id, (ping_id * 2 - 1) as i32, &body);
+            let mut frame = Vec::new();
+            encrypt_message(key, Side::Client, &plain, &[5; 32], &mut frame);
+            let start = wire.len();
+            codec.encode(&frame, &[], false, &mut wire).expect("small");
+            if let Some(ob) = &mut ob {
+                ob.encrypt(&mut wire[start..]);
+            }
+        }
+        (wire, ob)
+    }
+
+    /// Everything the server sends for `wire` fed `chunk` bytes at a time.
+    fn serve_in_chunks(state: &ServerState, wire: &[u8], chunk: usize) -> Vec<u8> {
+        let mut conn = Connection::new(1, 1, state);
+        let mut rng = SeededRng::new(9);
+        let mut sent = Vec::new();
+        for piece in wire.chunks(chunk) {
+            let out = conn.receive(state, piece, NOW, &mut rng);
+            assert!(!out.close, "closed: {:?}", out.reason);
+            sent.extend_from_slice(&out.send);
+        }
+        sent
+    }
+
+    /// The ping ids of every pong in the server's bytes.
+    fn pongs(key: &AuthKey, mut sent: Vec<u8>, ob: Option<Obfuscated2>) -> Vec<i64> {
+        if let Some(mut ob) = ob {
+            ob.decrypt(&mut sent);
+        }
+        let mut codec = Codec::new(Framing::Intermediate, Side::Client);
+        let mut ids = Vec::new();
+        let mut at = 0;
+        while let Some((incoming, used)) = codec.decode(&sent[at..]).expect("server framing") {
+            at += used;
+            let Incoming::Frame { payload, .. } = incoming else {
+                continue;
+            };
+            let plain = decrypt_message(key, Side::Server, &payload).expect("decrypts");
+            let (_, _, _, _, body) = split_plaintext(&plain).expect("header");
+            let bodies = if body[..4] == crate::session::container::CONTAINER_ID.to_le_bytes() {
+                crate::session::container::parse(body, i64::MAX, i32::MAX)
+                    .expect("container")
+                    .iter()
+                    .map(|m| m.body.to_vec())
+                    .collect()
+            } else {
+                vec![body.to_vec()]
+            };
+            ids.extend(
+                bodies
+                    .iter()
+                    .filter_map(|b| types::Pong::from_bytes(b).ok())
+                    .map(|p| p.ping_id),
+            );
+        }
+        assert_eq!(at, sent.len(), "no partial frame left over");
+        ids
+    }
+
+    #[test]
+    fn frames_split_or_joined_anywhere_get_the_same_answers() {
+        let key = AuthKey::from_bytes(std::array::from_fn(|i| (i * 13 + 1) as u8));
+        for obfuscated in [false, true] {
+            let state = state_with(&key);
+            let (wire, ob) = client_wire(&state, &key, obfuscated);
+            let whole = serve_in_chunks(&state, &wire, wire.len());
+            assert_eq!(
+                pongs(&key, whole.clone(), ob),
+                (1..=PINGS).collect::<Vec<_>>()
+            );
+            for chunk in [1, 3, 64, 65, 91, 100] {
+                // A fresh state each time: the same session and clock answer byte for byte.
+                let state = state_with(&key);
+                let (wire, _) = client_wire(&state, &key, obfuscated);
+                assert_eq!(
+                    serve_in_chunks(&state, &wire, chunk),
+                    whole,
+                    "obfuscated {obfuscated}, {chunk}-byte reads"
+                );
+            }
         }
     }
 }

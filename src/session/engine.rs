@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use super::container::{self, ContainerError, CONTAINER_ID};
 use super::gzip::{self, GZIP_PACKED_ID};
 use super::msg_id::Parity;
-use super::{BadMsg, MsgIdGenerator, MsgWindow, Received, SaltSchedule};
+use super::{BadMsg, KeySalts, MsgIdGenerator, MsgWindow, Received, SaltSchedule};
 use crate::rand::Rng;
 use crate::rpc::RpcError;
 use crate::tl::functions::Function;
@@ -53,6 +53,8 @@ pub enum DestroyKey {
 pub struct Env<'a> {
     pub auth_key_id: i64,
     pub salts: &'a SaltSchedule,
+    /// This key's salts at `now`, from `salts`.
+    pub key_salts: KeySalts,
     /// The handshake's salt (HS-18) and the Unix time it stops being accepted.
     pub initial_salt: Option<(i64, i64)>,
     pub now: i64,
@@ -61,14 +63,14 @@ pub struct Env<'a> {
 
 impl Env<'_> {
     fn salt_ok(&self, salt: i64) -> bool {
-        self.salts.is_valid(self.auth_key_id, salt, self.now)
+        self.key_salts.is_valid(salt)
             || self
                 .initial_salt
                 .is_some_and(|(s, until)| s == salt && self.now < until)
     }
 
     fn current_salt(&self) -> i64 {
-        self.salts.current(self.auth_key_id, self.now)
+        self.key_salts.current
     }
 }
 

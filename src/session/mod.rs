@@ -10,4 +10,4 @@ pub mod salt;
 
 pub use engine::{DestroyKey, Effect, Env, Host, Message, Outgoing, Reply, Session};
 pub use msg_id::{BadMsg, MsgIdGenerator, MsgWindow, Parity, Received};
-pub use salt::{FutureSalt, SaltSchedule, SALT_PERIOD};
+pub use salt::{FutureSalt, KeySalts, SaltSchedule, SALT_PERIOD};

@@ -22,6 +22,29 @@ pub struct FutureSalt {
     pub salt: i64,
 }
 
+/// One key's current and previous salts in one slot. A connection keeps the last one it
+/// computed, so that a message costs a comparison instead of two HMACs (SS-7 checks every
+/// message's salt and every answer carries the current one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeySalts {
+    pub auth_key_id: i64,
+    pub slot: i64,
+    pub current: i64,
+    pub previous: i64,
+}
+
+impl KeySalts {
+    /// Whether these are the salts of `auth_key_id` at `now`.
+    pub fn covers(&self, auth_key_id: i64, now: i64) -> bool {
+        self.auth_key_id == auth_key_id && self.slot == SaltSchedule::slot(now)
+    }
+
+    /// SS-7: the current slot's salt, or the previous slot's during its grace.
+    pub fn is_valid(&self, salt: i64) -> bool {
+        salt == self.current || salt == self.previous
+    }
+}
+
 /// The server's salt secret. Zeroized on drop; never printed.
 pub struct SaltSchedule {
     secret: [u8; 32],
@@ -65,11 +88,34 @@ impl SaltSchedule {
         self.salt(auth_key_id, Self::slot(now))
     }
 
+    /// The salts of `auth_key_id` valid at `now`.
+    pub fn key_salts(&self, auth_key_id: i64, now: i64) -> KeySalts {
+        let slot = Self::slot(now);
+        KeySalts {
+            auth_key_id,
+            slot,
+            current: self.salt(auth_key_id, slot),
+            previous: self.salt(auth_key_id, slot - 1),
+        }
+    }
+
+    /// `cache` if it still covers `auth_key_id` at `now`, else it is recomputed first.
+    pub fn key_salts_cached(
+        &self,
+        cache: &mut Option<KeySalts>,
+        auth_key_id: i64,
+        now: i64,
+    ) -> KeySalts {
+        match cache {
+            Some(salts) if salts.covers(auth_key_id, now) => *salts,
+            _ => *cache.insert(self.key_salts(auth_key_id, now)),
+        }
+    }
+
     /// Whether a client message's salt is acceptable at `now`: the current slot's, or the
     /// previous slot's during its grace (SS-7).
     pub fn is_valid(&self, auth_key_id: i64, salt: i64, now: i64) -> bool {
-        let slot = Self::slot(now);
-        salt == self.salt(auth_key_id, slot) || salt == self.salt(auth_key_id, slot - 1)
+        self.key_salts(auth_key_id, now).is_valid(salt)
     }
 
     /// get_future_salts (SS-9): `num` clamped to 1..=64 salts from the current slot on, each
@@ -124,6 +170,21 @@ mod tests {
         let next_slot_end = (slot + 2) * SALT_PERIOD - 1;
         assert!(s.is_valid(KEY, s.current(KEY, NOW), next_slot_end));
         assert!(!s.is_valid(KEY, s.current(KEY, NOW), next_slot_end + 1));
+    }
+
+    #[test]
+    fn the_cache_is_recomputed_for_another_key_or_slot() {
+        let s = schedule();
+        let mut cache = None;
+        let a = s.key_salts_cached(&mut cache, KEY, NOW);
+        assert_eq!(a, s.key_salts(KEY, NOW));
+        assert_eq!(a.current, s.current(KEY, NOW));
+        assert_eq!(a.previous, s.current(KEY, NOW - SALT_PERIOD));
+        let other_key = s.key_salts_cached(&mut cache, KEY + 1, NOW);
+        assert_eq!(other_key, s.key_salts(KEY + 1, NOW));
+        let next_slot = s.key_salts_cached(&mut cache, KEY + 1, NOW + SALT_PERIOD);
+        assert_eq!(next_slot.previous, other_key.current);
+        assert_eq!(cache, Some(next_slot));
     }
 
     #[test]
