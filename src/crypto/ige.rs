@@ -2,7 +2,7 @@
 //! ciphertext" XORed in before AES, `iv[16..32]` the "previous plaintext" XORed after, as
 //! OpenSSL and Telegram define it.
 
-use aes::Aes256;
+use aes::{Aes256Dec, Aes256Enc};
 use ige::cipher::{array::Array, BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 
 /// Encrypts `data` in place. Returns false (and leaves `data` alone) unless its length is a
@@ -13,7 +13,7 @@ pub fn ige_encrypt(data: &mut [u8], key: &[u8; 32], iv: &[u8; 32]) -> bool {
     if !rest.is_empty() {
         return false;
     }
-    ige::Encryptor::<Aes256>::new(key.into(), iv.into()).encrypt_blocks(blocks);
+    ige::Encryptor::<Aes256Enc>::new(key.into(), iv.into()).encrypt_blocks(blocks);
     true
 }
 
@@ -25,7 +25,7 @@ pub fn ige_decrypt(data: &mut [u8], key: &[u8; 32], iv: &[u8; 32]) -> bool {
     if !rest.is_empty() {
         return false;
     }
-    ige::Decryptor::<Aes256>::new(key.into(), iv.into()).decrypt_blocks(blocks);
+    ige::Decryptor::<Aes256Dec>::new(key.into(), iv.into()).decrypt_blocks(blocks);
     true
 }
 
