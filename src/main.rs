@@ -41,6 +41,17 @@ fn cli() -> Command {
                         .value_name("N=HOST:PORT")
                         .action(ArgAction::Append)
                         .help("address of DC N (repeatable), e.g. 2=127.0.0.2:443"),
+                )
+                .arg(
+                    Arg::new("handshake-rate")
+                        .long("handshake-rate")
+                        .value_name("N")
+                        .default_value(HANDSHAKE_RATE_DEFAULT)
+                        .value_parser(clap::value_parser!(u32))
+                        .help(
+                            "key-exchange steps with RSA/DH work per second per client address, \
+                             burst 4×N (a key takes two; loopback clients are not limited; 0: off)",
+                        ),
                 ),
         )
         .subcommand(bench_cli())
@@ -260,6 +271,10 @@ fn init_logging() {
         .init();
 }
 
+/// `--handshake-rate`'s default as clap wants it: the library's default, checked at compile time.
+const HANDSHAKE_RATE_DEFAULT: &str = "10";
+const _: () = assert!(mtproto_auth::server::DEFAULT_HANDSHAKE_RATE == 10);
+
 fn serve(m: &clap::ArgMatches) -> ExitCode {
     init_logging();
     let data_dir = std::path::PathBuf::from(m.get_one::<String>("data-dir").expect("default"));
@@ -286,7 +301,11 @@ fn serve(m: &clap::ArgMatches) -> ExitCode {
             }
         }
     }
-    let config = mtproto_auth::server::ServerConfig::with_dcs(data_dir, listen, dcs, &overrides);
+    let mut config =
+        mtproto_auth::server::ServerConfig::with_dcs(data_dir, listen, dcs, &overrides);
+    let rate = *m.get_one::<u32>("handshake-rate").expect("default");
+    config.limits.handshake_rate =
+        (rate > 0).then(|| mtproto_auth::server::HandshakeRate::per_second(rate));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

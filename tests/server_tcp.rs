@@ -438,3 +438,38 @@ fn transport_violations_close_the_connection() {
         assert_eq!(n, 0);
     });
 }
+
+#[test]
+fn an_address_past_its_handshake_budget_gets_429_and_loopback_is_exempt_by_default() {
+    use mtproto_auth::server::HandshakeRate;
+    // Two keys' worth (a key takes req_DH_params and set_client_DH_params), no refill.
+    let tight = Some(HandshakeRate {
+        per_second: 0.0,
+        burst: 4.0,
+    });
+    let limited = TestServer::start_with(1, |c| {
+        c.limits.handshake_rate = tight;
+        c.limits.limit_loopback = true;
+    });
+    let exempt = TestServer::start_with(1, |c| c.limits.handshake_rate = tight);
+    rt().block_on(async {
+        let make_key = |server: &TestServer| {
+            let opts = ConnectOptions::new(server.addr(1), Framing::Intermediate);
+            let cfg = cfg(server, RsaScheme::RsaPad, InnerData::Plain);
+            async move {
+                let mut transport = Transport::connect(&opts).await?;
+                create_auth_key(&mut transport, &cfg).await
+            }
+        };
+        for _ in 0..2 {
+            make_key(&limited).await.expect("within the budget");
+        }
+        match make_key(&limited).await {
+            Err(ClientError::Transport(-429)) => {}
+            other => panic!("expected −429, got {other:?}"),
+        }
+        for _ in 0..4 {
+            make_key(&exempt).await.expect("loopback is not limited");
+        }
+    });
+}

@@ -3,6 +3,7 @@
 //! the rest through the envelope (EN-1 … EN-7) into the session registry, and frames and encrypts
 //! the answers. The tokio shell only moves bytes and keeps the clock.
 
+use super::rate::AddressLimiter;
 use super::state::{KeyEntry, ServerState};
 use crate::crypto::{decrypt_message, encrypt_message, AuthKey};
 use crate::handshake::{HandshakeConfig, HandshakeOutput, KeyDecision, KeyKind, ServerHandshakes};
@@ -13,6 +14,8 @@ use crate::session::{DestroyKey, Effect, Env, Host, KeySalts, Message, SALT_PERI
 use crate::tl::functions::Function;
 use crate::transport::{detect, Codec, Detection, Incoming, Obfuscated2};
 use crate::Side;
+use std::net::IpAddr;
+use std::sync::Arc;
 
 /// What the shell must do after feeding bytes in.
 #[derive(Debug, Default)]
@@ -54,6 +57,8 @@ pub struct Connection {
     handshake_cfg: HandshakeConfig,
     /// The salts of the key last used here (two HMACs saved a message).
     salts: Option<KeySalts>,
+    /// AB-4: the budget of the client's address for 2048-bit handshake work, if limited.
+    limit: Option<(Arc<AddressLimiter>, IpAddr)>,
 }
 
 impl Connection {
@@ -71,7 +76,14 @@ impl Connection {
                 keys: state.rsa_keys.clone(),
             },
             salts: None,
+            limit: None,
         }
+    }
+
+    /// Charges the expensive key-exchange steps of this connection to `ip`'s budget (AB-4).
+    pub fn limited(mut self, limiter: Arc<AddressLimiter>, ip: IpAddr) -> Self {
+        self.limit = Some((limiter, ip));
+        self
     }
 
     /// Handshakes in progress on this connection.
@@ -287,6 +299,13 @@ impl Connection {
         rng: &mut impl Rng,
         out: &mut Output,
     ) {
+        if let Some((limiter, ip)) = &self.limit {
+            if asks_for_dh_work(payload) && !limiter.allow(*ip, now) {
+                tracing::warn!(%ip, "handshake rate limit reached (AB-4)");
+                self.send_error(-429, format!("handshake rate limit for {ip}"), out);
+                return;
+            }
+        }
         match self
             .handshakes
             .handle(&self.handshake_cfg, payload, now, rng)
@@ -369,6 +388,19 @@ impl Connection {
         }
         out.close_with(reason);
     }
+}
+
+/// Whether an unencrypted frame (`auth_key_id (8) ‖ msg_id (8) ‖ length (4) ‖ data`) is
+/// req_DH_params or set_client_DH_params: the steps with RSA and 2048-bit DH work (AB-4).
+fn asks_for_dh_work(payload: &[u8]) -> bool {
+    use crate::tl::functions::{ReqDHParams, SetClientDHParams};
+    use crate::tl::Identifiable;
+    payload
+        .get(20..24)
+        .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
+        .is_some_and(|id| {
+            id == ReqDHParams::CONSTRUCTOR_ID || id == SetClientDHParams::CONSTRUCTOR_ID
+        })
 }
 
 /// The session layer's view of the server for one key.
@@ -562,5 +594,82 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The client's first bytes and one unencrypted frame holding `data`.
+    fn plain_wire(data: &[u8]) -> Vec<u8> {
+        let mut frame = Vec::new();
+        crate::handshake::plain::write((NOW.0 << 32) + 4, data, &mut frame);
+        let mut wire = Framing::Intermediate.tag().to_vec();
+        Codec::new(Framing::Intermediate, Side::Client)
+            .encode(&frame, &[], false, &mut wire)
+            .expect("small");
+        wire
+    }
+
+    /// The transport error the server sent, if that is all it sent.
+    fn transport_error(sent: &[u8]) -> Option<i32> {
+        let mut codec = Codec::new(Framing::Intermediate, Side::Client);
+        match codec.decode(sent) {
+            Ok(Some((Incoming::TransportError(code), used))) if used == sent.len() => Some(code),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn dh_work_past_an_address_budget_gets_429_and_req_pq_is_free() {
+        use crate::server::rate::{AddressLimiter, HandshakeRate};
+        let key = AuthKey::from_bytes([1; 256]);
+        let state = state_with(&key);
+        let limiter = Arc::new(AddressLimiter::new(HandshakeRate {
+            per_second: 0.0,
+            burst: 2.0,
+        }));
+        let ip: IpAddr = "203.0.113.9".parse().unwrap();
+        let mut dh = functions::ReqDHParams {
+            nonce: [1; 16],
+            server_nonce: [2; 16],
+            p: vec![0; 4],
+            q: vec![0; 4],
+            public_key_fingerprint: 0,
+            encrypted_data: vec![0; 256],
+        }
+        .to_bytes();
+        let req_pq = plain_wire(&functions::ReqPqMulti { nonce: [3; 16] }.to_bytes());
+        let dh_wire = plain_wire(&dh);
+        let mut rng = SeededRng::new(1);
+        let mut send = |limited: bool, wire: &[u8]| {
+            let conn = Connection::new(1, 1, &state);
+            let mut conn = if limited {
+                conn.limited(limiter.clone(), ip)
+            } else {
+                conn
+            };
+            conn.receive(&state, wire, NOW, &mut rng)
+        };
+        // Within the budget the handshake itself answers (−404: no such exchange).
+        for _ in 0..2 {
+            let out = send(true, &dh_wire);
+            assert_eq!(transport_error(&out.send), Some(-404));
+        }
+        let out = send(true, &dh_wire);
+        assert_eq!(transport_error(&out.send), Some(-429));
+        assert!(out.close);
+        assert!(out.reason.unwrap().contains("rate limit"));
+        // set_client_DH_params is charged too.
+        dh = functions::SetClientDHParams {
+            nonce: [1; 16],
+            server_nonce: [2; 16],
+            encrypted_data: vec![0; 336],
+        }
+        .to_bytes();
+        assert_eq!(
+            transport_error(&send(true, &plain_wire(&dh)).send),
+            Some(-429)
+        );
+        // req_pq costs no 2048-bit work and is not charged; unlimited connections never are.
+        let out = send(true, &req_pq);
+        assert!(!out.close && transport_error(&out.send).is_none());
+        assert_eq!(transport_error(&send(false, &dh_wire).send), Some(-404));
     }
 }

@@ -3,10 +3,12 @@
 
 mod conn;
 mod keyfile;
+mod rate;
 mod state;
 
 pub use conn::{Connection, Output};
 pub use keyfile::{load_or_create_rsa_key, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE};
+pub use rate::{AddressLimiter, HandshakeRate};
 pub use state::{KeyEntry, ServerState, MAX_SESSIONS_PER_KEY};
 
 use std::future::Future;
@@ -25,6 +27,10 @@ use crate::rand::{OsRng, PooledOsRng, Rng};
 use crate::rpc::DcAddress;
 use crate::store::{SledStore, Store};
 
+/// Expensive handshake steps per second per client address by default (burst: four seconds'
+/// worth, so 20 keys at once, then 5 a second).
+pub const DEFAULT_HANDSHAKE_RATE: u32 = 10;
+
 /// Limits that keep one client from taking the server (TR-8, AB-4).
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -34,6 +40,12 @@ pub struct Limits {
     pub max_handshakes: usize,
     /// A connection that sends nothing for this long is closed.
     pub idle_timeout: Duration,
+    /// AB-4: req_DH_params and set_client_DH_params one client address may send (a key takes
+    /// two); past it the connection gets −429 and is closed. `None`: no limit.
+    pub handshake_rate: Option<HandshakeRate>,
+    /// Whether loopback clients count against `handshake_rate` too. Off by default: a local
+    /// test suite may create many keys at once, and a local client already has the CPU.
+    pub limit_loopback: bool,
 }
 
 impl Default for Limits {
@@ -42,6 +54,8 @@ impl Default for Limits {
             max_connections: 20_000,
             max_handshakes: 256,
             idle_timeout: Duration::from_secs(300),
+            handshake_rate: Some(HandshakeRate::per_second(DEFAULT_HANDSHAKE_RATE)),
+            limit_loopback: false,
         }
     }
 }
@@ -167,6 +181,11 @@ impl Server {
         let (stop_tx, stop_rx) = watch::channel(false);
         let connections = Arc::new(Semaphore::new(self.limits.max_connections));
         let handshakes = Arc::new(Semaphore::new(self.limits.max_handshakes));
+        // One budget per address over every DC.
+        let rate = self
+            .limits
+            .handshake_rate
+            .map(|r| Arc::new(AddressLimiter::new(r)));
         let mut accept_tasks = JoinSet::new();
         for (dc_id, listener) in self.listeners {
             let ctx = AcceptContext {
@@ -174,6 +193,7 @@ impl Server {
                 state: self.state.clone(),
                 connections: connections.clone(),
                 handshakes: handshakes.clone(),
+                rate: rate.clone(),
                 limits: self.limits.clone(),
                 stop: stop_rx.clone(),
             };
@@ -202,6 +222,7 @@ struct AcceptContext {
     state: Arc<ServerState>,
     connections: Arc<Semaphore>,
     handshakes: Arc<Semaphore>,
+    rate: Option<Arc<AddressLimiter>>,
     limits: Limits,
     stop: watch::Receiver<bool>,
 }
@@ -237,10 +258,12 @@ async fn accept_loop(listener: TcpListener, mut ctx: AcceptContext) {
                     continue;
                 };
                 let id = NEXT_CONNECTION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let limited = !peer.ip().to_canonical().is_loopback() || ctx.limits.limit_loopback;
                 let conn = ConnTask {
                     id,
                     dc_id: ctx.dc_id,
                     peer,
+                    rate: ctx.rate.clone().filter(|_| limited),
                     state: ctx.state.clone(),
                     handshakes: ctx.handshakes.clone(),
                     idle: ctx.limits.idle_timeout,
@@ -262,6 +285,8 @@ struct ConnTask {
     id: u64,
     dc_id: i32,
     peer: SocketAddr,
+    /// The address budget this connection's key exchanges are charged to (AB-4), if limited.
+    rate: Option<Arc<AddressLimiter>>,
     state: Arc<ServerState>,
     handshakes: Arc<Semaphore>,
     idle: Duration,
@@ -280,6 +305,9 @@ impl ConnTask {
         let _ = stream.set_nodelay(true);
         tracing::debug!(conn = self.id, dc = self.dc_id, peer = %self.peer, "connected");
         let mut core = Connection::new(self.id, self.dc_id, &self.state);
+        if let Some(rate) = self.rate.take() {
+            core = core.limited(rate, self.peer.ip());
+        }
         let mut handshake_permit = None;
         // One timer and one stop future for the connection's life, not one per message: the
         // timer is armed at the idle deadline and, when it fires, re-armed if a message came
