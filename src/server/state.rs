@@ -14,6 +14,11 @@ use crate::store::{Inserted, Store, StoreError, StoredKey};
 
 /// Sessions kept per auth key; the least recently used goes first (SS-1: bound their number).
 pub const MAX_SESSIONS_PER_KEY: usize = 32;
+/// Sessions unused this long are forgotten with the answers they held; a client that comes back
+/// later gets new_session_created. Without it every session since the start stays in memory.
+pub const SESSION_IDLE_SECS: i64 = 3600;
+/// How often the registry is swept for idle sessions, in seconds.
+const SWEEP_EVERY_SECS: i64 = 60;
 
 /// An auth key in use.
 #[derive(Debug)]
@@ -51,6 +56,8 @@ pub struct ServerState {
     pub max_temp_expires_in: i32,
     keys: Mutex<HashMap<i64, Arc<KeyEntry>>>,
     sessions: Mutex<HashMap<i64, HashMap<i64, SharedSlot>>>,
+    /// Unix time of the last sweep for idle sessions (written under the `sessions` lock).
+    last_sweep: AtomicI64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -74,6 +81,7 @@ impl ServerState {
             max_temp_expires_in: 7 * 24 * 3600,
             keys: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
+            last_sweep: AtomicI64::new(i64::MIN),
         }
     }
 
@@ -149,6 +157,15 @@ impl ServerState {
     ) -> R {
         let cell = {
             let mut sessions = lock(&self.sessions);
+            if now.saturating_sub(self.last_sweep.load(Ordering::Relaxed)) >= SWEEP_EVERY_SECS {
+                self.last_sweep.store(now, Ordering::Relaxed);
+                sessions.retain(|_, of_key| {
+                    of_key.retain(|_, c| {
+                        c.last_used.load(Ordering::Relaxed) > now - SESSION_IDLE_SECS
+                    });
+                    !of_key.is_empty()
+                });
+            }
             let of_key = sessions.entry(key_id).or_default();
             if !of_key.contains_key(&session_id) && of_key.len() >= MAX_SESSIONS_PER_KEY {
                 if let Some(oldest) = of_key
@@ -191,5 +208,42 @@ impl ServerState {
         let keys = lock(&self.keys).len();
         let sessions = lock(&self.sessions).values().map(HashMap::len).sum();
         (keys, sessions)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: i64 = 1_700_000_000;
+
+    fn state() -> ServerState {
+        let store: Arc<dyn Store> = Arc::new(crate::store::MemoryStore::default());
+        ServerState::new(store, Arc::new(Vec::new()), [1; 32], Vec::new(), true)
+    }
+
+    fn touch(state: &ServerState, key_id: i64, session_id: i64, now: i64) {
+        state.with_session(key_id, session_id, 1, now, |s, _| {
+            assert_eq!(s.id(), session_id)
+        });
+    }
+
+    #[test]
+    fn idle_sessions_are_forgotten_and_busy_ones_kept() {
+        let s = state();
+        touch(&s, 1, 10, T0);
+        touch(&s, 2, 20, T0 + 1000);
+        touch(&s, 2, 20, T0 + 3000);
+        assert_eq!(s.counts().1, 2);
+        // Session 10 has been idle for the whole SESSION_IDLE_SECS: gone, with its key's map.
+        touch(&s, 3, 30, T0 + SESSION_IDLE_SECS);
+        assert_eq!(s.counts().1, 2);
+        assert_eq!(lock(&s.sessions).len(), 2);
+        assert!(!lock(&s.sessions).contains_key(&1));
+        // Sweeps run at most once a minute.
+        touch(&s, 4, 40, T0 + SESSION_IDLE_SECS + SWEEP_EVERY_SECS - 1);
+        assert_eq!(s.counts().1, 3, "no sweep within a minute of the last");
+        touch(&s, 4, 40, T0 + 3000 + SESSION_IDLE_SECS);
+        assert_eq!(s.counts().1, 2, "20 went, 30 and 40 stay");
     }
 }

@@ -8,10 +8,10 @@
 //! gzip → service messages → RPC.
 
 use std::borrow::Cow;
-use std::collections::VecDeque;
 
 use super::container::{self, ContainerError, CONTAINER_ID};
 use super::gzip::{self, GZIP_PACKED_ID};
+use super::held::Held;
 use super::msg_id::Parity;
 use super::{BadMsg, KeySalts, MsgIdGenerator, MsgWindow, Received, SaltSchedule};
 use crate::rand::Rng;
@@ -24,8 +24,6 @@ const MSG_COPY_ID: u32 = 0xe06046b2;
 pub const RPC_RESULT_ID: u32 = 0xf35c6d01;
 /// Most ids one msgs_ack, msgs_state_req or msg_resend_req may carry (SV-2).
 pub const MAX_IDS_PER_SERVICE_MESSAGE: usize = 8192;
-/// Unacknowledged content-related messages kept per session for re-sending (SV-6).
-pub const MAX_UNACKED: usize = 256;
 /// Longest ping_delay_disconnect delay honoured, in seconds (SV-7; GramJS sends 60000 meaning
 /// milliseconds).
 pub const MAX_DISCONNECT_DELAY: i32 = 600;
@@ -118,7 +116,7 @@ pub struct Session {
     window: MsgWindow,
     msg_ids: MsgIdGenerator,
     content_sent: i32,
-    unacked: VecDeque<Outgoing>,
+    unacked: Held,
     announced: bool,
 }
 
@@ -129,7 +127,7 @@ impl Session {
             window: MsgWindow::new(),
             msg_ids: MsgIdGenerator::new(),
             content_sent: 0,
-            unacked: VecDeque::new(),
+            unacked: Held::default(),
             announced: false,
         }
     }
@@ -306,9 +304,7 @@ impl Session {
                     // A malformed ack asks for nothing; the two requests get 64.
                     Err(IdsError::Malformed) if id == MSGS_ACK_ID => {}
                     Err(IdsError::Malformed) => self.bad_msg(env, msg_id, seqno, 64, reply),
-                    Ok(ids) if id == MSGS_ACK_ID => {
-                        self.unacked.retain(|m| !ids.contains(&m.msg_id))
-                    }
+                    Ok(ids) if id == MSGS_ACK_ID => self.unacked.acknowledge(&ids),
                     Ok(ids) if id == types::MsgsStateReq::CONSTRUCTOR_ID => {
                         let info = self.state_info(env, msg_id, &ids);
                         self.push(env, info, false, true, None, reply);
@@ -402,20 +398,13 @@ impl Session {
                 reply.effects.push(Effect::KeyDestroyed);
             }
             Function::RpcDropAnswer(d) => {
-                let answer: enums::RpcDropAnswer = match self
-                    .unacked
-                    .iter()
-                    .position(|m| m.answers == Some(d.req_msg_id))
-                {
-                    Some(i) => {
-                        let dropped = self.unacked.remove(i).expect("index in range");
-                        types::RpcAnswerDropped {
-                            msg_id: dropped.msg_id,
-                            seq_no: dropped.seqno,
-                            bytes: dropped.body.len() as i32,
-                        }
-                        .into()
+                let answer: enums::RpcDropAnswer = match self.unacked.take_answer_to(d.req_msg_id) {
+                    Some(dropped) => types::RpcAnswerDropped {
+                        msg_id: dropped.msg_id,
+                        seq_no: dropped.seqno,
+                        bytes: dropped.body.len() as i32,
                     }
+                    .into(),
                     None => types::RpcAnswerUnknown {}.into(),
                 };
                 self.rpc_result(env, msg_id, Ok(answer.to_bytes()), reply);
@@ -483,29 +472,18 @@ impl Session {
 
     /// msg_resend_req (SV-10): re-send held messages; if any id is unknown, msgs_state_info.
     fn resend(&mut self, env: &Env<'_>, req_msg_id: i64, ids: &[i64], reply: &mut Reply) {
-        let all_held = ids
-            .iter()
-            .all(|id| self.unacked.iter().any(|m| m.msg_id == *id));
+        let all_held = ids.iter().all(|id| self.unacked.holds(*id));
         if !all_held {
             let info = self.state_info(env, req_msg_id, ids);
             return self.push(env, info, false, true, None, reply);
         }
-        let (held, kept) = std::mem::take(&mut self.unacked)
-            .into_iter()
-            .partition(|m| ids.contains(&m.msg_id));
-        self.unacked = kept;
-        for m in held {
+        for m in self.unacked.take_ids(ids) {
             self.push_again(env, m, reply);
         }
     }
 
     fn resend_answer_to(&mut self, env: &Env<'_>, req_msg_id: i64, reply: &mut Reply) {
-        if let Some(i) = self
-            .unacked
-            .iter()
-            .position(|m| m.answers == Some(req_msg_id))
-        {
-            let m = self.unacked.remove(i).expect("index in range");
+        if let Some(m) = self.unacked.take_answer_to(req_msg_id) {
             self.push_again(env, m, reply);
         }
     }
@@ -513,7 +491,7 @@ impl Session {
     /// SV-6: on a new connection, every unacknowledged message goes again under a new msg_id.
     pub fn resume(&mut self, env: &Env<'_>) -> Reply {
         let mut reply = Reply::default();
-        for m in std::mem::take(&mut self.unacked) {
+        for m in self.unacked.take_all() {
             self.push_again(env, m, &mut reply);
         }
         reply
@@ -544,10 +522,7 @@ impl Session {
             answers,
         };
         if content_related {
-            if self.unacked.len() == MAX_UNACKED {
-                self.unacked.pop_front();
-            }
-            self.unacked.push_back(m.clone());
+            self.unacked.push(m.clone());
         }
         reply.messages.push(m);
     }

@@ -5,6 +5,7 @@
 pub mod container;
 pub mod engine;
 pub mod gzip;
+pub mod held;
 pub mod msg_id;
 pub mod salt;
 
