@@ -237,6 +237,21 @@ thread_local! {
         std::cell::RefCell::new(Vec::with_capacity(READ_CHUNK));
 }
 
+/// Runs `f`, first handing this worker's other tasks to another thread when `heavy`: a key
+/// exchange step is milliseconds of RSA and 2048-bit DH work (and a store flush for a new
+/// permanent key), which would otherwise hold up every connection queued on this worker
+/// (`bench rpc` latency while keys are being made). Only a multi-threaded runtime can do that.
+fn off_worker_if<R>(heavy: bool, f: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    let multi_thread =
+        || Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread);
+    if heavy && multi_thread() {
+        tokio::task::block_in_place(f)
+    } else {
+        f()
+    }
+}
+
 static NEXT_CONNECTION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 async fn accept_loop(listener: TcpListener, mut ctx: AcceptContext) {
@@ -331,10 +346,16 @@ impl ConnTask {
                     break format!("read: {e}");
                 },
             }
+            // A key exchange in progress means the next frame may be an RSA/DH step.
+            let heavy = core.handshakes_in_progress() > 0;
             let read = READ_BUF.with_borrow_mut(|buf| {
                 buf.clear();
                 stream.try_read_buf(buf).map(|n| {
-                    (n > 0).then(|| core.receive(&self.state, buf, now(), &mut PooledOsRng))
+                    (n > 0).then(|| {
+                        off_worker_if(heavy, || {
+                            core.receive(&self.state, buf, now(), &mut PooledOsRng)
+                        })
+                    })
                 })
             });
             let out = match read {
