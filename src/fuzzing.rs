@@ -105,6 +105,27 @@ pub(crate) fn fixture_keys() -> std::sync::Arc<Vec<crate::crypto::rsa::RsaPrivat
     .clone()
 }
 
+/// A server state on a memory store with the fixture RSA key, one DC on 127.0.0.1:4431, and
+/// `key` registered as a permanent auth key at `now`.
+pub(crate) fn fixture_state(key: &crate::crypto::AuthKey, now: i64) -> crate::server::ServerState {
+    use crate::server::{KeyEntry, ServerState};
+    let store: std::sync::Arc<dyn crate::store::Store> =
+        std::sync::Arc::new(crate::store::MemoryStore::default());
+    let dcs = vec![crate::rpc::DcAddress {
+        id: 1,
+        ip: "127.0.0.1".into(),
+        port: 4431,
+    }];
+    let state = ServerState::new(store, fixture_keys(), [7; 32], dcs, true);
+    let entry = KeyEntry {
+        key: crate::crypto::AuthKey::from_bytes(*key.data()),
+        expires_at: None,
+        initial_salt: None,
+    };
+    state.add_key(entry, now).expect("memory store");
+    state
+}
+
 const FUZZ_NOW: (i64, u32) = (1_700_000_000, 0);
 
 /// The server side of the key exchange fed a sequence of unencrypted frames (each prefixed by a
@@ -153,27 +174,14 @@ pub fn handshake_server(data: &[u8]) {
 /// may close only with a reason.
 pub fn session_messages(data: &[u8]) {
     use crate::crypto::{decrypt_message, encrypt_message, AuthKey};
-    use crate::server::{Connection, KeyEntry, ServerState};
+    use crate::server::Connection;
     use crate::session::engine::{join_plaintext, split_plaintext};
     use crate::transport::{Codec, Framing, Incoming};
     use crate::Side;
-    use std::sync::Arc;
 
-    let store: Arc<dyn crate::store::Store> = Arc::new(crate::store::MemoryStore::default());
-    let dcs = vec![crate::rpc::DcAddress {
-        id: 1,
-        ip: "127.0.0.1".into(),
-        port: 4431,
-    }];
-    let state = ServerState::new(store, fixture_keys(), [7; 32], dcs, true);
     let key_bytes: [u8; 256] = std::array::from_fn(|i| (i * 31 + 7) as u8);
-    let entry = KeyEntry {
-        key: AuthKey::from_bytes(key_bytes),
-        expires_at: None,
-        initial_salt: None,
-    };
-    state.add_key(entry, FUZZ_NOW.0).expect("memory store");
     let key = AuthKey::from_bytes(key_bytes);
+    let state = fixture_state(&key, FUZZ_NOW.0);
     let session_id = 0x5e55_1011;
     let salt = state.salts.current(key.id(), FUZZ_NOW.0);
 

@@ -46,12 +46,13 @@ fn cli() -> Command {
                     Arg::new("handshake-rate")
                         .long("handshake-rate")
                         .value_name("N")
-                        .default_value(HANDSHAKE_RATE_DEFAULT)
                         .value_parser(clap::value_parser!(u32))
-                        .help(
+                        .help(format!(
                             "key-exchange steps with RSA/DH work per second per client address, \
-                             burst 4×N (a key takes two; loopback clients are not limited; 0: off)",
-                        ),
+                             burst 4×N (a key takes two; loopback clients are not limited; 0: off) \
+                             [default: {}]",
+                            mtproto_auth::server::DEFAULT_HANDSHAKE_RATE
+                        )),
                 ),
         )
         .subcommand(bench_cli())
@@ -271,10 +272,6 @@ fn init_logging() {
         .init();
 }
 
-/// `--handshake-rate`'s default as clap wants it: the library's default, checked at compile time.
-const HANDSHAKE_RATE_DEFAULT: &str = "10";
-const _: () = assert!(mtproto_auth::server::DEFAULT_HANDSHAKE_RATE == 10);
-
 fn serve(m: &clap::ArgMatches) -> ExitCode {
     init_logging();
     let data_dir = std::path::PathBuf::from(m.get_one::<String>("data-dir").expect("default"));
@@ -303,9 +300,11 @@ fn serve(m: &clap::ArgMatches) -> ExitCode {
     }
     let mut config =
         mtproto_auth::server::ServerConfig::with_dcs(data_dir, listen, dcs, &overrides);
-    let rate = *m.get_one::<u32>("handshake-rate").expect("default");
-    config.limits.handshake_rate =
-        (rate > 0).then(|| mtproto_auth::server::HandshakeRate::per_second(rate));
+    // Absent: the library's default (Limits::default).
+    if let Some(&rate) = m.get_one::<u32>("handshake-rate") {
+        config.limits.handshake_rate =
+            (rate > 0).then(|| mtproto_auth::server::HandshakeRate::per_second(rate));
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -51,6 +51,19 @@ pub enum KeyDecision {
     Failed,
 }
 
+/// Whether an unencrypted client frame is req_DH_params or set_client_DH_params: the steps
+/// with an RSA private operation and 2048-bit DH work, which AB-4 budgets per address. A frame
+/// that is not a well-formed unencrypted message is refused before any such work.
+pub fn needs_dh_work(frame: &[u8]) -> bool {
+    let Ok((_msg_id, data)) = plain::parse(frame, crate::Side::Client) else {
+        return false;
+    };
+    crate::tl::Reader::new(data).peek_u32().is_ok_and(|id| {
+        id == crate::tl::functions::ReqDHParams::CONSTRUCTOR_ID
+            || id == crate::tl::functions::SetClientDHParams::CONSTRUCTOR_ID
+    })
+}
+
 /// The handshakes of one connection.
 #[derive(Default)]
 pub struct ServerHandshakes {

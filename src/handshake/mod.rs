@@ -16,7 +16,9 @@ mod error;
 pub mod plain;
 pub mod server;
 
-pub use driver::{HandshakeOutput, KeyDecision, ServerHandshakes, MAX_PER_CONNECTION};
+pub use driver::{
+    needs_dh_work, HandshakeOutput, KeyDecision, ServerHandshakes, MAX_PER_CONNECTION,
+};
 pub use error::HandshakeError;
 pub use server::{HandshakeConfig, KeyKind, KeyReady};
 

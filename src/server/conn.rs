@@ -6,7 +6,9 @@
 use super::rate::AddressLimiter;
 use super::state::{KeyEntry, ServerState};
 use crate::crypto::{decrypt_message, encrypt_message, AuthKey};
-use crate::handshake::{HandshakeConfig, HandshakeOutput, KeyDecision, KeyKind, ServerHandshakes};
+use crate::handshake::{
+    needs_dh_work, HandshakeConfig, HandshakeOutput, KeyDecision, KeyKind, ServerHandshakes,
+};
 use crate::rand::Rng;
 use crate::rpc::{self, RpcContext, RpcError};
 use crate::session::engine::{join_plaintext, split_plaintext};
@@ -300,7 +302,7 @@ impl Connection {
         out: &mut Output,
     ) {
         if let Some((limiter, ip)) = &self.limit {
-            if asks_for_dh_work(payload) && !limiter.allow(*ip, now) {
+            if needs_dh_work(payload) && !limiter.allow(*ip, now) {
                 tracing::warn!(%ip, "handshake rate limit reached (AB-4)");
                 self.send_error(-429, format!("handshake rate limit for {ip}"), out);
                 return;
@@ -390,19 +392,6 @@ impl Connection {
     }
 }
 
-/// Whether an unencrypted frame (`auth_key_id (8) ‖ msg_id (8) ‖ length (4) ‖ data`) is
-/// req_DH_params or set_client_DH_params: the steps with RSA and 2048-bit DH work (AB-4).
-fn asks_for_dh_work(payload: &[u8]) -> bool {
-    use crate::tl::functions::{ReqDHParams, SetClientDHParams};
-    use crate::tl::Identifiable;
-    payload
-        .get(20..24)
-        .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
-        .is_some_and(|id| {
-            id == ReqDHParams::CONSTRUCTOR_ID || id == SetClientDHParams::CONSTRUCTOR_ID
-        })
-}
-
 /// The session layer's view of the server for one key.
 struct ConnHost<'a> {
     state: &'a ServerState,
@@ -469,6 +458,7 @@ impl ConnHost<'_> {
 mod tests {
     use super::*;
     use crate::crypto::decrypt_message;
+    use crate::fuzzing::fixture_state;
     use crate::rand::SeededRng;
     use crate::tl::{functions, types, Deserializable, Serializable};
     use crate::transport::Framing;
@@ -476,23 +466,6 @@ mod tests {
 
     const NOW: (i64, u32) = (1_700_000_000, 0);
     const PINGS: i64 = 3;
-
-    fn state_with(key: &AuthKey) -> ServerState {
-        let store: Arc<dyn crate::store::Store> = Arc::new(crate::store::MemoryStore::default());
-        let dcs = vec![crate::rpc::DcAddress {
-            id: 1,
-            ip: "127.0.0.1".into(),
-            port: 4431,
-        }];
-        let state = ServerState::new(store, crate::fuzzing::fixture_keys(), [7; 32], dcs, true);
-        let entry = KeyEntry {
-            key: AuthKey::from_bytes(*key.data()),
-            expires_at: None,
-            initial_salt: None,
-        };
-        state.add_key(entry, NOW.0).expect("memory store");
-        state
-    }
 
     /// A client's first bytes and three encrypted pings, with the client's obfuscation state.
     fn client_wire(
@@ -576,7 +549,7 @@ mod tests {
     fn frames_split_or_joined_anywhere_get_the_same_answers() {
         let key = AuthKey::from_bytes(std::array::from_fn(|i| (i * 13 + 1) as u8));
         for obfuscated in [false, true] {
-            let state = state_with(&key);
+            let state = fixture_state(&key, NOW.0);
             let (wire, ob) = client_wire(&state, &key, obfuscated);
             let whole = serve_in_chunks(&state, &wire, wire.len());
             assert_eq!(
@@ -585,7 +558,7 @@ mod tests {
             );
             for chunk in [1, 3, 64, 65, 91, 100] {
                 // A fresh state each time: the same session and clock answer byte for byte.
-                let state = state_with(&key);
+                let state = fixture_state(&key, NOW.0);
                 let (wire, _) = client_wire(&state, &key, obfuscated);
                 assert_eq!(
                     serve_in_chunks(&state, &wire, chunk),
@@ -620,7 +593,7 @@ mod tests {
     fn dh_work_past_an_address_budget_gets_429_and_req_pq_is_free() {
         use crate::server::rate::{AddressLimiter, HandshakeRate};
         let key = AuthKey::from_bytes([1; 256]);
-        let state = state_with(&key);
+        let state = fixture_state(&key, NOW.0);
         let limiter = Arc::new(AddressLimiter::new(HandshakeRate {
             per_second: 0.0,
             burst: 2.0,

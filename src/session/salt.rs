@@ -112,12 +112,6 @@ impl SaltSchedule {
         }
     }
 
-    /// Whether a client message's salt is acceptable at `now`: the current slot's, or the
-    /// previous slot's during its grace (SS-7).
-    pub fn is_valid(&self, auth_key_id: i64, salt: i64, now: i64) -> bool {
-        self.key_salts(auth_key_id, now).is_valid(salt)
-    }
-
     /// get_future_salts (SS-9): `num` clamped to 1..=64 salts from the current slot on, each
     /// valid from its slot's start until the end of its grace.
     pub fn future_salts(&self, auth_key_id: i64, now: i64, num: i32) -> Vec<FutureSalt> {
@@ -145,6 +139,17 @@ mod tests {
 
     fn schedule() -> SaltSchedule {
         SaltSchedule::new([7; 32])
+    }
+
+    /// SS-7 as the session checks it: through the key's salts at `now`.
+    trait Valid {
+        fn is_valid(&self, auth_key_id: i64, salt: i64, now: i64) -> bool;
+    }
+
+    impl Valid for SaltSchedule {
+        fn is_valid(&self, auth_key_id: i64, salt: i64, now: i64) -> bool {
+            self.key_salts(auth_key_id, now).is_valid(salt)
+        }
     }
 
     #[test]
