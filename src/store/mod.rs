@@ -213,6 +213,17 @@ mod tests {
     }
 
     #[test]
+    fn a_store_held_open_is_not_opened_twice() {
+        let dir = std::env::temp_dir().join(format!("mtproto-store-held-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let held = SledStore::open(&dir).unwrap();
+        let second = SledStore::open(&dir);
+        assert!(second.unwrap_err().0.contains("lock"));
+        drop(held);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn client_info_refuses_unknown_versions_and_truncation() {
         let bytes = ClientInfo::default().encode();
         assert!(ClientInfo::decode(&bytes).is_ok());

@@ -15,13 +15,34 @@ pub struct SledStore {
     client_info: sled::Tree,
 }
 
+/// How long `open` waits for a lock that a just-closed store of this process still holds.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+const LOCK_RETRY: std::time::Duration = std::time::Duration::from_millis(20);
+
 fn err(e: impl std::fmt::Display) -> StoreError {
     StoreError(e.to_string())
 }
 
 impl SledStore {
+    /// Opens (or creates) the store in `dir`. A store this process has just closed may still
+    /// hold its file lock for a moment: sled's flusher thread releases it after the last handle
+    /// is dropped (spacejam/sled#1234), so a lock that is busy is tried again for up to
+    /// `LOCK_WAIT` before the error is returned. A store open elsewhere still fails then.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        let db = sled::open(dir).map_err(err)?;
+        let mut waited = std::time::Duration::ZERO;
+        let db = loop {
+            match sled::open(dir) {
+                // sled reports the busy lock as an `Other` error with the OS error in its text.
+                Err(sled::Error::Io(e))
+                    if e.to_string().starts_with("could not acquire lock")
+                        && waited < LOCK_WAIT =>
+                {
+                    std::thread::sleep(LOCK_RETRY);
+                    waited += LOCK_RETRY;
+                }
+                other => break other.map_err(err)?,
+            }
+        };
         Ok(SledStore {
             keys: db.open_tree("auth_keys").map_err(err)?,
             client_info: db.open_tree("client_info").map_err(err)?,
