@@ -50,3 +50,12 @@ impl std::fmt::Display for RpcError {
 }
 
 impl std::error::Error for RpcError {}
+
+/// A storage failure fails the request with 500 INTERNAL; nothing it meant to write was
+/// committed (DB-1). The cause goes to the log, not to the client.
+impl From<crate::store::StoreError> for RpcError {
+    fn from(e: crate::store::StoreError) -> Self {
+        tracing::error!(error = %e, "store");
+        RpcError::internal()
+    }
+}

@@ -1,14 +1,24 @@
 //! RPC dispatch (ARCHITECTURE rule 10) [doc: api/invoking, api/auth]: unwraps the connection
-//! wrappers, applies access control (AC-1, AC-2), and routes each typed request to its handler.
-//! A known method not served answers 400 `INPUT_METHOD_INVALID` (D6), never silence.
+//! wrappers, applies access control (AC-1, AC-2, LO-1), and routes each typed request to its
+//! handler. A known method not served answers 400 `INPUT_METHOD_INVALID` (D6), never silence.
 
+mod account;
+mod auth;
 mod error;
 mod help;
+pub mod login;
+mod updates;
+mod users;
 
 pub use error::RpcError;
+pub use login::LoginConfig;
 
-use crate::store::ClientInfo;
+use crate::rand::Rng;
+use crate::store::accounts::{Accounts, Read};
+use crate::store::records::{Authorization, User};
+use crate::store::{ClientInfo, Store};
 use crate::tl::functions::Function;
+use crate::tl::Serializable;
 
 /// One DC as help.getConfig advertises it: the address actually served.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,18 +29,29 @@ pub struct DcAddress {
 }
 
 /// What a handler may know about the server and the calling key.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RpcContext<'a> {
     /// The DC the request arrived on.
     pub this_dc: i32,
     pub dcs: &'a [DcAddress],
     pub test_mode: bool,
-    /// Whether a user is bound to the key (none can be before the login issue).
-    pub authorized: bool,
     /// Unix time, seconds.
     pub now: i32,
     /// The msg_id of the query (a wrapped ping's pong names it).
     pub msg_id: i64,
+    /// The permanent key the query came under.
+    pub key_id: i64,
+    /// The client's address, as account.getAuthorizations shows it.
+    pub peer: &'a str,
+    pub store: &'a dyn Store,
+    pub login: &'a LoginConfig,
+}
+
+/// The logged-in user behind a key.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub authorization: Read<Authorization>,
+    pub user: User,
 }
 
 /// Methods an unauthorized key may call (AC-1) [doc: api/auth].
@@ -136,7 +157,11 @@ pub fn unwrap(mut f: Function) -> Result<Unwrapped, RpcError> {
 }
 
 /// Runs the innermost query: access control, then its handler. Returns the serialized result.
-pub fn dispatch(ctx: &RpcContext<'_>, query: &Function) -> Result<Vec<u8>, RpcError> {
+pub fn dispatch(
+    ctx: &RpcContext<'_>,
+    rng: &mut dyn Rng,
+    query: &Function,
+) -> Result<Vec<u8>, RpcError> {
     // AC-2: MTProto service functions are always allowed. Telethon wraps ping in
     // invokeWithoutUpdates; its answer is then a pong inside rpc_result.
     if let Function::Ping(p) = query {
@@ -144,43 +169,87 @@ pub fn dispatch(ctx: &RpcContext<'_>, query: &Function) -> Result<Vec<u8>, RpcEr
             msg_id: ctx.msg_id,
             ping_id: p.ping_id,
         };
-        return Ok(crate::tl::Serializable::to_bytes(&pong));
+        return Ok(pong.to_bytes());
     }
     let name = query.name();
-    if !ctx.authorized && !allowed_unauthorized(name) {
-        return Err(RpcError::new(401, "AUTH_KEY_UNREGISTERED"));
+    let Some(caller) = caller(ctx)? else {
+        if !allowed_unauthorized(name) {
+            // LO-1: a key whose session another one ended is told so.
+            return Err(if Accounts::new(ctx.store).revoked(ctx.key_id)? {
+                RpcError::new(401, "SESSION_REVOKED")
+            } else {
+                RpcError::new(401, "AUTH_KEY_UNREGISTERED")
+            });
+        }
+        return unauthorized(ctx, rng, query);
+    };
+    match query {
+        Function::AuthLogOut(_) => ser(auth::log_out(ctx, &caller)),
+        Function::AuthResetAuthorizations(_) => ser(auth::reset_authorizations(ctx, &caller)),
+        Function::AccountGetAuthorizations(_) => ser(account::get_authorizations(ctx, &caller)),
+        Function::AccountResetAuthorization(r) => {
+            ser(account::reset_authorization(ctx, &caller, r.hash))
+        }
+        Function::UsersGetUsers(r) => ser(Ok(users::get_users(&caller.user, &r.id))),
+        Function::UsersGetFullUser(r) => ser(users::get_full_user(&caller.user, &r.id)),
+        Function::UpdatesGetState(_) => ser(Ok(updates::get_state(ctx))),
+        Function::UpdatesGetDifference(_) => ser(Ok(updates::get_difference(ctx))),
+        _ => unauthorized(ctx, rng, query),
     }
+}
+
+/// The methods any key may call (AC-1) that this server serves.
+fn unauthorized(
+    ctx: &RpcContext<'_>,
+    rng: &mut dyn Rng,
+    query: &Function,
+) -> Result<Vec<u8>, RpcError> {
     match query {
         Function::HelpGetConfig(_) => Ok(help::get_config(ctx)),
         Function::HelpGetNearestDc(_) => Ok(help::get_nearest_dc(ctx)),
+        Function::AuthSendCode(r) => ser(auth::send_code(ctx, rng, r)),
+        Function::AuthResendCode(r) => ser(auth::resend_code(ctx, rng, r)),
+        Function::AuthCancelCode(r) => ser(auth::cancel_code(ctx, r)),
+        Function::AuthSignIn(r) => ser(auth::sign_in(ctx, rng, r)),
+        Function::AuthSignUp(r) => ser(auth::sign_up(ctx, rng, r)),
         _ => Err(RpcError::new(400, "INPUT_METHOD_INVALID")),
     }
 }
 
+/// The user bound to the calling key, if any.
+fn caller(ctx: &RpcContext<'_>) -> Result<Option<Caller>, RpcError> {
+    let acc = Accounts::new(ctx.store);
+    let Some(authorization) = acc.authorization(ctx.key_id)? else {
+        return Ok(None);
+    };
+    let user = acc.user(authorization.value.user_id)?.ok_or_else(|| {
+        tracing::error!(
+            user_id = authorization.value.user_id,
+            "an authorization names a user that is not stored"
+        );
+        RpcError::internal()
+    })?;
+    Ok(Some(Caller {
+        authorization,
+        user,
+    }))
+}
+
+fn ser<T: Serializable>(result: Result<T, RpcError>) -> Result<Vec<u8>, RpcError> {
+    result.map(|v| v.to_bytes())
+}
+
+#[cfg(test)]
+mod login_tests;
+
 #[cfg(test)]
 mod tests {
+    use super::login_tests::Fixture;
     use super::*;
     use crate::tl::{functions, types, Deserializable, Serializable};
 
-    fn ctx(dcs: &[DcAddress]) -> RpcContext<'_> {
-        RpcContext {
-            this_dc: 2,
-            dcs,
-            test_mode: true,
-            authorized: false,
-            now: 1_700_000_000,
-            msg_id: 4,
-        }
-    }
-
-    fn dcs() -> Vec<DcAddress> {
-        (1..=3)
-            .map(|id| DcAddress {
-                id,
-                ip: format!("127.0.0.{id}"),
-                port: 4430 + id as u16,
-            })
-            .collect()
+    fn dispatch(f: &Fixture, query: &Function) -> Result<Vec<u8>, RpcError> {
+        f.call(1, 2, query)
     }
 
     #[test]
@@ -224,20 +293,17 @@ mod tests {
 
     #[test]
     fn access_control_and_unserved_methods() {
-        let dcs = dcs();
+        let f = Fixture::new();
         let get_users = Function::UsersGetUsers(functions::users::GetUsers {
             id: vec![types::InputUserSelf {}.into()],
         });
         assert_eq!(
-            dispatch(&ctx(&dcs), &get_users).unwrap_err(),
+            dispatch(&f, &get_users).unwrap_err(),
             RpcError::new(401, "AUTH_KEY_UNREGISTERED")
         );
-        let cancel = Function::AuthCancelCode(functions::auth::CancelCode {
-            phone_number: "1".into(),
-            phone_code_hash: "x".into(),
-        });
+        let app_config = Function::HelpGetAppConfig(functions::help::GetAppConfig { hash: 0 });
         assert_eq!(
-            dispatch(&ctx(&dcs), &cancel).unwrap_err(),
+            dispatch(&f, &app_config).unwrap_err(),
             RpcError::new(400, "INPUT_METHOD_INVALID")
         );
         assert!(allowed_unauthorized("langpack.getLangPack"));
@@ -246,9 +312,9 @@ mod tests {
 
     #[test]
     fn get_config_advertises_every_dc_served() {
-        let dcs = dcs();
+        let f = Fixture::new();
         let bytes = dispatch(
-            &ctx(&dcs),
+            &f,
             &Function::HelpGetConfig(functions::help::GetConfig {}),
         )
         .unwrap();
@@ -273,7 +339,7 @@ mod tests {
             ]
         );
         let bytes = dispatch(
-            &ctx(&dcs),
+            &f,
             &Function::HelpGetNearestDc(functions::help::GetNearestDc {}),
         )
         .unwrap();

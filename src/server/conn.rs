@@ -31,6 +31,9 @@ pub struct Output {
     pub close_after: Option<i32>,
     /// Why the connection closes, for the log.
     pub reason: Option<String>,
+    /// `send` answers requests that read or wrote the store: write it only once a store sync
+    /// has covered this commit number (DB-1). 0: nothing to wait for.
+    pub durable_through: u64,
 }
 
 impl Output {
@@ -61,6 +64,8 @@ pub struct Connection {
     salts: Option<KeySalts>,
     /// AB-4: the budget of the client's address for 2048-bit handshake work, if limited.
     limit: Option<(Arc<AddressLimiter>, IpAddr)>,
+    /// The client's address, as account.getAuthorizations shows it.
+    peer: String,
 }
 
 impl Connection {
@@ -79,7 +84,14 @@ impl Connection {
             },
             salts: None,
             limit: None,
+            peer: String::new(),
         }
+    }
+
+    /// The client's address (recorded with its logins).
+    pub fn with_peer(mut self, ip: IpAddr) -> Self {
+        self.peer = ip.to_canonical().to_string();
+        self
     }
 
     /// Charges the expensive key-exchange steps of this connection to `ip`'s budget (AB-4).
@@ -256,6 +268,8 @@ impl Connection {
             key_id,
             dc_id: self.dc_id,
             now: now.0,
+            peer: &self.peer,
+            touched_store: false,
         };
         let connection = self.id;
         let packet = state.with_session(key_id, session_id, connection, now.0, |session, moved| {
@@ -276,6 +290,10 @@ impl Connection {
             (session.pack(&env, messages), effects)
         });
         let (packet, effects) = packet;
+        if host.touched_store {
+            // Whatever the answers say rests on the store as it is now: durable first.
+            out.durable_through = out.durable_through.max(state.store.written());
+        }
         if let Some((msg_id, seqno, body)) = packet {
             let plain = join_plaintext(key_salts.current, session_id, msg_id, seqno, &body);
             self.send_encrypted(&entry.key, &plain, rng, out);
@@ -398,10 +416,18 @@ struct ConnHost<'a> {
     key_id: i64,
     dc_id: i32,
     now: i64,
+    peer: &'a str,
+    /// Whether a query read or wrote account records (its answer waits for durability).
+    touched_store: bool,
 }
 
 impl Host for ConnHost<'_> {
-    fn call(&mut self, query: Function, msg_id: i64) -> Result<Vec<u8>, RpcError> {
+    fn call(
+        &mut self,
+        query: Function,
+        msg_id: i64,
+        rng: &mut dyn Rng,
+    ) -> Result<Vec<u8>, RpcError> {
         let unwrapped = rpc::unwrap(query)?;
         if unwrapped.layer.is_some() || unwrapped.init.is_some() {
             self.record_client_info(unwrapped.layer, unwrapped.init);
@@ -410,11 +436,15 @@ impl Host for ConnHost<'_> {
             this_dc: self.dc_id,
             dcs: &self.state.dcs,
             test_mode: self.state.test_mode,
-            authorized: false,
             now: self.now as i32,
             msg_id,
+            key_id: self.key_id,
+            peer: self.peer,
+            store: &*self.state.store,
+            login: &self.state.login,
         };
-        let result = rpc::dispatch(&ctx, &unwrapped.query);
+        self.touched_store = true;
+        let result = rpc::dispatch(&ctx, rng, &unwrapped.query);
         if let Err(e) = &result {
             tracing::debug!(method = unwrapped.query.name(), error = %e, "rpc error");
         }

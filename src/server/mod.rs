@@ -2,11 +2,13 @@
 //! graceful shutdown. All DCs run in one process and share one store (test-DC emulation).
 
 mod conn;
+mod durability;
 mod keyfile;
 mod rate;
 mod state;
 
 pub use conn::{Connection, Output};
+pub use durability::{Durability, SyncFailed};
 pub use keyfile::{load_or_create_rsa_key, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE};
 pub use rate::{AddressLimiter, HandshakeRate};
 pub use state::{KeyEntry, ServerState, MAX_SESSIONS_PER_KEY};
@@ -24,7 +26,8 @@ use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::rand::{OsRng, PooledOsRng, Rng};
-use crate::rpc::DcAddress;
+use crate::rpc::login::OutboxSender;
+use crate::rpc::{DcAddress, LoginConfig};
 use crate::store::{SledStore, Store};
 
 /// Expensive handshake steps per second per client address by default (burst: four seconds'
@@ -68,7 +71,12 @@ pub struct ServerConfig {
     /// Test-DC labels in the handshake (HS-9) and `test_mode` in help.getConfig.
     pub test_mode: bool,
     pub limits: Limits,
+    /// Login settings; `None`: the defaults, with codes written to `outbox.txt` in the data dir.
+    pub login: Option<LoginConfig>,
 }
+
+/// Where the default code sender appends the codes it delivers.
+pub const OUTBOX_FILE: &str = "outbox.txt";
 
 impl ServerConfig {
     /// `count` DCs on consecutive ports from `listen` (DC i on port + i − 1), with per-DC
@@ -98,6 +106,7 @@ impl ServerConfig {
             dcs,
             test_mode: true,
             limits: Limits::default(),
+            login: None,
         }
     }
 }
@@ -143,13 +152,19 @@ impl Server {
         // restart stop being valid at once.
         let salt_secret: [u8; 32] = OsRng.array();
         let store_dyn: Arc<dyn Store> = store.clone();
+        let login = config.login.unwrap_or_else(|| {
+            LoginConfig::new(Arc::new(OutboxSender::new(
+                config.data_dir.join(OUTBOX_FILE),
+            )))
+        });
         let state = ServerState::new(
             store_dyn,
             Arc::new(vec![rsa]),
             salt_secret,
             dcs,
             config.test_mode,
-        );
+        )
+        .with_login(login);
         Ok(Server {
             state: Arc::new(state),
             store,
@@ -186,9 +201,11 @@ impl Server {
             .limits
             .handshake_rate
             .map(|r| Arc::new(AddressLimiter::new(r)));
+        let durability = Arc::new(Durability::start(self.state.store.clone())?);
         let mut accept_tasks = JoinSet::new();
         for (dc_id, listener) in self.listeners {
             let ctx = AcceptContext {
+                durability: durability.clone(),
                 dc_id,
                 state: self.state.clone(),
                 connections: connections.clone(),
@@ -208,7 +225,10 @@ impl Server {
             }
         }
         let store = self.store.clone();
-        tokio::task::spawn_blocking(move || store.flush())
+        tokio::task::spawn_blocking(move || {
+            durability.stop();
+            store.flush()
+        })
             .await
             .map_err(io::Error::other)?
             .map_err(|e| io::Error::other(e.to_string()))?;
@@ -218,6 +238,7 @@ impl Server {
 }
 
 struct AcceptContext {
+    durability: Arc<Durability>,
     dc_id: i32,
     state: Arc<ServerState>,
     connections: Arc<Semaphore>,
@@ -275,6 +296,7 @@ async fn accept_loop(listener: TcpListener, mut ctx: AcceptContext) {
                 let id = NEXT_CONNECTION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let limited = !peer.ip().to_canonical().is_loopback() || ctx.limits.limit_loopback;
                 let conn = ConnTask {
+                    durability: ctx.durability.clone(),
                     id,
                     dc_id: ctx.dc_id,
                     peer,
@@ -297,6 +319,7 @@ async fn accept_loop(listener: TcpListener, mut ctx: AcceptContext) {
 }
 
 struct ConnTask {
+    durability: Arc<Durability>,
     id: u64,
     dc_id: i32,
     peer: SocketAddr,
@@ -319,7 +342,7 @@ impl ConnTask {
     async fn run(mut self, mut stream: TcpStream) {
         let _ = stream.set_nodelay(true);
         tracing::debug!(conn = self.id, dc = self.dc_id, peer = %self.peer, "connected");
-        let mut core = Connection::new(self.id, self.dc_id, &self.state);
+        let mut core = Connection::new(self.id, self.dc_id, &self.state).with_peer(self.peer.ip());
         if let Some(rate) = self.rate.take() {
             core = core.limited(rate, self.peer.ip());
         }
@@ -371,6 +394,13 @@ impl ConnTask {
                     .unwrap_or(self.idle);
             if deadline < timer.deadline() {
                 timer.as_mut().reset(deadline);
+            }
+            // DB-1: an answer that rests on the store waits until the store has it durably.
+            if out.durable_through > 0
+                && !out.send.is_empty()
+                && self.durability.wait_for(out.durable_through).await.is_err()
+            {
+                break "store sync failed; answer not sent".to_string();
             }
             if !out.send.is_empty() {
                 if let Err(e) = stream.write_all(&out.send).await {

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::crypto::rsa::RsaPrivateKey;
 use crate::crypto::AuthKey;
-use crate::rpc::DcAddress;
+use crate::rpc::login::MemorySender;
+use crate::rpc::{DcAddress, LoginConfig};
 use crate::session::{SaltSchedule, Session};
 use crate::store::{Inserted, Store, StoreError, StoredKey};
 
@@ -54,6 +55,7 @@ pub struct ServerState {
     pub dcs: Vec<DcAddress>,
     pub test_mode: bool,
     pub max_temp_expires_in: i32,
+    pub login: LoginConfig,
     keys: Mutex<HashMap<i64, Arc<KeyEntry>>>,
     sessions: Mutex<HashMap<i64, HashMap<i64, SharedSlot>>>,
     /// Unix time of the last sweep for idle sessions (written under the `sessions` lock).
@@ -79,10 +81,17 @@ impl ServerState {
             dcs,
             test_mode,
             max_temp_expires_in: 7 * 24 * 3600,
+            login: LoginConfig::new(Arc::new(MemorySender::default())),
             keys: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
             last_sweep: AtomicI64::new(i64::MIN),
         }
+    }
+
+    /// The login settings (the default delivers codes to memory only).
+    pub fn with_login(mut self, login: LoginConfig) -> Self {
+        self.login = login;
+        self
     }
 
     /// The key with this id, from memory or the store; expired temporary keys are gone (PF-1).

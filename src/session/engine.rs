@@ -32,7 +32,8 @@ pub const MAX_DISCONNECT_DELAY: i32 = 600;
 pub trait Host {
     /// Runs an RPC query (wrappers included) sent as `msg_id` and returns its serialized
     /// result.
-    fn call(&mut self, query: Function, msg_id: i64) -> Result<Vec<u8>, RpcError>;
+    fn call(&mut self, query: Function, msg_id: i64, rng: &mut dyn Rng)
+        -> Result<Vec<u8>, RpcError>;
     /// destroy_session for another session of this key: whether it existed (SV-8).
     fn destroy_session(&mut self, session_id: i64) -> bool;
     /// destroy_auth_key: erase the key durably (SV-9).
@@ -204,12 +205,12 @@ impl Session {
             self.announce(env, msg_id, rng, &mut reply);
             self.window.record(msg_id, seqno);
             for m in inner {
-                self.handle_inner(env, m.msg_id, m.seqno, m.body, host, &mut reply);
+                self.handle_inner(env, m.msg_id, m.seqno, m.body, host, rng, &mut reply);
             }
         } else {
             self.announce(env, msg_id, rng, &mut reply);
             self.window.record(msg_id, seqno);
-            self.process(env, msg_id, seqno, body, host, &mut reply);
+            self.process(env, msg_id, seqno, body, host, rng, &mut reply);
         }
         reply
     }
@@ -222,6 +223,7 @@ impl Session {
         seqno: i32,
         body: &[u8],
         host: &mut dyn Host,
+        rng: &mut dyn Rng,
         reply: &mut Reply,
     ) {
         let Some(body) = self.open_gzip(env, msg_id, seqno, body, reply) else {
@@ -236,7 +238,7 @@ impl Session {
             Ok(Received::Duplicate) => self.resend_answer_to(env, msg_id, reply),
             Ok(Received::New) => {
                 self.window.record(msg_id, seqno);
-                self.process(env, msg_id, seqno, body, host, reply);
+                self.process(env, msg_id, seqno, body, host, rng, reply);
             }
         }
     }
@@ -290,6 +292,7 @@ impl Session {
         seqno: i32,
         body: &[u8],
         host: &mut dyn Host,
+        rng: &mut dyn Rng,
         reply: &mut Reply,
     ) {
         let Some(id) = top_id(body) else {
@@ -316,7 +319,7 @@ impl Session {
             types::HttpWait::CONSTRUCTOR_ID => {}
             // SV-4: msg_copy is not used.
             MSG_COPY_ID => self.bad_msg(env, msg_id, seqno, 64, reply),
-            _ => self.process_function(env, msg_id, seqno, body, host, reply),
+            _ => self.process_function(env, msg_id, seqno, body, host, rng, reply),
         }
     }
 
@@ -327,6 +330,7 @@ impl Session {
         seqno: i32,
         body: &[u8],
         host: &mut dyn Host,
+        rng: &mut dyn Rng,
         reply: &mut Reply,
     ) {
         let function = match Function::from_bytes(body) {
@@ -410,7 +414,7 @@ impl Session {
                 self.rpc_result(env, msg_id, Ok(answer.to_bytes()), reply);
             }
             query => {
-                let result = host.call(query, msg_id);
+                let result = host.call(query, msg_id, rng);
                 self.rpc_result(env, msg_id, result, reply);
             }
         }

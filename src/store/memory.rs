@@ -1,14 +1,18 @@
 //! `MemoryStore`: the `Store` trait over in-memory maps, for tests and as a fuzz oracle.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
-use super::{decode_key, encode_key, ClientInfo, Inserted, Store, StoreError, StoredKey};
+use super::{
+    decode_key, encode_key, Batch, ClientInfo, Commit, Inserted, Store, StoreError, StoredKey,
+};
 
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     keys: Mutex<HashMap<i64, Vec<u8>>>,
     client_info: Mutex<HashMap<i64, Vec<u8>>>,
+    /// The records and the number of commits applied to them.
+    records: Mutex<(BTreeMap<Vec<u8>, Vec<u8>>, u64)>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -16,6 +20,49 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Store for MemoryStore {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(lock(&self.records).0.get(key).cloned())
+    }
+
+    fn scan(&self, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        Ok(lock(&self.records)
+            .0
+            .range(prefix.to_vec()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .take(limit)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
+    }
+
+    fn commit(&self, batch: &Batch) -> Result<Commit, StoreError> {
+        let mut records = lock(&self.records);
+        let (map, seq) = &mut *records;
+        if batch
+            .expect
+            .iter()
+            .any(|(k, want)| map.get(k) != want.as_ref())
+        {
+            return Ok(Commit::Conflict);
+        }
+        for (k, v) in &batch.ops {
+            match v {
+                Some(v) => map.insert(k.clone(), v.clone()),
+                None => map.remove(k),
+            };
+        }
+        *seq += 1;
+        Ok(Commit::Applied { seq: *seq })
+    }
+
+    fn written(&self) -> u64 {
+        lock(&self.records).1
+    }
+
+    /// Memory is as durable as it gets.
+    fn sync(&self) -> Result<u64, StoreError> {
+        Ok(self.written())
+    }
+
     fn insert_auth_key(&self, id: i64, key: &StoredKey) -> Result<Inserted, StoreError> {
         let mut keys = lock(&self.keys);
         if keys.contains_key(&id) {

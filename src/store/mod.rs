@@ -1,10 +1,14 @@
-//! Durable state behind a narrow, fallible trait (ARCHITECTURE rule 11, DB-1 … DB-4). This
-//! issue needs permanent auth keys (stored and flushed before dh_gen_ok, HS-19; erased durably
-//! by destroy_auth_key, SV-9) and the client info of each key (AC-3). `MemoryStore` serves tests;
+//! Durable state behind a narrow, fallible trait (ARCHITECTURE rule 11, DB-1 … DB-4):
+//! permanent auth keys (stored and flushed before dh_gen_ok, HS-19; erased durably by
+//! destroy_auth_key, SV-9), the client info of each key (AC-3), and the account records of
+//! `records` (users, phones, authorizations, pending codes, flood counters) as ordered
+//! key → value pairs written in atomic, conditional batches. `MemoryStore` serves tests;
 //! `SledStore` is the embedded default. Every value starts with a version byte; integer keys are
 //! big-endian.
 
+pub mod accounts;
 mod memory;
+pub mod records;
 mod sled_store;
 
 pub use memory::MemoryStore;
@@ -115,8 +119,56 @@ impl ClientInfo {
     }
 }
 
+/// A conditional write (DB-3): if every `expect` holds (the key has exactly that value, `None`
+/// = absent), every op applies, all or nothing. Single use and uniqueness are expectations.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Batch {
+    pub expect: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// `(key, Some(value))` puts, `(key, None)` deletes, in order.
+    pub ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl Batch {
+    pub fn expect(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) -> &mut Self {
+        self.expect.push((key, value));
+        self
+    }
+
+    pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> &mut Self {
+        self.ops.push((key, Some(value)));
+        self
+    }
+
+    pub fn delete(&mut self, key: Vec<u8>) -> &mut Self {
+        self.ops.push((key, None));
+        self
+    }
+}
+
+/// The outcome of `Store::commit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commit {
+    /// Applied as write number `seq`; durable once `Store::sync` has returned `seq` or more.
+    Applied { seq: u64 },
+    /// An expectation did not hold; nothing was written.
+    Conflict,
+}
+
 /// The server's durable state. Implementations are shared between connection tasks.
 pub trait Store: Send + Sync + 'static {
+    /// The record at `key`.
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Up to `limit` records whose keys start with `prefix`, in key order.
+    fn scan(&self, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    /// Applies `batch` atomically (visible at once, durable after the next `sync`).
+    fn commit(&self, batch: &Batch) -> Result<Commit, StoreError>;
+    /// The sequence number of the last applied commit.
+    fn written(&self) -> u64;
+    /// Makes every commit applied so far durable and returns the last one covered. Callers
+    /// that reply after a commit wait until a sync has covered its `seq` (DB-1); one sync covers
+    /// every commit before it, which is how concurrent requests share a flush.
+    fn sync(&self) -> Result<u64, StoreError>;
+
     /// Stores a permanent key unless its id is taken, and makes it durable before returning
     /// (HS-19, DB-1).
     fn insert_auth_key(&self, id: i64, key: &StoredKey) -> Result<Inserted, StoreError>;

@@ -1,18 +1,27 @@
 //! `SledStore`: the `Store` trait over sled 0.34 (DB-3: the 0.34 line keeps multi-tree
-//! transactions). Trees: `auth_keys` (id BE → version ‖ created ‖ key) and `client_info`.
-//! Insertion is a compare-and-swap on the id, so two handshakes can never share one.
+//! transactions). Trees: `auth_keys` (id BE → version ‖ created ‖ key), `client_info`, and
+//! `records` (the account records, written by single-tree transactions). Key insertion is a
+//! compare-and-swap on the id, so two handshakes can never share one.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
+use sled::transaction::{abort, TransactionError};
 use sled::Transactional;
 
-use super::{decode_key, encode_key, ClientInfo, Inserted, Store, StoreError, StoredKey};
+use super::{
+    decode_key, encode_key, Batch, ClientInfo, Commit, Inserted, Store, StoreError, StoredKey,
+};
 
 #[derive(Debug, Clone)]
 pub struct SledStore {
     db: sled::Db,
     keys: sled::Tree,
     client_info: sled::Tree,
+    records: sled::Tree,
+    /// Commits applied to `records` since open (a commit counts once it is applied).
+    seq: Arc<AtomicU64>,
 }
 
 /// How long `open` waits for a lock that a just-closed store of this process still holds.
@@ -46,6 +55,8 @@ impl SledStore {
         Ok(SledStore {
             keys: db.open_tree("auth_keys").map_err(err)?,
             client_info: db.open_tree("client_info").map_err(err)?,
+            records: db.open_tree("records").map_err(err)?,
+            seq: Arc::new(AtomicU64::new(0)),
             db,
         })
     }
@@ -57,6 +68,53 @@ impl SledStore {
 }
 
 impl Store for SledStore {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.records.get(key).map_err(err)?.map(|v| v.to_vec()))
+    }
+
+    fn scan(&self, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        self.records
+            .scan_prefix(prefix)
+            .take(limit)
+            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(err))
+            .collect()
+    }
+
+    fn commit(&self, batch: &Batch) -> Result<Commit, StoreError> {
+        let applied = self.records.transaction(|t| {
+            for (k, want) in &batch.expect {
+                if t.get(k)?.as_deref() != want.as_deref() {
+                    return abort(());
+                }
+            }
+            for (k, v) in &batch.ops {
+                match v {
+                    Some(v) => t.insert(k.as_slice(), v.as_slice())?,
+                    None => t.remove(k.as_slice())?,
+                };
+            }
+            Ok(())
+        });
+        match applied {
+            // Counted after it is applied: a sync that reads the count covers this commit.
+            Ok(()) => Ok(Commit::Applied {
+                seq: self.seq.fetch_add(1, Ordering::SeqCst) + 1,
+            }),
+            Err(TransactionError::Abort(())) => Ok(Commit::Conflict),
+            Err(TransactionError::Storage(e)) => Err(err(e)),
+        }
+    }
+
+    fn written(&self) -> u64 {
+        self.seq.load(Ordering::SeqCst)
+    }
+
+    fn sync(&self) -> Result<u64, StoreError> {
+        let through = self.seq.load(Ordering::SeqCst);
+        self.db.flush().map_err(err)?;
+        Ok(through)
+    }
+
     fn insert_auth_key(&self, id: i64, key: &StoredKey) -> Result<Inserted, StoreError> {
         let swapped = self
             .keys

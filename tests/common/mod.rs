@@ -84,6 +84,7 @@ impl TestServer {
                 .collect(),
             test_mode: true,
             limits: Default::default(),
+            login: None,
         };
         tweak(&mut config);
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();

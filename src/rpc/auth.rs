@@ -1,0 +1,502 @@
+//! Phone login [doc: api/auth; method/auth.sendCode, auth.resendCode, auth.cancelCode,
+//! auth.signIn, auth.signUp, auth.logOut, auth.resetAuthorizations]. Checks run in the order of
+//! ERRORS.md §5. Every write is one conditional batch (`store::accounts`); a conflict with a
+//! concurrent request re-reads and decides again. The reply goes out only once the batch is
+//! durable (the connection waits for the store's sync, DB-1).
+
+use super::login::{
+    code_matches, code_digest, new_code, new_code_hash, parse_phone, Phone, CODE_LEN,
+};
+use super::users::user_object;
+use super::{Caller, RpcContext, RpcError};
+use crate::rand::Rng;
+use crate::store::accounts::{Accounts, BatchExt, Read};
+use crate::store::records::{
+    code_key, counter_key, Authorization, CodeKind, CodeState, PendingCode, User,
+};
+use crate::store::{Batch, Commit};
+use crate::tl::{enums, functions, types};
+
+/// Attempts at a write that keeps meeting concurrent writes before 500 INTERNAL.
+const MAX_TRIES: usize = 16;
+/// Layers before 104 know no auth.authorizationSignUpRequired (D2).
+const SIGN_UP_REQUIRED_LAYER: i32 = 104;
+/// First and last names are at most this many characters (FIRSTNAME_INVALID).
+const MAX_NAME_CHARS: usize = 64;
+
+const COUNT_PHONE: u8 = b'p';
+const COUNT_KEY: u8 = b'k';
+
+fn expired() -> RpcError {
+    RpcError::new(400, "PHONE_CODE_EXPIRED")
+}
+
+fn hash_empty() -> RpcError {
+    RpcError::new(400, "PHONE_CODE_HASH_EMPTY")
+}
+
+/// Runs `attempt` until its batch applies (`Some`) or it fails.
+fn with_retries<T>(
+    mut attempt: impl FnMut() -> Result<Option<T>, RpcError>,
+) -> Result<T, RpcError> {
+    for _ in 0..MAX_TRIES {
+        if let Some(done) = attempt()? {
+            return Ok(done);
+        }
+    }
+    tracing::error!("a login write kept conflicting with concurrent writes");
+    Err(RpcError::internal())
+}
+
+fn applied(c: Commit) -> bool {
+    matches!(c, Commit::Applied { .. })
+}
+
+fn dc_ids(ctx: &RpcContext<'_>) -> Vec<i32> {
+    ctx.dcs.iter().map(|d| d.id).collect()
+}
+
+/// The DC a phone lives on: a test number's X, a registered user's DC, else the default.
+fn home_dc(ctx: &RpcContext<'_>, phone: &Phone, user: Option<&User>) -> i32 {
+    phone
+        .test_dc
+        .or(user.map(|u| u.home_dc))
+        .unwrap_or(ctx.login.default_home_dc)
+}
+
+fn migrate_if_elsewhere(ctx: &RpcContext<'_>, home: i32) -> Result<(), RpcError> {
+    if home == ctx.this_dc {
+        Ok(())
+    } else {
+        Err(RpcError::new(303, format!("PHONE_MIGRATE_{home}")))
+    }
+}
+
+fn sent_code(kind: CodeKind, phone_code_hash: String) -> enums::auth::SentCode {
+    let length = CODE_LEN as i32;
+    let r#type = match kind {
+        CodeKind::Sms => types::auth::SentCodeTypeSms { length }.into(),
+        CodeKind::App => types::auth::SentCodeTypeApp { length }.into(),
+    };
+    // Telethon calls resendCode whenever it holds a hash, so always offer a next type.
+    types::auth::SentCode {
+        r#type,
+        phone_code_hash,
+        next_type: Some(types::auth::CodeTypeSms {}.into()),
+        timeout: None,
+    }
+    .into()
+}
+
+/// The code's record if it is still good for `phone` on this key (else PHONE_CODE_EXPIRED).
+fn live_code(
+    ctx: &RpcContext<'_>,
+    acc: &Accounts<'_>,
+    hash: &str,
+    phone: &Phone,
+) -> Result<Read<PendingCode>, RpcError> {
+    let code = acc.code(hash)?.ok_or_else(expired)?;
+    let c = &code.value;
+    let now = i64::from(ctx.now);
+    if c.phone != phone.digits
+        || c.key_id != ctx.key_id
+        || c.expires <= now
+        || c.wrong >= ctx.login.max_wrong_codes
+    {
+        return Err(expired());
+    }
+    Ok(code)
+}
+
+/// auth.sendCode (LG-1): phone → home DC → flood limits → a new code under a new hash.
+pub fn send_code(
+    ctx: &RpcContext<'_>,
+    rng: &mut dyn Rng,
+    req: &functions::auth::SendCode,
+) -> Result<enums::auth::SentCode, RpcError> {
+    if req.api_id <= 0 || req.api_hash.is_empty() {
+        return Err(RpcError::new(400, "API_ID_INVALID"));
+    }
+    let phone = parse_phone(&req.phone_number, &dc_ids(ctx))?;
+    let acc = Accounts::new(ctx.store);
+    let user = acc.user_by_phone(&phone.digits)?;
+    let home = home_dc(ctx, &phone, user.as_ref());
+    migrate_if_elsewhere(ctx, home)?;
+    // A user logged in elsewhere gets the code in those sessions too (sentCodeTypeApp).
+    let kind = match &user {
+        Some(u) => {
+            let others = acc.authorizations_of(u.id)?;
+            if others.iter().any(|a| a.value.key_id != ctx.key_id) {
+                CodeKind::App
+            } else {
+                CodeKind::Sms
+            }
+        }
+        None => CodeKind::Sms,
+    };
+    let code = new_code(&phone, rng);
+    let hash = new_code_hash(rng);
+    let now = i64::from(ctx.now);
+    let record = PendingCode {
+        phone: phone.digits.clone(),
+        key_id: ctx.key_id,
+        code_hash: code_digest(&hash, &code),
+        code_len: CODE_LEN as i32,
+        created: now,
+        expires: now + ctx.login.code_ttl,
+        wrong: 0,
+        sends: 1,
+        kind,
+        state: CodeState::Sent,
+    };
+    with_retries(|| {
+        let mut b = Batch::default();
+        count_send(ctx, &acc, &phone, &mut b)?;
+        let key = ctx.key_id.to_be_bytes();
+        let old = acc.counter(&counter_key(COUNT_KEY, &key))?;
+        let next = ctx
+            .login
+            .codes_per_key
+            .bump(old.as_ref().map(|o| o.value), now)
+            .map_err(|wait| RpcError::new(420, format!("FLOOD_WAIT_{wait}")))?;
+        b.count(COUNT_KEY, &key, old.as_ref(), next);
+        b.swap(code_key(&hash), None, Some(record.encode()));
+        Ok(applied(acc.commit(&b)?).then_some(()))
+    })?;
+    deliver(ctx, &phone, &code, home);
+    Ok(sent_code(kind, hash))
+}
+
+/// Counts one more code sent to `phone` into `b` (AB-2); test numbers get D7's error.
+fn count_send(
+    ctx: &RpcContext<'_>,
+    acc: &Accounts<'_>,
+    phone: &Phone,
+    b: &mut Batch,
+) -> Result<(), RpcError> {
+    let subject = phone.digits.as_bytes();
+    let old = acc.counter(&counter_key(COUNT_PHONE, subject))?;
+    let next = ctx
+        .login
+        .codes_per_phone
+        .bump(old.as_ref().map(|o| o.value), i64::from(ctx.now))
+        .map_err(|wait| match phone.test_dc {
+            Some(_) => RpcError::new(420, format!("FLOOD_TEST_PHONE_WAIT_{wait}")),
+            None => RpcError::new(420, format!("FLOOD_WAIT_{wait}")),
+        })?;
+    b.count(COUNT_PHONE, subject, old.as_ref(), next);
+    Ok(())
+}
+
+fn deliver(ctx: &RpcContext<'_>, phone: &Phone, code: &str, home: i32) {
+    if let Err(e) = ctx.login.sender.deliver(&phone.digits, code, home) {
+        tracing::warn!(error = %e, "could not deliver a login code");
+    }
+}
+
+/// auth.resendCode: a fresh code (test numbers keep theirs) under the same hash, by SMS.
+pub fn resend_code(
+    ctx: &RpcContext<'_>,
+    rng: &mut dyn Rng,
+    req: &functions::auth::ResendCode,
+) -> Result<enums::auth::SentCode, RpcError> {
+    if req.phone_code_hash.is_empty() {
+        return Err(hash_empty());
+    }
+    let phone = parse_phone(&req.phone_number, &dc_ids(ctx))?;
+    let acc = Accounts::new(ctx.store);
+    let code = new_code(&phone, rng);
+    let now = i64::from(ctx.now);
+    let home = with_retries(|| {
+        let old = live_code(ctx, &acc, &req.phone_code_hash, &phone)?;
+        if old.value.state != CodeState::Sent {
+            return Err(expired());
+        }
+        let mut b = Batch::default();
+        count_send(ctx, &acc, &phone, &mut b)?;
+        let renewed = PendingCode {
+            code_hash: code_digest(&req.phone_code_hash, &code),
+            expires: now + ctx.login.code_ttl,
+            wrong: 0,
+            sends: old.value.sends.saturating_add(1),
+            kind: CodeKind::Sms,
+            ..old.value.clone()
+        };
+        b.swap(
+            code_key(&req.phone_code_hash),
+            Some(&old.raw),
+            Some(renewed.encode()),
+        );
+        let user = acc.user_by_phone(&phone.digits)?;
+        let home = home_dc(ctx, &phone, user.as_ref());
+        Ok(applied(acc.commit(&b)?).then_some(home))
+    })?;
+    deliver(ctx, &phone, &code, home);
+    Ok(sent_code(CodeKind::Sms, req.phone_code_hash.clone()))
+}
+
+/// auth.cancelCode: the hash is dead.
+pub fn cancel_code(
+    ctx: &RpcContext<'_>,
+    req: &functions::auth::CancelCode,
+) -> Result<bool, RpcError> {
+    if req.phone_code_hash.is_empty() {
+        return Err(hash_empty());
+    }
+    let phone = parse_phone(&req.phone_number, &dc_ids(ctx))?;
+    let acc = Accounts::new(ctx.store);
+    with_retries(|| {
+        let old = live_code(ctx, &acc, &req.phone_code_hash, &phone)?;
+        let mut b = Batch::default();
+        b.swap(code_key(&req.phone_code_hash), Some(&old.raw), None);
+        Ok(applied(acc.commit(&b)?).then_some(true))
+    })
+}
+
+/// The authorization a login creates for the calling key, with what initConnection said.
+fn new_authorization(
+    ctx: &RpcContext<'_>,
+    rng: &mut dyn Rng,
+    user_id: i64,
+) -> Result<Authorization, RpcError> {
+    let info = ctx.store.client_info(ctx.key_id)?.unwrap_or_default();
+    let now = i64::from(ctx.now);
+    Ok(Authorization {
+        key_id: ctx.key_id,
+        user_id,
+        hash: nonzero_i64(rng),
+        created: now,
+        active: now,
+        ip: ctx.peer.to_string(),
+        dc_id: ctx.this_dc,
+        api_id: info.api_id,
+        device_model: info.device_model,
+        system_version: info.system_version,
+        app_version: info.app_version,
+        lang_code: info.lang_code,
+    })
+}
+
+fn nonzero_i64(rng: &mut dyn Rng) -> i64 {
+    loop {
+        let mut b = [0u8; 8];
+        rng.fill(&mut b);
+        let n = i64::from_le_bytes(b);
+        if n != 0 {
+            return n;
+        }
+    }
+}
+
+/// The client's layer as its last invokeWithLayer said (0: unknown, taken as current).
+fn client_layer(ctx: &RpcContext<'_>) -> Result<i32, RpcError> {
+    Ok(ctx
+        .store
+        .client_info(ctx.key_id)?
+        .map_or(0, |i| i.layer))
+}
+
+fn authorization_result(user: &User) -> enums::auth::Authorization {
+    types::auth::Authorization {
+        setup_password_required: false,
+        otherwise_relogin_days: None,
+        tmp_sessions: None,
+        future_auth_token: None,
+        user: user_object(user, true),
+    }
+    .into()
+}
+
+/// auth.signIn (LG-3): the code is checked against its hash, wrong tries are counted, and a
+/// right one either binds the key to the user (consuming the code in the same write) or, for
+/// a number without an account, marks the code for auth.signUp.
+pub fn sign_in(
+    ctx: &RpcContext<'_>,
+    rng: &mut dyn Rng,
+    req: &functions::auth::SignIn,
+) -> Result<enums::auth::Authorization, RpcError> {
+    if req.phone_code_hash.is_empty() {
+        return Err(hash_empty());
+    }
+    let entered = match req.phone_code.as_deref().map(str::trim) {
+        Some(c) if !c.is_empty() => c,
+        _ => return Err(RpcError::new(400, "PHONE_CODE_EMPTY")),
+    };
+    let phone = parse_phone(&req.phone_number, &dc_ids(ctx))?;
+    let acc = Accounts::new(ctx.store);
+    let key = code_key(&req.phone_code_hash);
+    with_retries(|| {
+        let old = live_code(ctx, &acc, &req.phone_code_hash, &phone)?;
+        let user = acc.user_by_phone(&phone.digits)?;
+        migrate_if_elsewhere(ctx, home_dc(ctx, &phone, user.as_ref()))?;
+        let mut b = Batch::default();
+        if !code_matches(&req.phone_code_hash, entered, &old.value.code_hash) {
+            let counted = PendingCode {
+                wrong: old.value.wrong.saturating_add(1),
+                ..old.value.clone()
+            };
+            b.swap(key.clone(), Some(&old.raw), Some(counted.encode()));
+            return if applied(acc.commit(&b)?) {
+                Err(RpcError::new(400, "PHONE_CODE_INVALID"))
+            } else {
+                Ok(None)
+            };
+        }
+        let Some(user) = user else {
+            // D2: a right code for a number without an account.
+            let marked = PendingCode {
+                state: CodeState::SignUpRequired,
+                ..old.value.clone()
+            };
+            b.swap(key.clone(), Some(&old.raw), Some(marked.encode()));
+            if !applied(acc.commit(&b)?) {
+                return Ok(None);
+            }
+            let layer = client_layer(ctx)?;
+            if layer != 0 && layer < SIGN_UP_REQUIRED_LAYER {
+                return Err(RpcError::new(400, "PHONE_NUMBER_UNOCCUPIED"));
+            }
+            return Ok(Some(
+                types::auth::AuthorizationSignUpRequired {
+                    terms_of_service: None,
+                }
+                .into(),
+            ));
+        };
+        let auth = new_authorization(ctx, rng, user.id)?;
+        let previous = acc.authorization(ctx.key_id)?;
+        b.swap(key.clone(), Some(&old.raw), None);
+        b.bind(&auth, previous.as_ref());
+        let committed = acc.commit(&b).map_err(|e| {
+            tracing::error!(error = %e, "could not store a login");
+            RpcError::new(500, "SIGN_IN_FAILED")
+        })?;
+        if !applied(committed) {
+            return Ok(None);
+        }
+        tracing::info!(user_id = user.id, dc = ctx.this_dc, "signed in");
+        Ok(Some(authorization_result(&user)))
+    })
+}
+
+/// auth.signUp (LG-4): after a signIn that ended in signUpRequired on the same phone, hash and
+/// key: the user, its phone index and the key's binding in one write.
+pub fn sign_up(
+    ctx: &RpcContext<'_>,
+    rng: &mut dyn Rng,
+    req: &functions::auth::SignUp,
+) -> Result<enums::auth::Authorization, RpcError> {
+    let phone = parse_phone(&req.phone_number, &dc_ids(ctx))?;
+    if req.phone_code_hash.is_empty() {
+        return Err(hash_empty());
+    }
+    let acc = Accounts::new(ctx.store);
+    let first = req.first_name.trim();
+    let last = req.last_name.trim();
+    with_retries(|| {
+        let old = live_code(ctx, &acc, &req.phone_code_hash, &phone)?;
+        if old.value.state != CodeState::SignUpRequired {
+            return Err(expired());
+        }
+        if first.is_empty() || first.chars().count() > MAX_NAME_CHARS {
+            return Err(RpcError::new(400, "FIRSTNAME_INVALID"));
+        }
+        if last.chars().count() > MAX_NAME_CHARS {
+            return Err(RpcError::new(400, "LASTNAME_INVALID"));
+        }
+        if acc.user_by_phone(&phone.digits)?.is_some() {
+            return Err(RpcError::new(400, "PHONE_NUMBER_OCCUPIED"));
+        }
+        let user = User {
+            id: new_user_id(rng),
+            access_hash: nonzero_i64(rng),
+            phone: phone.digits.clone(),
+            first_name: first.to_string(),
+            last_name: last.to_string(),
+            home_dc: ctx.this_dc,
+            created: i64::from(ctx.now),
+        };
+        let auth = new_authorization(ctx, rng, user.id)?;
+        let previous = acc.authorization(ctx.key_id)?;
+        let mut b = Batch::default();
+        b.swap(code_key(&req.phone_code_hash), Some(&old.raw), None);
+        b.create_user(&user);
+        b.bind(&auth, previous.as_ref());
+        if !applied(acc.commit(&b)?) {
+            return Ok(None);
+        }
+        tracing::info!(user_id = user.id, dc = ctx.this_dc, "signed up");
+        Ok(Some(authorization_result(&user)))
+    })
+}
+
+/// User ids: random in [10^9, 10^9 + 2^40), positive and exact in a JavaScript number.
+fn new_user_id(rng: &mut dyn Rng) -> i64 {
+    let mut b = [0u8; 8];
+    rng.fill(&mut b);
+    1_000_000_000 + (u64::from_le_bytes(b) % (1 << 40)) as i64
+}
+
+/// auth.logOut (LO-1): the key's binding is removed durably; it answers AUTH_KEY_UNREGISTERED
+/// from now on.
+pub fn log_out(ctx: &RpcContext<'_>, caller: &Caller) -> Result<enums::auth::LoggedOut, RpcError> {
+    let acc = Accounts::new(ctx.store);
+    let mut current = Some(caller.authorization.clone());
+    with_retries(|| {
+        let Some(read) = current.take().map_or_else(|| acc.authorization(ctx.key_id), |r| Ok(Some(r)))?
+        else {
+            return Err(RpcError::new(401, "AUTH_KEY_UNREGISTERED"));
+        };
+        let mut b = Batch::default();
+        b.unbind(&read, None);
+        Ok(applied(acc.commit(&b)?).then_some(()))
+    })?;
+    tracing::info!(user_id = caller.user.id, "logged out");
+    Ok(types::auth::LoggedOut {
+        future_auth_token: None,
+    }
+    .into())
+}
+
+/// FRESH_RESET_AUTHORISATION_FORBIDDEN: the caller's own authorization is too new.
+pub fn check_not_fresh(ctx: &RpcContext<'_>, caller: &Caller) -> Result<(), RpcError> {
+    let age = i64::from(ctx.now) - caller.authorization.value.created;
+    if age < ctx.login.fresh_reset_secs {
+        return Err(RpcError::new(406, "FRESH_RESET_AUTHORISATION_FORBIDDEN"));
+    }
+    Ok(())
+}
+
+/// Ends the authorizations `pick` chooses among the caller's user's, in one write; they answer
+/// SESSION_REVOKED from now on. Returns how many ended.
+pub fn revoke(
+    ctx: &RpcContext<'_>,
+    caller: &Caller,
+    pick: impl Fn(&Authorization) -> bool,
+) -> Result<usize, RpcError> {
+    let acc = Accounts::new(ctx.store);
+    with_retries(|| {
+        let ended: Vec<Read<Authorization>> = acc
+            .authorizations_of(caller.user.id)?
+            .into_iter()
+            .filter(|a| a.value.key_id != ctx.key_id && pick(&a.value))
+            .collect();
+        let mut b = Batch::default();
+        for a in &ended {
+            b.unbind(a, Some(i64::from(ctx.now)));
+        }
+        if ended.is_empty() || applied(acc.commit(&b)?) {
+            Ok(Some(ended.len()))
+        } else {
+            Ok(None)
+        }
+    })
+}
+
+/// auth.resetAuthorizations: every other session of the user ends.
+pub fn reset_authorizations(ctx: &RpcContext<'_>, caller: &Caller) -> Result<bool, RpcError> {
+    check_not_fresh(ctx, caller)?;
+    let n = revoke(ctx, caller, |_| true)?;
+    tracing::info!(user_id = caller.user.id, sessions = n, "other sessions ended");
+    Ok(true)
+}

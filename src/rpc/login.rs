@@ -1,0 +1,312 @@
+//! The login settings and the pieces every phone-login method shares [doc: api/auth]: phone
+//! number rules, test numbers `99966XYYYY` (LG-2), home DCs, login codes (LG-1, AB-1: drawn
+//! from the CSPRNG, kept only as a hash, compared in constant time), code delivery, and the
+//! fixed-window flood counters (AB-2).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::RpcError;
+use crate::rand::Rng;
+use crate::store::records::Counter;
+
+/// Delivers a login code to its user (an SMS gateway in production, a file here).
+pub trait CodeSender: Send + Sync {
+    /// `dc` is the phone's home DC. An error is logged; the code stays valid (resendCode).
+    fn deliver(&self, phone: &str, code: &str, dc: i32) -> Result<(), String>;
+}
+
+/// The default sender: writes the code to the log and appends `unix_time phone code` to a file
+/// (`outbox.txt` in the data dir), where a developer or a test reads it.
+pub struct OutboxSender {
+    path: PathBuf,
+    /// Appends of concurrent logins must not interleave.
+    file: Mutex<()>,
+}
+
+impl OutboxSender {
+    pub fn new(path: PathBuf) -> Self {
+        OutboxSender {
+            path,
+            file: Mutex::new(()),
+        }
+    }
+}
+
+impl CodeSender for OutboxSender {
+    fn deliver(&self, phone: &str, code: &str, dc: i32) -> Result<(), String> {
+        // The log is this sender's delivery channel: the one place a code is written out.
+        tracing::info!(phone, code, dc, "login code");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let _guard = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .and_then(|mut f| writeln!(f, "{now} {phone} {code}"))
+            .map_err(|e| format!("{}: {e}", self.path.display()))
+    }
+}
+
+/// A sender that keeps the codes in memory (tests, and servers embedded in tests).
+#[derive(Debug, Default)]
+pub struct MemorySender {
+    sent: Mutex<Vec<(String, String)>>,
+}
+
+impl MemorySender {
+    /// The last code sent to `phone`.
+    pub fn last_code(&self, phone: &str) -> Option<String> {
+        let sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
+        sent.iter().rev().find(|(p, _)| p == phone).map(|(_, c)| c.clone())
+    }
+}
+
+impl CodeSender for MemorySender {
+    fn deliver(&self, phone: &str, code: &str, _dc: i32) -> Result<(), String> {
+        let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
+        sent.push((phone.to_string(), code.to_string()));
+        Ok(())
+    }
+}
+
+/// A window of `limit` events per `window` seconds; `limit` 0 = no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub limit: i32,
+    pub window: i64,
+}
+
+impl RateLimit {
+    pub const OFF: RateLimit = RateLimit {
+        limit: 0,
+        window: 1,
+    };
+
+    /// The counter after one more event at `now`, or the seconds until one is allowed.
+    pub fn bump(&self, old: Option<Counter>, now: i64) -> Result<Counter, i64> {
+        let fresh = Counter {
+            window_start: now,
+            count: 1,
+        };
+        let Some(old) = old.filter(|c| now < c.window_start.saturating_add(self.window)) else {
+            return Ok(fresh);
+        };
+        if self.limit > 0 && old.count >= self.limit {
+            return Err((old.window_start + self.window - now).max(1));
+        }
+        Ok(Counter {
+            count: old.count.saturating_add(1),
+            ..old
+        })
+    }
+}
+
+/// Login settings (`serve` flags). The defaults suit development and CI: small enough to
+/// show each limit working, large enough that a test suite does not meet them.
+#[derive(Clone)]
+pub struct LoginConfig {
+    /// Home DC of numbers that are neither test numbers nor registered.
+    pub default_home_dc: i32,
+    /// Seconds a code stays valid (AB-1: at most 10 minutes).
+    pub code_ttl: i64,
+    /// Wrong codes per phone_code_hash; the next try finds it expired (AB-1).
+    pub max_wrong_codes: i32,
+    /// sendCode and resendCode per phone number (AB-2).
+    pub codes_per_phone: RateLimit,
+    /// sendCode per auth key (AB-2).
+    pub codes_per_key: RateLimit,
+    /// auth.resetAuthorizations and account.resetAuthorization need the calling authorization
+    /// to be at least this old (FRESH_RESET_AUTHORISATION_FORBIDDEN); 0 = never refused.
+    pub fresh_reset_secs: i64,
+    pub sender: Arc<dyn CodeSender>,
+}
+
+impl std::fmt::Debug for LoginConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginConfig")
+            .field("default_home_dc", &self.default_home_dc)
+            .field("code_ttl", &self.code_ttl)
+            .field("max_wrong_codes", &self.max_wrong_codes)
+            .field("codes_per_phone", &self.codes_per_phone)
+            .field("codes_per_key", &self.codes_per_key)
+            .field("fresh_reset_secs", &self.fresh_reset_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+pub const DEFAULT_CODE_TTL: i64 = 300;
+pub const DEFAULT_MAX_WRONG_CODES: i32 = 5;
+pub const DEFAULT_CODES_PER_PHONE: i32 = 20;
+pub const DEFAULT_CODES_PER_KEY: i32 = 50;
+pub const DEFAULT_FLOOD_WINDOW: i64 = 3600;
+/// Telegram refuses to end other sessions from one younger than a day.
+pub const DEFAULT_FRESH_RESET_SECS: i64 = 86_400;
+
+impl LoginConfig {
+    /// The defaults, delivering codes through `sender`.
+    pub fn new(sender: Arc<dyn CodeSender>) -> Self {
+        LoginConfig {
+            default_home_dc: 2,
+            code_ttl: DEFAULT_CODE_TTL,
+            max_wrong_codes: DEFAULT_MAX_WRONG_CODES,
+            codes_per_phone: RateLimit {
+                limit: DEFAULT_CODES_PER_PHONE,
+                window: DEFAULT_FLOOD_WINDOW,
+            },
+            codes_per_key: RateLimit {
+                limit: DEFAULT_CODES_PER_KEY,
+                window: DEFAULT_FLOOD_WINDOW,
+            },
+            fresh_reset_secs: DEFAULT_FRESH_RESET_SECS,
+            sender,
+        }
+    }
+}
+
+/// A phone number as sendCode received it, normalized: digits only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone {
+    pub digits: String,
+    /// `99966XYYYY`: the test DC X it lives on (LG-2).
+    pub test_dc: Option<i32>,
+}
+
+fn phone_invalid() -> RpcError {
+    RpcError::new(406, "PHONE_NUMBER_INVALID")
+}
+
+/// ERRORS.md §5: strip `+`, spaces, dashes and brackets; then 5–15 digits. A test number's DC
+/// must be one this server runs (D1: 406).
+pub fn parse_phone(raw: &str, dcs: &[i32]) -> Result<Phone, RpcError> {
+    let digits: String = raw
+        .chars()
+        .filter(|c| !matches!(c, '+' | ' ' | '-' | '(' | ')'))
+        .collect();
+    if !(5..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(phone_invalid());
+    }
+    let test_dc = match digits.strip_prefix("99966") {
+        Some(rest) if digits.len() == 10 => {
+            let dc = i32::from(rest.as_bytes()[0] - b'0');
+            if !dcs.contains(&dc) {
+                return Err(phone_invalid());
+            }
+            Some(dc)
+        }
+        _ => None,
+    };
+    Ok(Phone { digits, test_dc })
+}
+
+/// Digits of a login code.
+pub const CODE_LEN: usize = 5;
+
+/// The code for `phone`: X repeated for a test number (LG-2), else uniform random digits.
+pub fn new_code(phone: &Phone, rng: &mut dyn Rng) -> String {
+    if let Some(dc) = phone.test_dc {
+        return dc.to_string().repeat(CODE_LEN);
+    }
+    // Rejection sampling keeps the digits uniform: 42,949 × 100,000 fits in a u32.
+    const SPAN: u32 = 100_000;
+    const LIMIT: u32 = (u32::MAX / SPAN) * SPAN;
+    loop {
+        let mut b = [0u8; 4];
+        rng.fill(&mut b);
+        let n = u32::from_le_bytes(b);
+        if n < LIMIT {
+            return format!("{:05}", n % SPAN);
+        }
+    }
+}
+
+/// A fresh phone_code_hash: 128 random bits as hex (LG-1).
+pub fn new_code_hash(rng: &mut dyn Rng) -> String {
+    let mut b = [0u8; 16];
+    rng.fill(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// What is stored of a code: SHA-256(phone_code_hash ‖ ':' ‖ code).
+pub fn code_digest(phone_code_hash: &str, code: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(phone_code_hash.as_bytes());
+    h.update(b":");
+    h.update(code.trim().as_bytes());
+    h.finalize().into()
+}
+
+/// CH-1: the entered code against the stored digest, in constant time.
+pub fn code_matches(phone_code_hash: &str, entered: &str, stored: &[u8; 32]) -> bool {
+    bool::from(code_digest(phone_code_hash, entered).ct_eq(stored))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rand::SeededRng;
+
+    #[test]
+    fn phone_numbers_are_normalized_and_checked() {
+        let dcs = [1, 2, 3];
+        assert_eq!(
+            parse_phone("+999 66-2 (1234)", &dcs).unwrap(),
+            Phone {
+                digits: "9996621234".into(),
+                test_dc: Some(2)
+            }
+        );
+        assert_eq!(parse_phone("15551234567", &dcs).unwrap().test_dc, None);
+        // Eleven digits starting 99966 is not a test number.
+        assert_eq!(parse_phone("99966212345", &dcs).unwrap().test_dc, None);
+        for bad in ["", "1234", "1234567890123456", "12a45", "9996641234", "9996601234"] {
+            assert_eq!(parse_phone(bad, &dcs), Err(phone_invalid()), "{bad}");
+        }
+        assert!(parse_phone("9996641234", &[4]).is_ok());
+    }
+
+    #[test]
+    fn test_numbers_get_their_dc_digit_and_others_random_codes() {
+        let mut rng = SeededRng::new(1);
+        let test = parse_phone("9996631234", &[1, 2, 3]).unwrap();
+        assert_eq!(new_code(&test, &mut rng), "33333");
+        let other = parse_phone("15551234567", &[1, 2, 3]).unwrap();
+        let codes: std::collections::HashSet<String> =
+            (0..50).map(|_| new_code(&other, &mut rng)).collect();
+        assert!(codes.len() > 45);
+        assert!(codes.iter().all(|c| c.len() == 5 && c.bytes().all(|b| b.is_ascii_digit())));
+        let hash = new_code_hash(&mut rng);
+        assert_eq!(hash.len(), 32);
+        let stored = code_digest(&hash, "12345");
+        assert!(code_matches(&hash, "12345", &stored));
+        assert!(code_matches(&hash, " 12345 ", &stored));
+        assert!(!code_matches(&hash, "12346", &stored));
+        assert!(!code_matches("other", "12345", &stored));
+    }
+
+    #[test]
+    fn rate_limits_count_in_fixed_windows() {
+        let limit = RateLimit {
+            limit: 2,
+            window: 100,
+        };
+        let c1 = limit.bump(None, 1000).unwrap();
+        let c2 = limit.bump(Some(c1), 1010).unwrap();
+        assert_eq!(c2.count, 2);
+        assert_eq!(limit.bump(Some(c2), 1050), Err(50));
+        assert_eq!(limit.bump(Some(c2), 1099), Err(1));
+        assert_eq!(limit.bump(Some(c2), 1100).unwrap().count, 1);
+        let mut c = None;
+        for t in 0..1000 {
+            c = Some(RateLimit::OFF.bump(c, 5).unwrap());
+            let _ = t;
+        }
+        assert_eq!(c.unwrap().count, 1000);
+    }
+}

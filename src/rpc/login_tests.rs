@@ -1,0 +1,611 @@
+//! Every phone-login flow and every error of ERRORS.md §5 that this issue serves, through
+//! `dispatch` over a `MemoryStore`, with a fixed clock and seeded randomness.
+
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+
+use super::login::{MemorySender, RateLimit};
+use super::{dispatch, DcAddress, LoginConfig, RpcContext, RpcError};
+use crate::rand::SeededRng;
+use crate::store::accounts::Accounts;
+use crate::store::{ClientInfo, MemoryStore, Store};
+use crate::tl::functions::{self, Function};
+use crate::tl::{enums, types, Deserializable, RemoteCall};
+
+pub const T0: i32 = 1_700_000_000;
+
+pub struct Fixture {
+    pub store: MemoryStore,
+    pub login: LoginConfig,
+    pub sender: Arc<MemorySender>,
+    pub dcs: Vec<DcAddress>,
+    pub now: Cell<i32>,
+    rng: RefCell<SeededRng>,
+}
+
+impl Fixture {
+    pub fn new() -> Self {
+        let sender = Arc::new(MemorySender::default());
+        let mut login = LoginConfig::new(sender.clone());
+        login.fresh_reset_secs = 0;
+        Fixture {
+            store: MemoryStore::default(),
+            login,
+            sender,
+            dcs: (1..=3)
+                .map(|id| DcAddress {
+                    id,
+                    ip: format!("127.0.0.{id}"),
+                    port: 4430 + id as u16,
+                })
+                .collect(),
+            now: Cell::new(T0),
+            rng: RefCell::new(SeededRng::new(5)),
+        }
+    }
+
+    pub fn call(&self, key_id: i64, dc: i32, query: &Function) -> Result<Vec<u8>, RpcError> {
+        let ctx = RpcContext {
+            this_dc: dc,
+            dcs: &self.dcs,
+            test_mode: true,
+            now: self.now.get(),
+            msg_id: 4,
+            key_id,
+            peer: "127.0.0.9",
+            store: &self.store,
+            login: &self.login,
+        };
+        dispatch(&ctx, &mut *self.rng.borrow_mut(), query)
+    }
+
+    pub fn invoke<R: RemoteCall>(&self, key_id: i64, dc: i32, req: &R) -> Result<R::Return, RpcError> {
+        let f = Function::from_bytes(&req.to_bytes()).expect("a known function");
+        self.call(key_id, dc, &f)
+            .map(|bytes| R::Return::from_bytes(&bytes).expect("the result decodes"))
+    }
+
+    pub fn send_code(&self, key_id: i64, dc: i32, phone: &str) -> Result<String, RpcError> {
+        let sent = self.invoke(key_id, dc, &send_code(phone))?;
+        let enums::auth::SentCode::SentCode(s) = sent else {
+            panic!("{sent:?}")
+        };
+        Ok(s.phone_code_hash)
+    }
+
+    pub fn sign_in(
+        &self,
+        key_id: i64,
+        dc: i32,
+        phone: &str,
+        hash: &str,
+        code: &str,
+    ) -> Result<enums::auth::Authorization, RpcError> {
+        self.invoke(
+            key_id,
+            dc,
+            &functions::auth::SignIn {
+                phone_number: phone.into(),
+                phone_code_hash: hash.into(),
+                phone_code: Some(code.into()),
+                email_verification: None,
+            },
+        )
+    }
+
+    pub fn sign_up(
+        &self,
+        key_id: i64,
+        dc: i32,
+        phone: &str,
+        hash: &str,
+        first: &str,
+        last: &str,
+    ) -> Result<enums::auth::Authorization, RpcError> {
+        self.invoke(
+            key_id,
+            dc,
+            &functions::auth::SignUp {
+                no_joined_notifications: false,
+                phone_number: phone.into(),
+                phone_code_hash: hash.into(),
+                first_name: first.into(),
+                last_name: last.into(),
+            },
+        )
+    }
+
+    /// A new account for a test number on its DC, logged in on `key_id`; its user id.
+    pub fn register(&self, key_id: i64, phone: &str) -> i64 {
+        let dc = dc_of(phone);
+        let hash = self.send_code(key_id, dc, phone).unwrap();
+        let code = dc.to_string().repeat(5);
+        assert!(matches!(
+            self.sign_in(key_id, dc, phone, &hash, &code).unwrap(),
+            enums::auth::Authorization::SignUpRequired(_)
+        ));
+        user_id(&self.sign_up(key_id, dc, phone, &hash, "Test", "User").unwrap())
+    }
+
+    /// Logs an existing test number in on `key_id`.
+    pub fn log_in(&self, key_id: i64, phone: &str) -> i64 {
+        let dc = dc_of(phone);
+        let hash = self.send_code(key_id, dc, phone).unwrap();
+        let code = dc.to_string().repeat(5);
+        user_id(&self.sign_in(key_id, dc, phone, &hash, &code).unwrap())
+    }
+}
+
+pub fn dc_of(phone: &str) -> i32 {
+    i32::from(phone.as_bytes()[5] - b'0')
+}
+
+pub fn send_code(phone: &str) -> functions::auth::SendCode {
+    functions::auth::SendCode {
+        phone_number: phone.into(),
+        api_id: 6,
+        api_hash: "eb06d4abfb49dc3eeb1aeb98ae0f581e".into(),
+        settings: types::CodeSettings {
+            allow_flashcall: false,
+            current_number: false,
+            allow_app_hash: false,
+            allow_missed_call: false,
+            allow_firebase: false,
+            unknown_number: false,
+            logout_tokens: None,
+            token: None,
+            app_sandbox: None,
+        }
+        .into(),
+    }
+}
+
+pub fn user_id(a: &enums::auth::Authorization) -> i64 {
+    match a {
+        enums::auth::Authorization::Authorization(a) => match &a.user {
+            enums::User::User(u) => {
+                assert!(u.is_self);
+                u.id
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+}
+
+fn err(code: i32, text: &str) -> RpcError {
+    RpcError::new(code, text)
+}
+
+const A: &str = "9996621234";
+
+#[test]
+fn a_test_number_signs_up_then_logs_in_and_out() {
+    let f = Fixture::new();
+    let id = f.register(1, A);
+    let user = Accounts::new(&f.store).user_by_phone(A).unwrap().unwrap();
+    assert_eq!((user.id, user.first_name.as_str(), user.home_dc), (id, "Test", 2));
+    // The caller sees itself.
+    let users = f
+        .invoke(1, 2, &functions::users::GetUsers {
+            id: vec![types::InputUserSelf {}.into()],
+        })
+        .unwrap();
+    assert_eq!(users.len(), 1);
+    let full = f
+        .invoke(1, 2, &functions::users::GetFullUser {
+            id: types::InputUserSelf {}.into(),
+        })
+        .unwrap();
+    let enums::users::UserFull::UserFull(full) = full;
+    assert_eq!(full.users.len(), 1);
+    let state = f.invoke(1, 2, &functions::updates::GetState {}).unwrap();
+    let enums::updates::State::State(state) = state;
+    let diff = f
+        .invoke(1, 2, &functions::updates::GetDifference {
+            pts: state.pts,
+            pts_limit: None,
+            pts_total_limit: None,
+            date: state.date,
+            qts: state.qts,
+            qts_limit: None,
+        })
+        .unwrap();
+    assert!(matches!(diff, enums::updates::Difference::Empty(_)));
+    // Logged out: the key is unregistered again; a new login on another key finds the user.
+    let out = f.invoke(1, 2, &functions::auth::LogOut {}).unwrap();
+    assert!(matches!(out, enums::auth::LoggedOut::LoggedOut(_)));
+    assert_eq!(
+        f.invoke(1, 2, &functions::updates::GetState {}).unwrap_err(),
+        err(401, "AUTH_KEY_UNREGISTERED")
+    );
+    assert_eq!(
+        f.invoke(1, 2, &functions::auth::LogOut {}).unwrap_err(),
+        err(401, "AUTH_KEY_UNREGISTERED")
+    );
+    assert_eq!(f.log_in(2, A), id);
+    assert_eq!(f.log_in(1, A), id);
+}
+
+#[test]
+fn send_code_checks_phone_dc_and_api_id() {
+    let f = Fixture::new();
+    for bad in ["", "123", "phone", "9996641234", "+1 (234) 567 890 123 456"] {
+        assert_eq!(
+            f.send_code(1, 2, bad).unwrap_err(),
+            err(406, "PHONE_NUMBER_INVALID"),
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        f.send_code(1, 2, "9996631234").unwrap_err(),
+        err(303, "PHONE_MIGRATE_3")
+    );
+    // Other numbers live on the default DC 2.
+    assert_eq!(
+        f.send_code(1, 1, "15551234567").unwrap_err(),
+        err(303, "PHONE_MIGRATE_2")
+    );
+    let mut req = send_code(A);
+    req.api_id = 0;
+    assert_eq!(f.invoke(1, 2, &req).unwrap_err(), err(400, "API_ID_INVALID"));
+    // A registered user's home DC decides for a number that is not a test number.
+    let hash = f.send_code(1, 2, "+1 555 123 4567").unwrap();
+    let code = f.sender.last_code("15551234567").unwrap();
+    assert_eq!(code.len(), 5);
+    assert_eq!(f.sender.last_code(A), None);
+    assert!(matches!(
+        f.sign_in(1, 2, "15551234567", &hash, &code).unwrap(),
+        enums::auth::Authorization::SignUpRequired(_)
+    ));
+}
+
+#[test]
+fn codes_are_stored_only_as_hashes() {
+    let f = Fixture::new();
+    let hash = f.send_code(1, 2, "15551234567").unwrap();
+    let code = f.sender.last_code("15551234567").unwrap();
+    let stored = f.store.scan(b"C", 10).unwrap();
+    assert_eq!(stored.len(), 1);
+    let raw = &stored[0].1;
+    assert!(!raw.windows(5).any(|w| w == code.as_bytes()));
+    let _ = hash;
+}
+
+#[test]
+fn sign_in_errors_in_order() {
+    let f = Fixture::new();
+    let hash = f.send_code(1, 2, A).unwrap();
+    let sign_in = |key: i64, phone: &str, hash: &str, code: Option<&str>| {
+        f.invoke(
+            key,
+            2,
+            &functions::auth::SignIn {
+                phone_number: phone.into(),
+                phone_code_hash: hash.into(),
+                phone_code: code.map(Into::into),
+                email_verification: None,
+            },
+        )
+    };
+    assert_eq!(sign_in(1, A, "", Some("22222")).unwrap_err(), err(400, "PHONE_CODE_HASH_EMPTY"));
+    assert_eq!(sign_in(1, A, &hash, None).unwrap_err(), err(400, "PHONE_CODE_EMPTY"));
+    assert_eq!(sign_in(1, A, &hash, Some(" ")).unwrap_err(), err(400, "PHONE_CODE_EMPTY"));
+    assert_eq!(sign_in(1, "12", &hash, Some("22222")).unwrap_err(), err(406, "PHONE_NUMBER_INVALID"));
+    assert_eq!(sign_in(1, A, "nope", Some("22222")).unwrap_err(), err(400, "PHONE_CODE_EXPIRED"));
+    // The hash belongs to its phone and its key.
+    assert_eq!(sign_in(1, "9996629999", &hash, Some("22222")).unwrap_err(), err(400, "PHONE_CODE_EXPIRED"));
+    assert_eq!(sign_in(2, A, &hash, Some("22222")).unwrap_err(), err(400, "PHONE_CODE_EXPIRED"));
+    assert_eq!(sign_in(1, A, &hash, Some("22223")).unwrap_err(), err(400, "PHONE_CODE_INVALID"));
+    // A right code still works after a wrong one.
+    assert!(matches!(
+        sign_in(1, A, &hash, Some("22222")).unwrap(),
+        enums::auth::Authorization::SignUpRequired(_)
+    ));
+}
+
+#[test]
+fn five_wrong_codes_kill_the_hash() {
+    let f = Fixture::new();
+    let hash = f.send_code(1, 2, A).unwrap();
+    for _ in 0..5 {
+        assert_eq!(
+            f.sign_in(1, 2, A, &hash, "11111").unwrap_err(),
+            err(400, "PHONE_CODE_INVALID")
+        );
+    }
+    assert_eq!(
+        f.sign_in(1, 2, A, &hash, "22222").unwrap_err(),
+        err(400, "PHONE_CODE_EXPIRED")
+    );
+    // A new code works.
+    let hash = f.send_code(1, 2, A).unwrap();
+    assert!(f.sign_in(1, 2, A, &hash, "22222").is_ok());
+}
+
+#[test]
+fn codes_expire() {
+    let f = Fixture::new();
+    let hash = f.send_code(1, 2, A).unwrap();
+    f.now.set(T0 + f.login.code_ttl as i32);
+    assert_eq!(
+        f.sign_in(1, 2, A, &hash, "22222").unwrap_err(),
+        err(400, "PHONE_CODE_EXPIRED")
+    );
+}
+
+#[test]
+fn sign_in_lands_on_the_wrong_dc() {
+    let f = Fixture::new();
+    let hash = f.send_code(1, 2, A).unwrap();
+    assert_eq!(
+        f.sign_in(1, 1, A, &hash, "22222").unwrap_err(),
+        err(303, "PHONE_MIGRATE_2")
+    );
+}
+
+#[test]
+fn old_layers_get_phone_number_unoccupied() {
+    let f = Fixture::new();
+    let info = ClientInfo {
+        layer: 100,
+        ..ClientInfo::default()
+    };
+    f.store.set_client_info(1, &info).unwrap();
+    let hash = f.send_code(1, 2, A).unwrap();
+    assert_eq!(
+        f.sign_in(1, 2, A, &hash, "22222").unwrap_err(),
+        err(400, "PHONE_NUMBER_UNOCCUPIED")
+    );
+    // signUp still follows.
+    assert!(f.sign_up(1, 2, A, &hash, "Old", "").is_ok());
+}
+
+#[test]
+fn sign_up_errors() {
+    let f = Fixture::new();
+    let hash = f.send_code(1, 2, A).unwrap();
+    // No signIn yet.
+    assert_eq!(
+        f.sign_up(1, 2, A, &hash, "A", "B").unwrap_err(),
+        err(400, "PHONE_CODE_EXPIRED")
+    );
+    f.sign_in(1, 2, A, &hash, "22222").unwrap();
+    assert_eq!(f.sign_up(1, 2, "1", &hash, "A", "B").unwrap_err(), err(406, "PHONE_NUMBER_INVALID"));
+    assert_eq!(f.sign_up(1, 2, A, "", "A", "B").unwrap_err(), err(400, "PHONE_CODE_HASH_EMPTY"));
+    assert_eq!(f.sign_up(2, 2, A, &hash, "A", "B").unwrap_err(), err(400, "PHONE_CODE_EXPIRED"));
+    assert_eq!(f.sign_up(1, 2, A, &hash, "  ", "B").unwrap_err(), err(400, "FIRSTNAME_INVALID"));
+    let long = "x".repeat(65);
+    assert_eq!(f.sign_up(1, 2, A, &hash, &long, "B").unwrap_err(), err(400, "FIRSTNAME_INVALID"));
+    assert_eq!(f.sign_up(1, 2, A, &hash, "A", &long).unwrap_err(), err(400, "LASTNAME_INVALID"));
+    // Two keys got to signUpRequired for one number; the first signUp wins.
+    let other = f.send_code(2, 2, A).unwrap();
+    f.sign_in(2, 2, A, &other, "22222").unwrap();
+    f.sign_up(1, 2, A, &hash, "First", "").unwrap();
+    assert_eq!(
+        f.sign_up(2, 2, A, &other, "Second", "").unwrap_err(),
+        err(400, "PHONE_NUMBER_OCCUPIED")
+    );
+    // The code was consumed by the signUp.
+    assert_eq!(
+        f.sign_up(1, 2, A, &hash, "Again", "").unwrap_err(),
+        err(400, "PHONE_CODE_EXPIRED")
+    );
+    assert_eq!(Accounts::new(&f.store).users(10).unwrap().len(), 1);
+}
+
+#[test]
+fn a_code_is_consumed_by_its_login() {
+    let f = Fixture::new();
+    f.register(1, A);
+    let hash = f.send_code(2, 2, A).unwrap();
+    f.sign_in(2, 2, A, &hash, "22222").unwrap();
+    assert_eq!(
+        f.sign_in(2, 2, A, &hash, "22222").unwrap_err(),
+        err(400, "PHONE_CODE_EXPIRED")
+    );
+}
+
+#[test]
+fn resend_and_cancel() {
+    let f = Fixture::new();
+    let phone = "15551234567";
+    let hash = f.send_code(1, 2, phone).unwrap();
+    let first = f.sender.last_code(phone).unwrap();
+    let resend = |hash: &str| {
+        f.invoke(
+            1,
+            2,
+            &functions::auth::ResendCode {
+                phone_number: phone.into(),
+                phone_code_hash: hash.into(),
+                reason: None,
+            },
+        )
+    };
+    assert_eq!(resend("").unwrap_err(), err(400, "PHONE_CODE_HASH_EMPTY"));
+    assert_eq!(resend("unknown").unwrap_err(), err(400, "PHONE_CODE_EXPIRED"));
+    let again = resend(&hash).unwrap();
+    let enums::auth::SentCode::SentCode(again) = again else {
+        panic!()
+    };
+    assert_eq!(again.phone_code_hash, hash);
+    assert!(matches!(again.r#type, enums::auth::SentCodeType::Sms(_)));
+    assert!(again.next_type.is_some());
+    let second = f.sender.last_code(phone).unwrap();
+    // The old code is gone (unless the draw repeated it).
+    if first != second {
+        assert_eq!(
+            f.sign_in(1, 2, phone, &hash, &first).unwrap_err(),
+            err(400, "PHONE_CODE_INVALID")
+        );
+    }
+    let cancel = |hash: &str| {
+        f.invoke(
+            1,
+            2,
+            &functions::auth::CancelCode {
+                phone_number: phone.into(),
+                phone_code_hash: hash.into(),
+            },
+        )
+    };
+    assert_eq!(cancel("nope").unwrap_err(), err(400, "PHONE_CODE_EXPIRED"));
+    assert!(cancel(&hash).unwrap());
+    assert_eq!(
+        f.sign_in(1, 2, phone, &hash, &second).unwrap_err(),
+        err(400, "PHONE_CODE_EXPIRED")
+    );
+    assert_eq!(resend(&hash).unwrap_err(), err(400, "PHONE_CODE_EXPIRED"));
+}
+
+#[test]
+fn send_code_floods_per_phone_and_per_key() {
+    let mut f = Fixture::new();
+    f.login.codes_per_phone = RateLimit {
+        limit: 2,
+        window: 100,
+    };
+    f.login.codes_per_key = RateLimit {
+        limit: 3,
+        window: 1000,
+    };
+    f.send_code(1, 2, A).unwrap();
+    f.send_code(1, 2, A).unwrap();
+    f.now.set(T0 + 40);
+    assert_eq!(
+        f.send_code(1, 2, A).unwrap_err(),
+        err(420, "FLOOD_TEST_PHONE_WAIT_60")
+    );
+    f.send_code(2, 2, "15551234567").unwrap();
+    f.send_code(2, 2, "15551234567").unwrap();
+    assert_eq!(
+        f.send_code(2, 2, "15551234567").unwrap_err(),
+        err(420, "FLOOD_WAIT_100")
+    );
+    // Per key: key 1 has sent 2 (the refused one does not count), key 1 may send one more.
+    f.send_code(1, 2, "9996621111").unwrap();
+    assert_eq!(
+        f.send_code(1, 2, "9996621112").unwrap_err(),
+        err(420, "FLOOD_WAIT_960")
+    );
+    // The phone window has passed.
+    f.now.set(T0 + 100);
+    f.send_code(3, 2, A).unwrap();
+}
+
+#[test]
+fn authorizations_are_listed_and_ended_from_another_session() {
+    let mut f = Fixture::new();
+    let id = f.register(1, A);
+    assert_eq!(f.log_in(2, A), id);
+    assert_eq!(f.log_in(3, A), id);
+    fn list(f: &Fixture, key: i64) -> Vec<types::Authorization> {
+        let enums::account::Authorizations::Authorizations(list) = f
+            .invoke(key, 2, &functions::account::GetAuthorizations {})
+            .unwrap();
+        list.authorizations
+            .into_iter()
+            .map(|enums::Authorization::Authorization(a)| a)
+            .collect()
+    }
+    fn reset(f: &Fixture, key: i64, hash: i64) -> Result<bool, RpcError> {
+        f.invoke(key, 2, &functions::account::ResetAuthorization { hash })
+    }
+    let seen = list(&f, 1);
+    assert_eq!(seen.len(), 3);
+    let current: Vec<_> = seen.iter().filter(|a| a.current).collect();
+    assert_eq!(current.len(), 1);
+    assert_eq!(current[0].hash, 0);
+    assert_eq!(current[0].ip, "127.0.0.9");
+    assert_eq!(reset(&f, 1, 0).unwrap_err(), err(400, "HASH_INVALID"));
+    assert_eq!(reset(&f, 1, 12345).unwrap_err(), err(400, "HASH_INVALID"));
+    let victim = seen.iter().find(|a| !a.current).unwrap().hash;
+    assert!(reset(&f, 1, victim).unwrap());
+    assert_eq!(reset(&f, 1, victim).unwrap_err(), err(400, "HASH_INVALID"));
+    assert_eq!(list(&f, 1).len(), 2);
+    // The ended key is told so; its owner can log in again.
+    let ended = [2, 3]
+        .into_iter()
+        .find(|k| f.invoke(*k, 2, &functions::updates::GetState {}).is_err())
+        .unwrap();
+    assert_eq!(
+        f.invoke(ended, 2, &functions::users::GetUsers { id: vec![] })
+            .unwrap_err(),
+        err(401, "SESSION_REVOKED")
+    );
+    // help.getConfig still works for it (AC-1).
+    assert!(f
+        .invoke(ended, 2, &functions::help::GetConfig {})
+        .is_ok());
+    // resetAuthorizations ends every other session.
+    assert!(f.invoke(1, 2, &functions::auth::ResetAuthorizations {}).unwrap());
+    assert_eq!(list(&f, 1).len(), 1);
+    // A fresh session may not end others.
+    f.login.fresh_reset_secs = 3600;
+    f.log_in(4, A);
+    assert_eq!(
+        f.invoke(1, 2, &functions::auth::ResetAuthorizations {})
+            .unwrap_err(),
+        err(406, "FRESH_RESET_AUTHORISATION_FORBIDDEN")
+    );
+    let other = list(&f, 1).into_iter().find(|a| !a.current).unwrap().hash;
+    assert_eq!(
+        reset(&f, 1, other).unwrap_err(),
+        err(406, "FRESH_RESET_AUTHORISATION_FORBIDDEN")
+    );
+    f.now.set(T0 + 3600);
+    assert!(reset(&f, 1, other).unwrap());
+    f.log_in(ended, A);
+    assert!(f.invoke(ended, 2, &functions::updates::GetState {}).is_ok());
+}
+
+#[test]
+fn a_user_logged_in_elsewhere_gets_the_code_in_the_app() {
+    let f = Fixture::new();
+    f.register(1, A);
+    let sent = f.invoke(2, 2, &send_code(A)).unwrap();
+    let enums::auth::SentCode::SentCode(sent) = sent else {
+        panic!()
+    };
+    assert!(matches!(sent.r#type, enums::auth::SentCodeType::App(_)));
+    assert!(matches!(
+        sent.next_type,
+        Some(enums::auth::CodeType::Sms(_))
+    ));
+}
+
+#[test]
+fn users_outside_the_caller_are_not_shown() {
+    let f = Fixture::new();
+    let id = f.register(1, A);
+    f.register(2, "9996625555");
+    let other = Accounts::new(&f.store).user_by_phone("9996625555").unwrap().unwrap();
+    let got = f
+        .invoke(1, 2, &functions::users::GetUsers {
+            id: vec![
+                types::InputUser {
+                    user_id: other.id,
+                    access_hash: other.access_hash,
+                }
+                .into(),
+                types::InputUserSelf {}.into(),
+            ],
+        })
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    let enums::User::User(me) = &got[0] else { panic!() };
+    assert_eq!(me.id, id);
+    assert_eq!(me.phone.as_deref(), Some(A));
+    assert_eq!(
+        f.invoke(1, 2, &functions::users::GetFullUser {
+            id: types::InputUser {
+                user_id: other.id,
+                access_hash: other.access_hash,
+            }
+            .into(),
+        })
+        .unwrap_err(),
+        err(400, "USER_ID_INVALID")
+    );
+}

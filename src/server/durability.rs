@@ -1,0 +1,227 @@
+//! Group commit (DB-1): an answer that rests on the store goes out only after a store sync
+//! has covered the last commit it saw. One thread runs the syncs; connections ask for one and
+//! wait without holding a worker, so every commit made while a sync runs is covered by the
+//! next, and concurrent logins share their flushes instead of paying one each.
+
+use std::sync::{Arc, Condvar, Mutex};
+
+use tokio::sync::watch;
+
+use crate::store::Store;
+
+/// What the sync thread has done: commits covered so far, and syncs that failed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Synced {
+    through: u64,
+    failures: u64,
+}
+
+/// A sync failed: the answer waiting for it must not be sent (nothing acknowledged is lost).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncFailed;
+
+#[derive(Default)]
+struct Requests {
+    /// A sync is wanted that starts after this was set.
+    wanted: bool,
+    stop: bool,
+}
+
+pub struct Durability {
+    synced: watch::Sender<Synced>,
+    requests: Arc<(Mutex<Requests>, Condvar)>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Durability {
+    /// Starts the sync thread for `store`.
+    pub fn start(store: Arc<dyn Store>) -> std::io::Result<Self> {
+        let (synced, _) = watch::channel(Synced::default());
+        let requests: Arc<(Mutex<Requests>, Condvar)> = Arc::default();
+        let thread = {
+            let synced = synced.clone();
+            let requests = requests.clone();
+            std::thread::Builder::new()
+                .name("store-sync".into())
+                .spawn(move || sync_loop(&*store, &synced, &requests))?
+        };
+        Ok(Durability {
+            synced,
+            requests,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Waits until commit `seq` is durable.
+    pub async fn wait_for(&self, seq: u64) -> Result<(), SyncFailed> {
+        let mut rx = self.synced.subscribe();
+        let start = *rx.borrow_and_update();
+        if start.through >= seq {
+            return Ok(());
+        }
+        {
+            let (m, cv) = &*self.requests;
+            lock(m).wanted = true;
+            cv.notify_one();
+        }
+        let done = rx
+            .wait_for(|s| s.through >= seq || s.failures > start.failures)
+            .await
+            .map_err(|_| SyncFailed)?;
+        if done.through >= seq {
+            Ok(())
+        } else {
+            Err(SyncFailed)
+        }
+    }
+
+    /// Stops the sync thread (after the sync it may be running).
+    pub fn stop(&self) {
+        let (m, cv) = &*self.requests;
+        lock(m).stop = true;
+        cv.notify_one();
+        if let Some(t) = lock(&self.thread).take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Durability {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn sync_loop(store: &dyn Store, synced: &watch::Sender<Synced>, requests: &(Mutex<Requests>, Condvar)) {
+    let (m, cv) = requests;
+    loop {
+        {
+            let mut r = lock(m);
+            while !r.wanted && !r.stop {
+                r = cv.wait(r).unwrap_or_else(|p| p.into_inner());
+            }
+            if r.stop {
+                return;
+            }
+            // Cleared before the sync starts: a request made from now on gets another one.
+            r.wanted = false;
+        }
+        match store.sync() {
+            Ok(through) => {
+                synced.send_modify(|s| s.through = s.through.max(through));
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "store sync failed; answers waiting for it are dropped");
+                synced.send_modify(|s| s.failures += 1);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Batch, Commit, MemoryStore, SledStore};
+
+    fn commit(store: &dyn Store, n: u8) -> u64 {
+        let mut b = Batch::default();
+        b.put(vec![b'x', n], vec![1]);
+        match store.commit(&b).unwrap() {
+            Commit::Applied { seq } => seq,
+            Commit::Conflict => unreachable!("no expectations"),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_waiters_are_covered_by_shared_syncs() {
+        let dir = std::env::temp_dir().join(format!("mtproto-durability-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(&dir).unwrap());
+        let d = Arc::new(Durability::start(store.clone()).unwrap());
+        let mut tasks = Vec::new();
+        for n in 0..64u8 {
+            let (d, store) = (d.clone(), store.clone());
+            tasks.push(tokio::spawn(async move {
+                let seq = commit(&*store, n);
+                d.wait_for(seq).await.unwrap();
+                seq
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert!(d.synced.borrow().through >= 64);
+        // Nothing pending: no wait at all.
+        d.wait_for(0).await.unwrap();
+        d.stop();
+        drop(d);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A store whose sync always fails.
+    struct Broken(MemoryStore);
+
+    impl Store for Broken {
+        fn get(&self, k: &[u8]) -> Result<Option<Vec<u8>>, crate::store::StoreError> {
+            self.0.get(k)
+        }
+        fn scan(
+            &self,
+            p: &[u8],
+            l: usize,
+        ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, crate::store::StoreError> {
+            self.0.scan(p, l)
+        }
+        fn commit(&self, b: &Batch) -> Result<Commit, crate::store::StoreError> {
+            self.0.commit(b)
+        }
+        fn written(&self) -> u64 {
+            self.0.written()
+        }
+        fn sync(&self) -> Result<u64, crate::store::StoreError> {
+            Err(crate::store::StoreError("disk on fire".into()))
+        }
+        fn insert_auth_key(
+            &self,
+            id: i64,
+            key: &crate::store::StoredKey,
+        ) -> Result<crate::store::Inserted, crate::store::StoreError> {
+            self.0.insert_auth_key(id, key)
+        }
+        fn auth_key(
+            &self,
+            id: i64,
+        ) -> Result<Option<crate::store::StoredKey>, crate::store::StoreError> {
+            self.0.auth_key(id)
+        }
+        fn delete_auth_key(&self, id: i64) -> Result<bool, crate::store::StoreError> {
+            self.0.delete_auth_key(id)
+        }
+        fn set_client_info(
+            &self,
+            id: i64,
+            info: &crate::store::ClientInfo,
+        ) -> Result<(), crate::store::StoreError> {
+            self.0.set_client_info(id, info)
+        }
+        fn client_info(
+            &self,
+            id: i64,
+        ) -> Result<Option<crate::store::ClientInfo>, crate::store::StoreError> {
+            self.0.client_info(id)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_sync_fails_the_waiter_instead_of_acknowledging() {
+        let store: Arc<dyn Store> = Arc::new(Broken(MemoryStore::default()));
+        let d = Durability::start(store.clone()).unwrap();
+        let seq = commit(&*store, 1);
+        assert_eq!(d.wait_for(seq).await, Err(SyncFailed));
+    }
+}

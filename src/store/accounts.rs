@@ -1,0 +1,251 @@
+//! Typed reads and atomic writes of the account records (LG-3, LG-4, LO-1, DB-3) over any
+//! `Store`. Each write is one conditional `Batch`: it applies only if the records it was
+//! computed from are unchanged, so a code is consumed once, a phone gets one account, and a
+//! logout cannot be undone by a concurrent login. A `Conflict` means "read again and decide
+//! again"; the callers in `rpc` do that.
+
+use super::records::{
+    authorization_key, code_key, counter_key, decode_i64, encode_i64, index_value, phone_key,
+    revoked_key, user_authorization_key, user_authorizations_prefix, user_key, Authorization,
+    Counter, PendingCode, User, USERS_PREFIX,
+};
+use super::{Batch, Commit, Store, StoreError};
+
+/// A record together with the exact bytes it was read from, for compare-and-swap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Read<T> {
+    pub value: T,
+    pub raw: Vec<u8>,
+}
+
+/// Sessions listed per user at most (account.getAuthorizations); Telegram shows far fewer.
+pub const MAX_AUTHORIZATIONS_LISTED: usize = 1000;
+
+pub struct Accounts<'a> {
+    store: &'a dyn Store,
+}
+
+impl<'a> Accounts<'a> {
+    pub fn new(store: &'a dyn Store) -> Self {
+        Accounts { store }
+    }
+
+    fn read<T>(
+        &self,
+        key: &[u8],
+        decode: impl FnOnce(&[u8]) -> Result<T, StoreError>,
+    ) -> Result<Option<Read<T>>, StoreError> {
+        self.store
+            .get(key)?
+            .map(|raw| Ok(Read { value: decode(&raw)?, raw }))
+            .transpose()
+    }
+
+    pub fn user(&self, id: i64) -> Result<Option<User>, StoreError> {
+        Ok(self.read(&user_key(id), User::decode)?.map(|r| r.value))
+    }
+
+    pub fn user_by_phone(&self, phone: &str) -> Result<Option<User>, StoreError> {
+        match self.store.get(&phone_key(phone))? {
+            Some(v) => self.user(decode_i64("phone index", &v)?),
+            None => Ok(None),
+        }
+    }
+
+    /// Up to `limit` users in id order (operators' listing).
+    pub fn users(&self, limit: usize) -> Result<Vec<User>, StoreError> {
+        self.store
+            .scan(USERS_PREFIX, limit)?
+            .iter()
+            .map(|(_, v)| User::decode(v))
+            .collect()
+    }
+
+    pub fn authorization(&self, key_id: i64) -> Result<Option<Read<Authorization>>, StoreError> {
+        self.read(&authorization_key(key_id), Authorization::decode)
+    }
+
+    /// Every authorization of `user_id`, in key id order.
+    pub fn authorizations_of(&self, user_id: i64) -> Result<Vec<Read<Authorization>>, StoreError> {
+        let prefix = user_authorizations_prefix(user_id);
+        let mut out = Vec::new();
+        for (k, _) in self.store.scan(&prefix, MAX_AUTHORIZATIONS_LISTED)? {
+            let key_id = k
+                .get(prefix.len()..)
+                .and_then(|b| b.try_into().ok())
+                .map(i64::from_be_bytes)
+                .ok_or_else(|| StoreError("authorization index: bad key".into()))?;
+            // An index entry without its record cannot come from a batch; skip rather than
+            // fail every listing if one ever appears.
+            if let Some(a) = self.authorization(key_id)? {
+                out.push(a);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether the key's authorization was ended from another session (SESSION_REVOKED).
+    pub fn revoked(&self, key_id: i64) -> Result<bool, StoreError> {
+        Ok(self.store.get(&revoked_key(key_id))?.is_some())
+    }
+
+    pub fn code(&self, phone_code_hash: &str) -> Result<Option<Read<PendingCode>>, StoreError> {
+        self.read(&code_key(phone_code_hash), PendingCode::decode)
+    }
+
+    pub fn counter(&self, key: &[u8]) -> Result<Option<Read<Counter>>, StoreError> {
+        self.read(key, Counter::decode)
+    }
+
+    pub fn commit(&self, batch: &Batch) -> Result<Commit, StoreError> {
+        self.store.commit(batch)
+    }
+}
+
+/// Batch steps, so that one request's writes go in one commit.
+pub trait BatchExt {
+    /// `old` → `new` for a record read as `old` (`None`: it must still be absent).
+    fn swap(&mut self, key: Vec<u8>, old: Option<&[u8]>, new: Option<Vec<u8>>) -> &mut Self;
+    /// Binds the key to the user (LG-3): the authorization and its index entry, replacing the
+    /// key's previous binding `old` and clearing a revoked mark.
+    fn bind(&mut self, auth: &Authorization, old: Option<&Read<Authorization>>) -> &mut Self;
+    /// Ends an authorization (LO-1); `revoked`: from another session, so the key answers
+    /// SESSION_REVOKED from now on.
+    fn unbind(&mut self, old: &Read<Authorization>, revoked_at: Option<i64>) -> &mut Self;
+    /// A new user with its phone index entry (both must be new: PHONE_NUMBER_OCCUPIED).
+    fn create_user(&mut self, user: &User) -> &mut Self;
+    fn count(&mut self, kind: u8, subject: &[u8], old: Option<&Read<Counter>>, new: Counter)
+        -> &mut Self;
+}
+
+impl BatchExt for Batch {
+    fn swap(&mut self, key: Vec<u8>, old: Option<&[u8]>, new: Option<Vec<u8>>) -> &mut Self {
+        self.expect(key.clone(), old.map(<[u8]>::to_vec));
+        match new {
+            Some(v) => self.put(key, v),
+            None => self.delete(key),
+        }
+    }
+
+    fn bind(&mut self, auth: &Authorization, old: Option<&Read<Authorization>>) -> &mut Self {
+        if let Some(old) = old {
+            self.delete(user_authorization_key(old.value.user_id, old.value.key_id));
+        }
+        self.swap(
+            authorization_key(auth.key_id),
+            old.map(|o| o.raw.as_slice()),
+            Some(auth.encode()),
+        );
+        self.put(
+            user_authorization_key(auth.user_id, auth.key_id),
+            index_value(),
+        );
+        self.delete(revoked_key(auth.key_id))
+    }
+
+    fn unbind(&mut self, old: &Read<Authorization>, revoked_at: Option<i64>) -> &mut Self {
+        let a = &old.value;
+        self.swap(authorization_key(a.key_id), Some(&old.raw), None);
+        self.delete(user_authorization_key(a.user_id, a.key_id));
+        if let Some(at) = revoked_at {
+            self.put(revoked_key(a.key_id), encode_i64(at));
+        }
+        self
+    }
+
+    fn create_user(&mut self, user: &User) -> &mut Self {
+        self.swap(user_key(user.id), None, Some(user.encode()));
+        self.swap(phone_key(&user.phone), None, Some(encode_i64(user.id)))
+    }
+
+    fn count(
+        &mut self,
+        kind: u8,
+        subject: &[u8],
+        old: Option<&Read<Counter>>,
+        new: Counter,
+    ) -> &mut Self {
+        self.swap(
+            counter_key(kind, subject),
+            old.map(|o| o.raw.as_slice()),
+            Some(new.encode()),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+
+    fn user(id: i64, phone: &str) -> User {
+        User {
+            id,
+            access_hash: 5,
+            phone: phone.into(),
+            first_name: "A".into(),
+            last_name: String::new(),
+            home_dc: 2,
+            created: 1,
+        }
+    }
+
+    fn auth(key_id: i64, user_id: i64) -> Authorization {
+        Authorization {
+            key_id,
+            user_id,
+            hash: key_id + 100,
+            created: 1,
+            active: 1,
+            ip: "127.0.0.1".into(),
+            dc_id: 2,
+            api_id: 6,
+            device_model: "pc".into(),
+            system_version: String::new(),
+            app_version: String::new(),
+            lang_code: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_phone_gets_one_account_and_logins_bind_and_unbind_atomically() {
+        let store = MemoryStore::default();
+        let acc = Accounts::new(&store);
+        let mut b = Batch::default();
+        b.create_user(&user(1, "9996621111")).bind(&auth(10, 1), None);
+        assert!(matches!(acc.commit(&b).unwrap(), Commit::Applied { .. }));
+        // A second account for the same phone conflicts and writes nothing.
+        let mut b = Batch::default();
+        b.create_user(&user(2, "9996621111")).bind(&auth(11, 2), None);
+        assert_eq!(acc.commit(&b).unwrap(), Commit::Conflict);
+        assert_eq!(acc.user(2).unwrap(), None);
+        assert!(acc.authorization(11).unwrap().is_none());
+        assert_eq!(acc.user_by_phone("9996621111").unwrap().unwrap().id, 1);
+        assert_eq!(acc.users(10).unwrap().len(), 1);
+
+        let mut b = Batch::default();
+        b.bind(&auth(12, 1), None);
+        acc.commit(&b).unwrap();
+        let keys: Vec<i64> = acc
+            .authorizations_of(1)
+            .unwrap()
+            .iter()
+            .map(|a| a.value.key_id)
+            .collect();
+        assert_eq!(keys, vec![10, 12]);
+
+        // Key 12 is revoked from another session; a stale read of it cannot unbind it again.
+        let read = acc.authorization(12).unwrap().unwrap();
+        let mut b = Batch::default();
+        b.unbind(&read, Some(50));
+        acc.commit(&b).unwrap();
+        assert!(acc.revoked(12).unwrap());
+        assert_eq!(acc.commit(&b).unwrap(), Commit::Conflict);
+        assert_eq!(acc.authorizations_of(1).unwrap().len(), 1);
+        // Logging in again clears the mark.
+        let mut b = Batch::default();
+        b.bind(&auth(12, 1), None);
+        acc.commit(&b).unwrap();
+        assert!(!acc.revoked(12).unwrap());
+    }
+}

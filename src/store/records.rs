@@ -1,0 +1,399 @@
+//! The account records and their encodings (DB-4): one ordered key space, a one-byte table
+//! prefix per record kind, big-endian integers in keys, and a version byte first in every
+//! value, then TL-encoded fields (so one bounds-checked reader decodes them all).
+//!
+//! ```text
+//! 'U' user_id                → User             'P' phone               → user_id
+//! 'A' auth_key_id            → Authorization    'a' user_id auth_key_id → (index)
+//! 'R' auth_key_id            → Revoked          'C' phone_code_hash     → PendingCode
+//! 'F' counter kind  subject  → Counter
+//! ```
+
+use super::StoreError;
+use crate::tl::{write_bytes, write_i32, write_i64, DecodeError, Reader};
+
+const VERSION: u8 = 1;
+
+/// A registered user [doc: constructor/user].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub access_hash: i64,
+    /// Digits only, no `+`.
+    pub phone: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub home_dc: i32,
+    /// Unix time of sign-up.
+    pub created: i64,
+}
+
+/// A logged-in auth key, as account.getAuthorizations shows it [doc: constructor/authorization].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorization {
+    pub key_id: i64,
+    pub user_id: i64,
+    /// What account.resetAuthorization names it by (never 0: 0 is the current session).
+    pub hash: i64,
+    pub created: i64,
+    pub active: i64,
+    /// The client's address when it logged in.
+    pub ip: String,
+    pub dc_id: i32,
+    pub api_id: i32,
+    pub device_model: String,
+    pub system_version: String,
+    pub app_version: String,
+    pub lang_code: String,
+}
+
+/// Where a login code was delivered [doc: type/auth.SentCodeType].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeKind {
+    Sms,
+    /// To the user's other logged-in sessions.
+    App,
+}
+
+/// How far a login code has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeState {
+    /// Waiting for auth.signIn.
+    Sent,
+    /// The right code came for a number without an account: auth.signUp may follow (LG-4).
+    SignUpRequired,
+}
+
+/// A phone_code_hash and the code it stands for (LG-1, AB-1). The code is kept only as
+/// SHA-256(hash ‖ code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingCode {
+    pub phone: String,
+    /// The key that asked; the hash is valid on it only.
+    pub key_id: i64,
+    pub code_hash: [u8; 32],
+    pub code_len: i32,
+    pub created: i64,
+    pub expires: i64,
+    /// Wrong codes tried so far.
+    pub wrong: i32,
+    /// Times the code was sent (sendCode and each resendCode).
+    pub sends: i32,
+    pub kind: CodeKind,
+    pub state: CodeState,
+}
+
+/// A fixed-window event counter (AB-2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counter {
+    pub window_start: i64,
+    pub count: i32,
+}
+
+pub fn user_key(id: i64) -> Vec<u8> {
+    int_key(b'U', id)
+}
+
+pub fn phone_key(phone: &str) -> Vec<u8> {
+    [&[b'P'][..], phone.as_bytes()].concat()
+}
+
+pub fn authorization_key(key_id: i64) -> Vec<u8> {
+    int_key(b'A', key_id)
+}
+
+/// The index entry listing `key_id` among `user_id`'s authorizations.
+pub fn user_authorization_key(user_id: i64, key_id: i64) -> Vec<u8> {
+    let mut k = int_key(b'a', user_id);
+    k.extend_from_slice(&key_id.to_be_bytes());
+    k
+}
+
+/// The prefix of every index entry of `user_id`.
+pub fn user_authorizations_prefix(user_id: i64) -> Vec<u8> {
+    int_key(b'a', user_id)
+}
+
+pub fn revoked_key(key_id: i64) -> Vec<u8> {
+    int_key(b'R', key_id)
+}
+
+pub fn code_key(phone_code_hash: &str) -> Vec<u8> {
+    [&[b'C'][..], phone_code_hash.as_bytes()].concat()
+}
+
+/// The table of users, for listing.
+pub const USERS_PREFIX: &[u8] = b"U";
+
+/// A counter: `kind` names what is counted, `subject` whose it is.
+pub fn counter_key(kind: u8, subject: &[u8]) -> Vec<u8> {
+    [&[b'F', kind][..], subject].concat()
+}
+
+fn int_key(table: u8, id: i64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(17);
+    k.push(table);
+    k.extend_from_slice(&id.to_be_bytes());
+    k
+}
+
+/// Decodes a value: its version byte, then `fields`, then nothing more.
+fn decode<T>(
+    what: &str,
+    v: &[u8],
+    fields: impl FnOnce(&mut Reader<'_>) -> Result<T, DecodeError>,
+) -> Result<T, StoreError> {
+    let bad = |e: String| StoreError(format!("{what} record: {e}"));
+    match v.split_first() {
+        Some((&VERSION, rest)) => {
+            let mut r = Reader::new(rest);
+            let value = fields(&mut r).map_err(|e| bad(e.to_string()))?;
+            r.finish().map_err(|e| bad(e.to_string()))?;
+            Ok(value)
+        }
+        Some((other, _)) => Err(bad(format!("unknown version {other}"))),
+        None => Err(bad("empty value".into())),
+    }
+}
+
+fn begin() -> Vec<u8> {
+    vec![VERSION]
+}
+
+impl User {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut v = begin();
+        write_i64(&mut v, self.id);
+        write_i64(&mut v, self.access_hash);
+        write_bytes(&mut v, self.phone.as_bytes());
+        write_bytes(&mut v, self.first_name.as_bytes());
+        write_bytes(&mut v, self.last_name.as_bytes());
+        write_i32(&mut v, self.home_dc);
+        write_i64(&mut v, self.created);
+        v
+    }
+
+    pub fn decode(v: &[u8]) -> Result<Self, StoreError> {
+        decode("user", v, |r| {
+            Ok(User {
+                id: r.read_i64()?,
+                access_hash: r.read_i64()?,
+                phone: r.read_string()?,
+                first_name: r.read_string()?,
+                last_name: r.read_string()?,
+                home_dc: r.read_i32()?,
+                created: r.read_i64()?,
+            })
+        })
+    }
+}
+
+impl Authorization {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut v = begin();
+        for n in [self.key_id, self.user_id, self.hash, self.created, self.active] {
+            write_i64(&mut v, n);
+        }
+        write_bytes(&mut v, self.ip.as_bytes());
+        write_i32(&mut v, self.dc_id);
+        write_i32(&mut v, self.api_id);
+        for s in [
+            &self.device_model,
+            &self.system_version,
+            &self.app_version,
+            &self.lang_code,
+        ] {
+            write_bytes(&mut v, s.as_bytes());
+        }
+        v
+    }
+
+    pub fn decode(v: &[u8]) -> Result<Self, StoreError> {
+        decode("authorization", v, |r| {
+            Ok(Authorization {
+                key_id: r.read_i64()?,
+                user_id: r.read_i64()?,
+                hash: r.read_i64()?,
+                created: r.read_i64()?,
+                active: r.read_i64()?,
+                ip: r.read_string()?,
+                dc_id: r.read_i32()?,
+                api_id: r.read_i32()?,
+                device_model: r.read_string()?,
+                system_version: r.read_string()?,
+                app_version: r.read_string()?,
+                lang_code: r.read_string()?,
+            })
+        })
+    }
+}
+
+impl PendingCode {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut v = begin();
+        write_bytes(&mut v, self.phone.as_bytes());
+        write_i64(&mut v, self.key_id);
+        v.extend_from_slice(&self.code_hash);
+        for n in [self.code_len, self.wrong, self.sends] {
+            write_i32(&mut v, n);
+        }
+        write_i64(&mut v, self.created);
+        write_i64(&mut v, self.expires);
+        let kind = match self.kind {
+            CodeKind::Sms => 0,
+            CodeKind::App => 1,
+        };
+        let state = match self.state {
+            CodeState::Sent => 0,
+            CodeState::SignUpRequired => 1,
+        };
+        write_i32(&mut v, kind);
+        write_i32(&mut v, state);
+        v
+    }
+
+    pub fn decode(v: &[u8]) -> Result<Self, StoreError> {
+        decode("pending code", v, |r| {
+            let phone = r.read_string()?;
+            let key_id = r.read_i64()?;
+            let code_hash = r.read_int256()?;
+            let (code_len, wrong, sends) = (r.read_i32()?, r.read_i32()?, r.read_i32()?);
+            let (created, expires) = (r.read_i64()?, r.read_i64()?);
+            let kind = match r.read_i32()? {
+                0 => CodeKind::Sms,
+                1 => CodeKind::App,
+                other => return Err(r.unknown_constructor(other as u32)),
+            };
+            let state = match r.read_i32()? {
+                0 => CodeState::Sent,
+                1 => CodeState::SignUpRequired,
+                other => return Err(r.unknown_constructor(other as u32)),
+            };
+            Ok(PendingCode {
+                phone,
+                key_id,
+                code_hash,
+                code_len,
+                created,
+                expires,
+                wrong,
+                sends,
+                kind,
+                state,
+            })
+        })
+    }
+}
+
+impl Counter {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut v = begin();
+        write_i64(&mut v, self.window_start);
+        write_i32(&mut v, self.count);
+        v
+    }
+
+    pub fn decode(v: &[u8]) -> Result<Self, StoreError> {
+        decode("counter", v, |r| {
+            Ok(Counter {
+                window_start: r.read_i64()?,
+                count: r.read_i32()?,
+            })
+        })
+    }
+}
+
+/// A user id or time stored alone (the phone index, the revoked mark).
+pub fn encode_i64(n: i64) -> Vec<u8> {
+    let mut v = begin();
+    write_i64(&mut v, n);
+    v
+}
+
+pub fn decode_i64(what: &str, v: &[u8]) -> Result<i64, StoreError> {
+    decode(what, v, |r| r.read_i64())
+}
+
+/// The value of an index entry: nothing but the version byte.
+pub fn index_value() -> Vec<u8> {
+    begin()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code() -> PendingCode {
+        PendingCode {
+            phone: "9996621234".into(),
+            key_id: -5,
+            code_hash: [3; 32],
+            code_len: 5,
+            created: 10,
+            expires: 20,
+            wrong: 2,
+            sends: 1,
+            kind: CodeKind::App,
+            state: CodeState::SignUpRequired,
+        }
+    }
+
+    #[test]
+    fn every_record_round_trips_and_refuses_damage() {
+        let user = User {
+            id: 1 << 40,
+            access_hash: -1,
+            phone: "9996621234".into(),
+            first_name: "Ann".into(),
+            last_name: "Ö".into(),
+            home_dc: 2,
+            created: 7,
+        };
+        let auth = Authorization {
+            key_id: i64::MIN,
+            user_id: 1,
+            hash: 9,
+            created: 1,
+            active: 2,
+            ip: "127.0.0.1".into(),
+            dc_id: 2,
+            api_id: 6,
+            device_model: "pc".into(),
+            system_version: "linux".into(),
+            app_version: "1.0".into(),
+            lang_code: "en".into(),
+        };
+        let counter = Counter {
+            window_start: 100,
+            count: 3,
+        };
+        assert_eq!(User::decode(&user.encode()).unwrap(), user);
+        assert_eq!(Authorization::decode(&auth.encode()).unwrap(), auth);
+        assert_eq!(PendingCode::decode(&code().encode()).unwrap(), code());
+        assert_eq!(Counter::decode(&counter.encode()).unwrap(), counter);
+        assert_eq!(decode_i64("x", &encode_i64(-3)).unwrap(), -3);
+        for bytes in [user.encode(), auth.encode(), code().encode()] {
+            let mut other_version = bytes.clone();
+            other_version[0] = 2;
+            assert!(User::decode(&other_version).is_err());
+            assert!(Authorization::decode(&bytes[..bytes.len() - 1]).is_err());
+            let mut longer = bytes.clone();
+            longer.extend_from_slice(&[0; 4]);
+            assert!(PendingCode::decode(&longer).is_err());
+        }
+        assert!(Counter::decode(&[]).is_err());
+        let mut bad_state = code().encode();
+        let n = bad_state.len();
+        bad_state[n - 4] = 9;
+        assert!(PendingCode::decode(&bad_state).is_err());
+    }
+
+    #[test]
+    fn keys_sort_by_table_then_big_endian_id() {
+        assert!(user_key(1) < user_key(2));
+        assert!(user_key(255) < user_key(256));
+        assert!(user_authorization_key(7, i64::MAX).starts_with(&user_authorizations_prefix(7)));
+        assert!(!user_authorization_key(8, 1).starts_with(&user_authorizations_prefix(7)));
+        assert_ne!(counter_key(b'p', b"1"), counter_key(b'k', b"1"));
+    }
+}
