@@ -4,6 +4,8 @@
 //! pushes. One task owns the connection: `invoke` writes the query and reads until its answer,
 //! handling service messages (salts, clock, acks) on the way and queueing everything else.
 
+pub mod login;
+
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -59,7 +59,7 @@ impl TestServer {
         dcs: i32,
         tweak: impl FnOnce(&mut mtproto_auth::server::ServerConfig),
     ) -> TestServer {
-        use mtproto_auth::server::{Server, ServerConfig};
+        use mtproto_auth::server::ServerConfig;
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let data_dir = std::env::temp_dir().join(format!(
@@ -87,6 +87,26 @@ impl TestServer {
             login: None,
         };
         tweak(&mut config);
+        let (addrs, state, stop, thread) = Self::spawn(config);
+        TestServer {
+            addrs,
+            data_dir,
+            state,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn spawn(
+        config: mtproto_auth::server::ServerConfig,
+    ) -> (
+        Vec<(i32, std::net::SocketAddr)>,
+        std::sync::Arc<mtproto_auth::server::ServerState>,
+        tokio::sync::oneshot::Sender<()>,
+        std::thread::JoinHandle<()>,
+    ) {
+        use mtproto_auth::server::Server;
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -109,13 +129,55 @@ impl TestServer {
             });
         });
         let (addrs, state) = ready_rx.recv().unwrap();
-        TestServer {
-            addrs,
-            data_dir,
-            state,
-            stop: Some(stop_tx),
-            thread: Some(thread),
+        (addrs, state, stop_tx, thread)
+    }
+
+    /// Stops the server gracefully and starts it again on the same data dir and addresses.
+    #[allow(dead_code)]
+    pub fn restart(&mut self) {
+        self.stop_and_join();
+        // Our handle on the old state keeps its store open; let it go first.
+        self.state = std::sync::Arc::new(mtproto_auth::server::ServerState::new(
+            std::sync::Arc::new(mtproto_auth::store::MemoryStore::default()),
+            std::sync::Arc::new(Vec::new()),
+            [0; 32],
+            Vec::new(),
+            true,
+        ));
+        let config = mtproto_auth::server::ServerConfig {
+            data_dir: self.data_dir.clone(),
+            dcs: self.addrs.clone(),
+            test_mode: true,
+            limits: Default::default(),
+            login: None,
+        };
+        let (addrs, state, stop, thread) = Self::spawn(config);
+        assert_eq!(addrs, self.addrs);
+        self.state = state;
+        self.stop = Some(stop);
+        self.thread = Some(thread);
+    }
+
+    fn stop_and_join(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
         }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    /// The login codes the default sender wrote, as (phone, code), oldest first.
+    #[allow(dead_code)]
+    pub fn outbox(&self) -> Vec<(String, String)> {
+        std::fs::read_to_string(self.data_dir.join(mtproto_auth::server::OUTBOX_FILE))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| {
+                let mut w = l.split(' ').skip(1);
+                Some((w.next()?.to_string(), w.next()?.to_string()))
+            })
+            .collect()
     }
 
     pub fn addr(&self, dc: i32) -> std::net::SocketAddr {
@@ -136,12 +198,7 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.stop_and_join();
         let _ = std::fs::remove_dir_all(&self.data_dir);
     }
 }

@@ -1,0 +1,146 @@
+//! Phone login from the client side [doc: api/auth]: auth.sendCode, auth.signIn and
+//! auth.signUp as typed steps, for the CLI, the tests and `bench login`. Following
+//! PHONE_MIGRATE_X is left to the caller: it needs another connection.
+
+use super::{Client, ClientError};
+use crate::tl::{enums, functions, types};
+
+/// The api_id and api_hash this project's own tools send (any pair is accepted by default).
+pub const API_ID: i32 = 6;
+pub const API_HASH: &str = "eb06d4abfb49dc3eeb1aeb98ae0f581e";
+
+/// What auth.sendCode answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeSent {
+    pub phone_code_hash: String,
+    /// Code digits.
+    pub length: i32,
+    /// Delivered to the user's other sessions (auth.sentCodeTypeApp) rather than by "SMS".
+    pub in_app: bool,
+}
+
+/// How auth.signIn ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SignedIn {
+    User(Box<types::User>),
+    /// A right code for a number without an account: auth.signUp next.
+    SignUpRequired,
+}
+
+/// The 303 error's DC, if `e` is PHONE_MIGRATE_X.
+pub fn phone_migrate_dc(e: &ClientError) -> Option<i32> {
+    match e {
+        ClientError::Rpc(r) if r.code == 303 => r
+            .message
+            .strip_prefix("PHONE_MIGRATE_")
+            .and_then(|d| d.parse().ok()),
+        _ => None,
+    }
+}
+
+fn unexpected(what: impl std::fmt::Debug) -> ClientError {
+    ClientError::Protocol(format!("unexpected answer: {what:?}"))
+}
+
+fn user_of(a: enums::auth::Authorization) -> Result<SignedIn, ClientError> {
+    match a {
+        enums::auth::Authorization::Authorization(a) => match a.user {
+            enums::User::User(u) => Ok(SignedIn::User(u)),
+            other => Err(unexpected(other)),
+        },
+        enums::auth::Authorization::SignUpRequired(_) => Ok(SignedIn::SignUpRequired),
+    }
+}
+
+impl Client {
+    pub async fn send_code(&mut self, phone: &str) -> Result<CodeSent, ClientError> {
+        let sent = self
+            .invoke(&functions::auth::SendCode {
+                phone_number: phone.into(),
+                api_id: API_ID,
+                api_hash: API_HASH.into(),
+                settings: types::CodeSettings {
+                    allow_flashcall: false,
+                    current_number: false,
+                    allow_app_hash: false,
+                    allow_missed_call: false,
+                    allow_firebase: false,
+                    unknown_number: false,
+                    logout_tokens: None,
+                    token: None,
+                    app_sandbox: None,
+                }
+                .into(),
+            })
+            .await?;
+        let enums::auth::SentCode::SentCode(s) = sent else {
+            return Err(unexpected(sent));
+        };
+        let (length, in_app) = match s.r#type {
+            enums::auth::SentCodeType::Sms(t) => (t.length, false),
+            enums::auth::SentCodeType::App(t) => (t.length, true),
+            other => return Err(unexpected(other)),
+        };
+        Ok(CodeSent {
+            phone_code_hash: s.phone_code_hash,
+            length,
+            in_app,
+        })
+    }
+
+    pub async fn sign_in(
+        &mut self,
+        phone: &str,
+        phone_code_hash: &str,
+        code: &str,
+    ) -> Result<SignedIn, ClientError> {
+        user_of(
+            self.invoke(&functions::auth::SignIn {
+                phone_number: phone.into(),
+                phone_code_hash: phone_code_hash.into(),
+                phone_code: Some(code.into()),
+                email_verification: None,
+            })
+            .await?,
+        )
+    }
+
+    pub async fn sign_up(
+        &mut self,
+        phone: &str,
+        phone_code_hash: &str,
+        first_name: &str,
+        last_name: &str,
+    ) -> Result<types::User, ClientError> {
+        let a = self
+            .invoke(&functions::auth::SignUp {
+                no_joined_notifications: false,
+                phone_number: phone.into(),
+                phone_code_hash: phone_code_hash.into(),
+                first_name: first_name.into(),
+                last_name: last_name.into(),
+            })
+            .await?;
+        match user_of(a)? {
+            SignedIn::User(u) => Ok(*u),
+            SignedIn::SignUpRequired => Err(unexpected("signUpRequired after signUp")),
+        }
+    }
+
+    /// The logged-in user (users.getUsers([inputUserSelf])).
+    pub async fn get_me(&mut self) -> Result<types::User, ClientError> {
+        let mut users = self
+            .invoke(&functions::users::GetUsers {
+                id: vec![types::InputUserSelf {}.into()],
+            })
+            .await?;
+        match users.pop() {
+            Some(enums::User::User(u)) => Ok(*u),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    pub async fn log_out(&mut self) -> Result<(), ClientError> {
+        self.invoke(&functions::auth::LogOut {}).await.map(|_| ())
+    }
+}
