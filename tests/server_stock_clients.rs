@@ -4,24 +4,7 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{json_field, python, root, TestServer};
-
-fn run_python(script: &str, args: &[String]) -> String {
-    let out = Command::new(python())
-        .arg(root().join("tests/interop").join(script))
-        .args(args)
-        .output()
-        .expect("python runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "{script} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
+use common::{json_field, run_python, TestServer};
 
 #[test]
 fn telethon_connects_configures_pings_and_gets_401_on_every_transport() {

@@ -40,6 +40,24 @@ pub fn json_field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     }
 }
 
+/// Runs `tests/interop/SCRIPT` with the interop venv's Python; its stdout. Fails the test if
+/// the script fails.
+#[allow(dead_code)]
+pub fn run_python(script: &str, args: &[String]) -> String {
+    let out = std::process::Command::new(python())
+        .arg(root().join("tests/interop").join(script))
+        .args(args)
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{script} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 /// A server on 127.0.0.1 with `dcs` DCs on free ports and a fresh data dir, running on its own
 /// runtime thread until the returned handle drops.
 pub struct TestServer {

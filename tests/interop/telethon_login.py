@@ -1,0 +1,114 @@
+"""Telethon 1.45.0 logs in against our server. Prints one JSON line of what it saw.
+
+usage:
+  telethon_login.py PUBLIC_KEY_PEM HOST PORT DC TRANSPORT PHONE signup
+      send_code_request; sign_in (PhoneNumberUnoccupiedError: Telethon turns signUpRequired into
+      it); raw auth.SignUpRequest (Telethon's sign_up helper refuses); get_me; log_out; then
+      send_code_request and sign_in again; get_me; prints the StringSession.
+  telethon_login.py PUBLIC_KEY_PEM HOST PORT DC TRANSPORT PHONE migrate
+      the same sign-up, started on DC, following PHONE_MIGRATE_X to the phone's DC.
+  telethon_login.py PUBLIC_KEY_PEM HOST PORT DC TRANSPORT PHONE resume SESSION
+      connects with a saved StringSession and asks get_me.
+Test numbers 99966XYYYY get the code XXXXX.
+"""
+
+import asyncio
+import json
+import logging
+import sys
+
+from telethon import TelegramClient, functions, errors, connection
+from telethon.crypto import rsa
+from telethon.sessions import StringSession
+
+TRANSPORTS = {
+    "full": connection.ConnectionTcpFull,
+    "abridged": connection.ConnectionTcpAbridged,
+    "intermediate": connection.ConnectionTcpIntermediate,
+    "obfuscated": connection.ConnectionTcpObfuscated,
+}
+
+
+def client_for(session, transport):
+    return TelegramClient(
+        session,
+        api_id=12345,
+        api_hash="0123456789abcdef0123456789abcdef",
+        connection=TRANSPORTS[transport],
+        device_model="interop-login",
+        system_version="linux",
+        app_version="1.0",
+        lang_code="en",
+        system_lang_code="en",
+        receive_updates=False,
+        connection_retries=1,
+        retry_delay=0,
+        timeout=10,
+    )
+
+
+def code_for(phone):
+    return phone[5] * 5
+
+
+async def sign_up(client, phone, out):
+    sent = await client.send_code_request(phone)
+    out["sent_code_type"] = type(sent.type).__name__
+    try:
+        await client.sign_in(phone, code_for(phone))
+        out["sign_in"] = "signed in"
+    except errors.PhoneNumberUnoccupiedError:
+        out["sign_in"] = "unoccupied"
+        await client(
+            functions.auth.SignUpRequest(
+                phone_number=phone,
+                phone_code_hash=sent.phone_code_hash,
+                first_name="Tele",
+                last_name="Thon",
+            )
+        )
+    me = await client.get_me()
+    out["user_id"] = me.id
+    out["first_name"] = me.first_name
+    out["phone"] = me.phone
+    out["is_self"] = bool(me.is_self)
+
+
+async def main():
+    pem_path, host, port, dc, transport, phone, mode = sys.argv[1:8]
+    rsa.add_key(open(pem_path).read(), old=False)
+    out = {"transport": transport, "mode": mode}
+    if mode == "resume":
+        session = StringSession(sys.argv[8])
+    else:
+        session = StringSession()
+        session.set_dc(int(dc), host, int(port))
+    client = client_for(session, transport)
+    await asyncio.wait_for(client.connect(), 30)
+    if mode == "resume":
+        out["authorized"] = await client.is_user_authorized()
+        me = await client.get_me()
+        out["user_id"] = me.id if me else None
+    else:
+        await sign_up(client, phone, out)
+        out["dc"] = client.session.dc_id
+        if mode == "signup":
+            out["logged_out"] = await client.log_out()
+            # log_out disconnects and forgets the key: a new client makes a new one.
+            session = StringSession()
+            session.set_dc(int(dc), host, int(port))
+            client = client_for(session, transport)
+            await asyncio.wait_for(client.connect(), 30)
+            out["authorized_after_logout"] = await client.is_user_authorized()
+            await client.send_code_request(phone)
+            me = await client.sign_in(phone, code_for(phone))
+            out["relogin_user_id"] = me.id
+            out["relogin_get_me"] = (await client.get_me()).id
+            out["session"] = client.session.save()
+    await client.disconnect()
+    print(json.dumps(out), flush=True)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(main())

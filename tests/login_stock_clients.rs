@@ -1,0 +1,121 @@
+//! Stock clients log in (login issue §6): Telethon 1.45.0 over full, abridged, intermediate
+//! and obfuscated transports signs up a new test number (raw auth.SignUpRequest), get_me()
+//! returns it, logs out and logs back in; a Telethon client started on DC1 logs a DC3 number in
+//! by following PHONE_MIGRATE_3; a Telethon login survives a server restart (the StringSession
+//! is reused); Kurigram 2.2.26 signs up and logs in.
+
+mod common;
+
+use common::{json_field, run_python, TestServer};
+
+fn telethon(server: &TestServer, dc: i32, transport: &str, phone: &str, mode: &str) -> String {
+    telethon_with(server, dc, transport, phone, mode, &[])
+}
+
+fn telethon_with(
+    server: &TestServer,
+    dc: i32,
+    transport: &str,
+    phone: &str,
+    mode: &str,
+    extra: &[String],
+) -> String {
+    let addr = server.addr(dc);
+    let mut args = vec![
+        server.public_key_pem().display().to_string(),
+        addr.ip().to_string(),
+        addr.port().to_string(),
+        dc.to_string(),
+        transport.into(),
+        phone.into(),
+        mode.into(),
+    ];
+    args.extend_from_slice(extra);
+    let out = run_python("telethon_login.py", &args);
+    out.lines().last().unwrap_or_default().to_string()
+}
+
+/// A string field's value without its quotes.
+fn text<'a>(line: &'a str, key: &str) -> &'a str {
+    json_field(line, key)
+        .map(|v| v.trim_matches('"'))
+        .unwrap_or_else(|| panic!("no {key} in {line}"))
+}
+
+#[test]
+fn telethon_signs_up_logs_out_and_logs_back_in_on_every_transport() {
+    let server = TestServer::start(3);
+    for (i, transport) in ["full", "abridged", "intermediate", "obfuscated"]
+        .into_iter()
+        .enumerate()
+    {
+        let phone = format!("999662{:04}", 100 + i);
+        let line = telethon(&server, 2, transport, &phone, "signup");
+        assert_eq!(text(&line, "sign_in"), "unoccupied", "{line}");
+        assert_eq!(text(&line, "sent_code_type"), "SentCodeTypeSms", "{line}");
+        assert_eq!(text(&line, "phone"), phone, "{line}");
+        assert_eq!(text(&line, "first_name"), "Tele", "{line}");
+        assert_eq!(text(&line, "is_self"), "true", "{line}");
+        assert_eq!(text(&line, "logged_out"), "true", "{line}");
+        assert_eq!(text(&line, "authorized_after_logout"), "false", "{line}");
+        let id = text(&line, "user_id");
+        assert_eq!(text(&line, "relogin_user_id"), id, "{line}");
+        assert_eq!(text(&line, "relogin_get_me"), id, "{line}");
+    }
+    // Four users, each with the one authorization of its re-login.
+    let users = mtproto_auth::store::accounts::Accounts::new(&*server.state.store)
+        .users(100)
+        .unwrap();
+    assert_eq!(users.len(), 4);
+}
+
+#[test]
+fn telethon_follows_phone_migrate_to_the_numbers_dc() {
+    let server = TestServer::start(3);
+    let line = telethon(&server, 1, "intermediate", "9996631234", "migrate");
+    assert_eq!(text(&line, "dc"), "3", "{line}");
+    assert_eq!(text(&line, "phone"), "9996631234", "{line}");
+    let user = mtproto_auth::store::accounts::Accounts::new(&*server.state.store)
+        .user_by_phone("9996631234")
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.home_dc, 3);
+    assert_eq!(text(&line, "user_id"), user.id.to_string());
+}
+
+#[test]
+fn a_telethon_login_survives_a_server_restart() {
+    let mut server = TestServer::start(3);
+    let line = telethon(&server, 2, "full", "9996622222", "signup");
+    let session = text(&line, "session").to_string();
+    let id = text(&line, "relogin_user_id").to_string();
+    server.restart();
+    let line = telethon_with(&server, 2, "full", "9996622222", "resume", &[session]);
+    assert_eq!(text(&line, "authorized"), "true", "{line}");
+    assert_eq!(text(&line, "user_id"), id, "{line}");
+}
+
+#[test]
+fn kurigram_signs_up_and_logs_in() {
+    let server = TestServer::start(3);
+    let mut args = vec![
+        server.public_key_pem().display().to_string(),
+        "9996623333".to_string(),
+    ];
+    args.extend(
+        server
+            .addrs
+            .iter()
+            .map(|(id, a)| format!("{id}={}:{}", a.ip(), a.port())),
+    );
+    let out = run_python("kurigram_login.py", &args);
+    let line = out.lines().last().unwrap_or_default();
+    assert_eq!(text(line, "sign_in"), "signup required", "{out}");
+    assert_eq!(text(line, "first_name"), "Kuri", "{out}");
+    let id = text(line, "user_id");
+    assert_eq!(text(line, "get_me"), id, "{out}");
+    assert_eq!(text(line, "logged_out"), "true", "{out}");
+    assert_eq!(text(line, "relogin_user_id"), id, "{out}");
+    assert_eq!(text(line, "relogin_get_me"), id, "{out}");
+    assert_eq!(text(line, "warnings"), "0", "{out}");
+}
