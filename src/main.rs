@@ -53,6 +53,83 @@ fn cli() -> Command {
                              [default: {}]",
                             mtproto_auth::server::DEFAULT_HANDSHAKE_RATE
                         )),
+                )
+                .args(login_args()),
+        )
+        .subcommand(
+            Command::new("login")
+                .about("Log in (or sign up) a phone number against a running server, interactively")
+                .arg(
+                    Arg::new("phone")
+                        .long("phone")
+                        .value_name("NUMBER")
+                        .required(true)
+                        .help("e.g. 9996621234: test numbers 99966XYYYY live on DC X, code XXXXX"),
+                )
+                .arg(
+                    Arg::new("dc")
+                        .long("dc")
+                        .value_name("X")
+                        .default_value("2")
+                        .value_parser(clap::value_parser!(i32).range(1..=5))
+                        .help("the DC to start on (PHONE_MIGRATE_X is followed)"),
+                )
+                .arg(
+                    Arg::new("addr")
+                        .long("addr")
+                        .value_name("HOST:PORT")
+                        .help("that DC's address [default: 127.0.0.1:(4430 + X)]"),
+                )
+                .arg(data_dir_arg().help(
+                    "the server's data dir, for its public key (rsa_public.pem)",
+                ))
+                .arg(
+                    Arg::new("public-key")
+                        .long("public-key")
+                        .value_name("PEM")
+                        .help("the server's public key [default: DIR/rsa_public.pem]"),
+                ),
+        )
+        .subcommand(
+            Command::new("users")
+                .about("Registered users (a running server answers through DIR/admin.sock)")
+                .subcommand_required(true)
+                .subcommand(Command::new("list").about("List users").arg(data_dir_arg())),
+        )
+        .subcommand(
+            Command::new("sessions")
+                .about("Logged-in sessions (authorizations)")
+                .subcommand_required(true)
+                .subcommand(
+                    Command::new("list")
+                        .about("List sessions")
+                        .arg(data_dir_arg())
+                        .arg(
+                            Arg::new("user")
+                                .long("user")
+                                .value_name("USER_ID")
+                                .value_parser(clap::value_parser!(i64))
+                                .help("only this user's"),
+                        ),
+                )
+                .subcommand(
+                    Command::new("revoke")
+                        .about("End sessions: they answer SESSION_REVOKED from then on")
+                        .arg(data_dir_arg())
+                        .arg(
+                            Arg::new("key")
+                                .value_name("AUTH_KEY_ID")
+                                .help("the session's auth key id, as `sessions list` shows it"),
+                        )
+                        .arg(
+                            Arg::new("user")
+                                .long("user")
+                                .value_name("USER_ID")
+                                .value_parser(clap::value_parser!(i64))
+                                .conflicts_with("key")
+                                .required_unless_present("key")
+                                .help("every session of this user"),
+                        ),
                 ),
         )
         .subcommand(bench_cli())
@@ -84,6 +161,35 @@ fn main() -> ExitCode {
     let matches = cli().get_matches();
     match matches.subcommand() {
         Some(("serve", m)) => serve(m),
+        Some(("login", m)) => login(m),
+        Some(("users", u)) => {
+            let (_, m) = u.subcommand().expect("clap requires a users subcommand");
+            admin(m, mtproto_auth::tools::admin::AdminCommand::Users)
+        }
+        Some(("sessions", s)) => match s.subcommand() {
+            Some(("list", m)) => admin(
+                m,
+                mtproto_auth::tools::admin::AdminCommand::Sessions {
+                    user: m.get_one::<i64>("user").copied(),
+                },
+            ),
+            Some(("revoke", m)) => {
+                use mtproto_auth::tools::admin::{parse_key_id, AdminCommand};
+                let cmd = match (m.get_one::<String>("key"), m.get_one::<i64>("user")) {
+                    (Some(k), _) => match parse_key_id(k) {
+                        Ok(k) => AdminCommand::RevokeKey(k),
+                        Err(e) => {
+                            eprintln!("error: {e}");
+                            return ExitCode::from(2);
+                        }
+                    },
+                    (None, Some(u)) => AdminCommand::RevokeUser(*u),
+                    (None, None) => unreachable!("clap requires a key or --user"),
+                };
+                admin(m, cmd)
+            }
+            _ => unreachable!("clap requires a sessions subcommand"),
+        },
         Some(("bench", b)) => bench(b),
         Some(("tl", tl)) => match tl.subcommand() {
             Some(("decode", m)) => tl_decode(m.get_flag("hex"), m.get_flag("roundtrip")),
@@ -246,6 +352,138 @@ fn tl_decode(hex: bool, roundtrip: bool) -> ExitCode {
     }
 }
 
+fn data_dir_arg() -> Arg {
+    Arg::new("data-dir")
+        .long("data-dir")
+        .value_name("DIR")
+        .default_value("./data")
+        .help("the server's data dir")
+}
+
+/// `serve` flags for the login settings (rpc::LoginConfig); absent: the library defaults.
+fn login_args() -> Vec<Arg> {
+    use mtproto_auth::rpc::login as l;
+    let n = |name: &'static str, help: String| {
+        Arg::new(name)
+            .long(name)
+            .value_name("N")
+            .value_parser(clap::value_parser!(i64).range(0..))
+            .help(help)
+    };
+    vec![
+        n("default-dc", "home DC of numbers that are neither test numbers nor registered [default: 2]".into()),
+        n("code-ttl", format!("seconds a login code stays valid [default: {}]", l::DEFAULT_CODE_TTL)),
+        n("max-wrong-codes", format!("wrong codes per code before it is dead [default: {}]", l::DEFAULT_MAX_WRONG_CODES)),
+        n("codes-per-phone", format!("sendCode/resendCode per phone number per hour, 0: off [default: {}]", l::DEFAULT_CODES_PER_PHONE)),
+        n("codes-per-key", format!("sendCode per auth key per hour, 0: off [default: {}]", l::DEFAULT_CODES_PER_KEY)),
+        n("fresh-reset-secs", format!("age a session needs to end others (FRESH_RESET_AUTHORISATION_FORBIDDEN) [default: {}]", l::DEFAULT_FRESH_RESET_SECS)),
+    ]
+}
+
+/// The login settings `serve` was given, over the defaults with codes in DIR/outbox.txt.
+fn login_config(m: &clap::ArgMatches, data_dir: &std::path::Path) -> mtproto_auth::rpc::LoginConfig {
+    use mtproto_auth::rpc::login::{OutboxSender, RateLimit, DEFAULT_FLOOD_WINDOW};
+    let mut c = mtproto_auth::rpc::LoginConfig::new(std::sync::Arc::new(OutboxSender::new(
+        data_dir.join(mtproto_auth::server::OUTBOX_FILE),
+    )));
+    let get = |name: &str| m.get_one::<i64>(name).copied();
+    let per_hour = |n: i64| RateLimit {
+        limit: n.min(i64::from(i32::MAX)) as i32,
+        window: DEFAULT_FLOOD_WINDOW,
+    };
+    if let Some(v) = get("default-dc") {
+        c.default_home_dc = v as i32;
+    }
+    if let Some(v) = get("code-ttl") {
+        c.code_ttl = v;
+    }
+    if let Some(v) = get("max-wrong-codes") {
+        c.max_wrong_codes = v.min(i64::from(i32::MAX)) as i32;
+    }
+    if let Some(v) = get("codes-per-phone") {
+        c.codes_per_phone = per_hour(v);
+    }
+    if let Some(v) = get("codes-per-key") {
+        c.codes_per_key = per_hour(v);
+    }
+    if let Some(v) = get("fresh-reset-secs") {
+        c.fresh_reset_secs = v;
+    }
+    c
+}
+
+fn admin(m: &clap::ArgMatches, cmd: mtproto_auth::tools::admin::AdminCommand) -> ExitCode {
+    let data_dir = std::path::PathBuf::from(m.get_one::<String>("data-dir").expect("default"));
+    match mtproto_auth::tools::admin::request(&data_dir, &cmd) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn login(m: &clap::ArgMatches) -> ExitCode {
+    let dc = *m.get_one::<i32>("dc").expect("default");
+    let addr = match m.get_one::<String>("addr") {
+        Some(a) => a.parse(),
+        None => format!("127.0.0.1:{}", 4430 + dc).parse(),
+    };
+    let addr: std::net::SocketAddr = match addr {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: --addr: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let data_dir = std::path::PathBuf::from(m.get_one::<String>("data-dir").expect("default"));
+    let key_path = m
+        .get_one::<String>("public-key")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| data_dir.join(mtproto_auth::server::PUBLIC_KEY_FILE));
+    let public_key = match std::fs::read_to_string(&key_path)
+        .map_err(|e| e.to_string())
+        .and_then(|pem| {
+            mtproto_auth::crypto::rsa::RsaPublicKey::from_pkcs1_pem(&pem)
+                .map_err(|e| format!("{e:?}"))
+        }) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("error: public key {}: {e}", key_path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let opts = mtproto_auth::tools::login::LoginOptions {
+        phone: m.get_one::<String>("phone").expect("required").clone(),
+        addr,
+        dc,
+        public_key,
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: starting the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut output = std::io::stdout();
+    match runtime.block_on(mtproto_auth::tools::login::login(&opts, &mut input, &mut output)) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 fn parse_dc_addr(s: &str) -> Result<(i32, std::net::SocketAddr), String> {
     let (dc, addr) = s
         .split_once('=')
@@ -298,8 +536,10 @@ fn serve(m: &clap::ArgMatches) -> ExitCode {
             }
         }
     }
+    let login = login_config(m, &data_dir);
     let mut config =
         mtproto_auth::server::ServerConfig::with_dcs(data_dir, listen, dcs, &overrides);
+    config.login = Some(login);
     // Absent: the library's default (Limits::default).
     if let Some(&rate) = m.get_one::<u32>("handshake-rate") {
         config.limits.handshake_rate =

@@ -240,7 +240,7 @@ fn ser<T: Serializable>(result: Result<T, RpcError>) -> Result<Vec<u8>, RpcError
 }
 
 #[cfg(test)]
-mod login_tests;
+pub(crate) mod login_tests;
 
 #[cfg(test)]
 mod tests {

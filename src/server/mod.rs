@@ -1,6 +1,8 @@
 //! The tokio shell around the sans-IO core: one listener per DC, a task per connection, limits,
 //! graceful shutdown. All DCs run in one process and share one store (test-DC emulation).
 
+#[cfg(unix)]
+mod admin;
 mod conn;
 mod durability;
 mod keyfile;
@@ -118,6 +120,7 @@ pub struct Server {
     listeners: Vec<(i32, TcpListener)>,
     limits: Limits,
     public_key_path: PathBuf,
+    data_dir: PathBuf,
 }
 
 impl Server {
@@ -171,6 +174,7 @@ impl Server {
             listeners,
             limits: config.limits,
             public_key_path: config.data_dir.join(PUBLIC_KEY_FILE),
+            data_dir: config.data_dir,
         })
     }
 
@@ -202,6 +206,16 @@ impl Server {
             .handshake_rate
             .map(|r| Arc::new(AddressLimiter::new(r)));
         let durability = Arc::new(Durability::start(self.state.store.clone())?);
+        #[cfg(unix)]
+        let admin = {
+            let (listener, path) = admin::bind(&self.data_dir)?;
+            tokio::spawn(admin::serve(
+                listener,
+                path,
+                self.state.clone(),
+                stop_rx.clone(),
+            ))
+        };
         let mut accept_tasks = JoinSet::new();
         for (dc_id, listener) in self.listeners {
             let ctx = AcceptContext {
@@ -224,6 +238,8 @@ impl Server {
                 tracing::error!(error = %e, "listener task failed");
             }
         }
+        #[cfg(unix)]
+        let _ = admin.await;
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || {
             durability.stop();

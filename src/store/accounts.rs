@@ -7,7 +7,7 @@
 use super::records::{
     authorization_key, code_key, counter_key, decode_i64, encode_i64, index_value, phone_key,
     revoked_key, user_authorization_key, user_authorizations_prefix, user_key, Authorization,
-    Counter, PendingCode, User, USERS_PREFIX,
+    Counter, PendingCode, User, AUTHORIZATIONS_PREFIX, USERS_PREFIX,
 };
 use super::{Batch, Commit, Store, StoreError};
 
@@ -82,6 +82,15 @@ impl<'a> Accounts<'a> {
             }
         }
         Ok(out)
+    }
+
+    /// Up to `limit` authorizations of every user, in key id order (operators' listing).
+    pub fn all_authorizations(&self, limit: usize) -> Result<Vec<Read<Authorization>>, StoreError> {
+        self.store
+            .scan(AUTHORIZATIONS_PREFIX, limit)?
+            .into_iter()
+            .map(|(_, raw)| Ok(Read { value: Authorization::decode(&raw)?, raw }))
+            .collect()
     }
 
     /// Whether the key's authorization was ended from another session (SESSION_REVOKED).

@@ -124,6 +124,8 @@ pub fn code_key(phone_code_hash: &str) -> Vec<u8> {
 
 /// The table of users, for listing.
 pub const USERS_PREFIX: &[u8] = b"U";
+/// The table of authorizations, for listing.
+pub const AUTHORIZATIONS_PREFIX: &[u8] = b"A";
 
 /// A counter: `kind` names what is counted, `subject` whose it is.
 pub fn counter_key(kind: u8, subject: &[u8]) -> Vec<u8> {

@@ -1,4 +1,6 @@
 //! Operator tools behind the CLI's subcommands, as plain functions over bytes.
 
+pub mod admin;
 pub mod bench;
+pub mod login;
 pub mod tl_decode;

@@ -153,15 +153,7 @@ impl TestServer {
     /// Stops the server gracefully and starts it again on the same data dir and addresses.
     #[allow(dead_code)]
     pub fn restart(&mut self) {
-        self.stop_and_join();
-        // Our handle on the old state keeps its store open; let it go first.
-        self.state = std::sync::Arc::new(mtproto_auth::server::ServerState::new(
-            std::sync::Arc::new(mtproto_auth::store::MemoryStore::default()),
-            std::sync::Arc::new(Vec::new()),
-            [0; 32],
-            Vec::new(),
-            true,
-        ));
+        self.stop();
         let config = mtproto_auth::server::ServerConfig {
             data_dir: self.data_dir.clone(),
             dcs: self.addrs.clone(),
@@ -174,6 +166,20 @@ impl TestServer {
         self.state = state;
         self.stop = Some(stop);
         self.thread = Some(thread);
+    }
+
+    /// Stops the server gracefully and lets go of its store (the data dir stays until drop).
+    #[allow(dead_code)]
+    pub fn stop(&mut self) {
+        self.stop_and_join();
+        // Our handle on the old state keeps its store open; let it go.
+        self.state = std::sync::Arc::new(mtproto_auth::server::ServerState::new(
+            std::sync::Arc::new(mtproto_auth::store::MemoryStore::default()),
+            std::sync::Arc::new(Vec::new()),
+            [0; 32],
+            Vec::new(),
+            true,
+        ));
     }
 
     fn stop_and_join(&mut self) {

@@ -1,0 +1,361 @@
+//! `mtproto-auth users list` and `mtproto-auth sessions list|revoke`: operators' views of the
+//! account records. A running server holds the store's lock, so the commands go to it over
+//! `admin.sock` in its data dir (one line in, the text answer out; the socket is the owner's
+//! only, like the private key beside it); with no server running they open the store
+//! themselves. Either way the same `run` answers.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+
+use crate::store::accounts::{Accounts, BatchExt};
+use crate::store::{Batch, Commit, SledStore, Store};
+
+/// The socket a running server answers admin commands on, in its data dir.
+pub const ADMIN_SOCKET: &str = "admin.sock";
+/// Rows listed at most.
+const MAX_ROWS: usize = 100_000;
+/// An admin request line is short; longer ones are refused before reading on.
+pub const MAX_REQUEST: usize = 256;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminCommand {
+    Users,
+    /// Every session, or one user's.
+    Sessions { user: Option<i64> },
+    /// End one session by its auth key id; it answers SESSION_REVOKED from then on.
+    RevokeKey(i64),
+    /// End every session of a user.
+    RevokeUser(i64),
+}
+
+impl AdminCommand {
+    pub fn to_line(&self) -> String {
+        match self {
+            AdminCommand::Users => "users".into(),
+            AdminCommand::Sessions { user: None } => "sessions".into(),
+            AdminCommand::Sessions { user: Some(u) } => format!("sessions {u}"),
+            AdminCommand::RevokeKey(k) => format!("revoke-key {:016x}", *k as u64),
+            AdminCommand::RevokeUser(u) => format!("revoke-user {u}"),
+        }
+    }
+
+    pub fn parse(line: &str) -> Result<Self, String> {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let user = |s: &str| s.parse::<i64>().map_err(|_| format!("{s:?} is not a user id"));
+        match words.as_slice() {
+            ["users"] => Ok(AdminCommand::Users),
+            ["sessions"] => Ok(AdminCommand::Sessions { user: None }),
+            ["sessions", u] => Ok(AdminCommand::Sessions {
+                user: Some(user(u)?),
+            }),
+            ["revoke-key", k] => parse_key_id(k).map(AdminCommand::RevokeKey),
+            ["revoke-user", u] => Ok(AdminCommand::RevokeUser(user(u)?)),
+            _ => Err(format!("unknown admin command {line:?}")),
+        }
+    }
+}
+
+/// An auth key id as the logs and `sessions list` print it: 16 hex digits.
+pub fn parse_key_id(s: &str) -> Result<i64, String> {
+    let hex = s.trim_start_matches("0x");
+    if hex.is_empty() || hex.len() > 16 {
+        return Err(format!("{s:?} is not an auth key id (16 hex digits)"));
+    }
+    u64::from_str_radix(hex, 16)
+        .map(|v| v as i64)
+        .map_err(|_| format!("{s:?} is not an auth key id (16 hex digits)"))
+}
+
+/// Runs `cmd` against `store` and returns its text. Revocations are durable when it returns.
+pub fn run(store: &dyn Store, cmd: &AdminCommand, now: i64) -> Result<String, String> {
+    let acc = Accounts::new(store);
+    let e = |e: crate::store::StoreError| e.to_string();
+    match cmd {
+        AdminCommand::Users => {
+            let sessions = acc.all_authorizations(MAX_ROWS).map_err(e)?;
+            let mut t = Table::new(&["USER_ID", "PHONE", "NAME", "DC", "CREATED", "SESSIONS"]);
+            for u in acc.users(MAX_ROWS).map_err(e)? {
+                let n = sessions.iter().filter(|a| a.value.user_id == u.id).count();
+                let name = format!("{} {}", u.first_name, u.last_name);
+                t.row(vec![
+                    u.id.to_string(),
+                    u.phone,
+                    name.trim().to_string(),
+                    u.home_dc.to_string(),
+                    utc(u.created),
+                    n.to_string(),
+                ]);
+            }
+            Ok(t.render())
+        }
+        AdminCommand::Sessions { user } => {
+            let list = match user {
+                Some(u) => acc.authorizations_of(*u),
+                None => acc.all_authorizations(MAX_ROWS),
+            }
+            .map_err(e)?;
+            let mut t = Table::new(&[
+                "AUTH_KEY_ID",
+                "USER_ID",
+                "DC",
+                "IP",
+                "DEVICE",
+                "APP",
+                "CREATED",
+            ]);
+            for a in list {
+                let a = a.value;
+                t.row(vec![
+                    format!("{:016x}", a.key_id as u64),
+                    a.user_id.to_string(),
+                    a.dc_id.to_string(),
+                    a.ip,
+                    a.device_model,
+                    format!("{} {}", a.api_id, a.app_version),
+                    utc(a.created),
+                ]);
+            }
+            Ok(t.render())
+        }
+        AdminCommand::RevokeKey(key) => {
+            let n = revoke(store, now, |acc| {
+                Ok(acc.authorization(*key)?.into_iter().collect())
+            })?;
+            match n {
+                0 => Err(format!("no session with auth key id {:016x}", *key as u64)),
+                _ => Ok(format!("revoked session {:016x}\n", *key as u64)),
+            }
+        }
+        AdminCommand::RevokeUser(user) => {
+            let n = revoke(store, now, |acc| acc.authorizations_of(*user))?;
+            Ok(format!("revoked {n} session(s) of user {user}\n"))
+        }
+    }
+}
+
+type Picked = Vec<crate::store::accounts::Read<crate::store::records::Authorization>>;
+
+/// Ends the authorizations `pick` reads, in one write, and makes it durable.
+fn revoke(
+    store: &dyn Store,
+    now: i64,
+    pick: impl Fn(&Accounts<'_>) -> Result<Picked, crate::store::StoreError>,
+) -> Result<usize, String> {
+    let acc = Accounts::new(store);
+    for _ in 0..16 {
+        let picked = pick(&acc).map_err(|e| e.to_string())?;
+        let mut b = Batch::default();
+        for a in &picked {
+            b.unbind(a, Some(now));
+        }
+        if picked.is_empty() {
+            return Ok(0);
+        }
+        if let Commit::Applied { .. } = acc.commit(&b).map_err(|e| e.to_string())? {
+            store.sync().map_err(|e| e.to_string())?;
+            return Ok(picked.len());
+        }
+    }
+    Err("the sessions kept changing; try again".into())
+}
+
+/// Sends `cmd` to the server running on `data_dir`, or runs it on the store there if none is.
+pub fn request(data_dir: &Path, cmd: &AdminCommand) -> Result<String, String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::net::UnixStream;
+        match UnixStream::connect(data_dir.join(ADMIN_SOCKET)) {
+            Ok(mut s) => {
+                writeln!(s, "{}", cmd.to_line()).map_err(|e| e.to_string())?;
+                let mut answer = String::new();
+                std::io::Read::read_to_string(&mut s, &mut answer).map_err(|e| e.to_string())?;
+                return match answer.strip_prefix("error: ") {
+                    Some(e) => Err(e.trim_end().to_string()),
+                    None => Ok(answer),
+                };
+            }
+            // No server (no socket, or a stale one): the store is ours to open.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+                ) => {}
+            Err(e) => return Err(format!("{}: {e}", data_dir.join(ADMIN_SOCKET).display())),
+        }
+    }
+    let store_dir = data_dir.join("store");
+    if !store_dir.exists() {
+        return Err(format!("no store in {}", data_dir.display()));
+    }
+    let store = SledStore::open(&store_dir).map_err(|e| e.to_string())?;
+    let out = run(&store, cmd, unix_now());
+    store.flush().map_err(|e| e.to_string())?;
+    out
+}
+
+/// Answers one admin connection: a request line, then the text (or `error: …`).
+pub fn serve_one(
+    store: &dyn Store,
+    stream: impl std::io::Read + Write,
+    now: i64,
+) -> std::io::Result<()> {
+    let mut reader = BufReader::new(std::io::Read::take(stream, MAX_REQUEST as u64));
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let answer = AdminCommand::parse(line.trim()).and_then(|cmd| {
+        tracing::info!(command = %cmd.to_line(), "admin command");
+        run(store, &cmd, now)
+    });
+    let mut stream = reader.into_inner().into_inner();
+    match answer {
+        Ok(text) => stream.write_all(text.as_bytes()),
+        Err(e) => writeln!(stream, "error: {e}"),
+    }
+}
+
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// `YYYY-MM-DD HH:MM` in UTC (days to civil date: H. Hinnant's algorithm).
+pub fn utc(t: i64) -> String {
+    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60
+    )
+}
+
+/// Left-aligned columns.
+struct Table {
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn new(header: &[&str]) -> Self {
+        Table {
+            rows: vec![header.iter().map(|h| h.to_string()).collect()],
+        }
+    }
+
+    fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    fn render(&self) -> String {
+        let cols = self.rows[0].len();
+        let widths: Vec<usize> = (0..cols)
+            .map(|c| self.rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+            .collect();
+        let mut out = String::new();
+        for r in &self.rows {
+            let line: Vec<String> = r
+                .iter()
+                .zip(&widths)
+                .map(|(cell, w)| format!("{cell:<w$}"))
+                .collect();
+            out.push_str(line.join("  ").trim_end());
+            out.push('\n');
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rpc::login_tests::Fixture;
+    use crate::store::MemoryStore;
+
+    #[test]
+    fn commands_round_trip_through_their_lines() {
+        for cmd in [
+            AdminCommand::Users,
+            AdminCommand::Sessions { user: None },
+            AdminCommand::Sessions { user: Some(5) },
+            AdminCommand::RevokeKey(-2),
+            AdminCommand::RevokeUser(7),
+        ] {
+            assert_eq!(AdminCommand::parse(&cmd.to_line()).unwrap(), cmd);
+        }
+        assert!(AdminCommand::parse("drop table").is_err());
+        assert!(AdminCommand::parse("revoke-key xyz").is_err());
+        assert!(parse_key_id("00000000000000001").is_err());
+        assert_eq!(parse_key_id("0xff").unwrap(), 255);
+    }
+
+    #[test]
+    fn dates_are_utc() {
+        assert_eq!(utc(0), "1970-01-01 00:00");
+        assert_eq!(utc(1_700_000_000), "2023-11-14 22:13");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00");
+    }
+
+    #[test]
+    fn users_and_sessions_are_listed_and_revoked() {
+        let f = Fixture::new();
+        let user = f.register(11, "9996621234");
+        f.log_in(12, "9996621234");
+        let store = &f.store;
+        let users = run(store, &AdminCommand::Users, 0).unwrap();
+        assert!(users.starts_with("USER_ID"));
+        assert!(users.contains("9996621234"));
+        assert_eq!(users.lines().count(), 2);
+        let sessions = run(store, &AdminCommand::Sessions { user: Some(user) }, 0).unwrap();
+        assert_eq!(sessions.lines().count(), 3, "{sessions}");
+        assert!(sessions.contains(&format!("{:016x}", 11u64)));
+        let out = run(store, &AdminCommand::RevokeKey(11), 5).unwrap();
+        assert!(out.contains("000000000000000b"));
+        assert!(run(store, &AdminCommand::RevokeKey(11), 5).is_err());
+        assert!(Accounts::new(store).revoked(11).unwrap());
+        let out = run(store, &AdminCommand::RevokeUser(user), 5).unwrap();
+        assert_eq!(out, format!("revoked 1 session(s) of user {user}\n"));
+        assert_eq!(
+            run(store, &AdminCommand::Sessions { user: None }, 0)
+                .unwrap()
+                .lines()
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn the_socket_protocol_answers_a_line() {
+        let store = MemoryStore::default();
+        let mut conn = std::io::Cursor::new(b"users\n".to_vec());
+        struct Duplex<'a>(&'a mut std::io::Cursor<Vec<u8>>, Vec<u8>);
+        impl std::io::Read for Duplex<'_> {
+            fn read(&mut self, b: &mut [u8]) -> std::io::Result<usize> {
+                self.0.read(b)
+            }
+        }
+        impl Write for Duplex<'_> {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.1.extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut d = Duplex(&mut conn, Vec::new());
+        serve_one(&store, &mut d, 0).unwrap();
+        assert!(String::from_utf8(d.1).unwrap().starts_with("USER_ID"));
+        let mut bad = std::io::Cursor::new(b"nonsense\n".to_vec());
+        let mut d = Duplex(&mut bad, Vec::new());
+        serve_one(&store, &mut d, 0).unwrap();
+        assert!(String::from_utf8(d.1).unwrap().starts_with("error: unknown admin command"));
+    }
+}

@@ -1,0 +1,187 @@
+//! `mtproto-auth login --phone NUMBER`: an interactive phone login against a running server,
+//! through the client library. It asks for the code (and for a name when the number is new),
+//! follows PHONE_MIGRATE_X to the number's DC through help.getConfig, and prints the user.
+
+use std::io::{BufRead, Write};
+use std::net::SocketAddr;
+
+use crate::client::login::{phone_migrate_dc, SignedIn};
+use crate::client::{Client, ClientError, ConnectOptions};
+use crate::crypto::rsa::RsaPublicKey;
+use crate::handshake::client::{ClientConfig, InnerData, RsaScheme};
+use crate::tl::{enums, functions, types};
+use crate::transport::Framing;
+
+pub struct LoginOptions {
+    pub phone: String,
+    /// The DC to start on and its address.
+    pub addr: SocketAddr,
+    pub dc: i32,
+    pub public_key: RsaPublicKey,
+}
+
+/// Tries a code or a name gets before the command gives up.
+const MAX_PROMPTS: usize = 5;
+
+fn rpc_text(e: &ClientError) -> Option<&str> {
+    match e {
+        ClientError::Rpc(r) => Some(r.message.as_str()),
+        _ => None,
+    }
+}
+
+struct Session {
+    client: Client,
+    dc: i32,
+    addr: SocketAddr,
+    dcs: Vec<(i32, SocketAddr)>,
+}
+
+async fn connect(opts: &LoginOptions, dc: i32, addr: SocketAddr) -> Result<Session, String> {
+    let cfg = ClientConfig {
+        scheme: RsaScheme::RsaPad,
+        inner: InnerData::Plain,
+        keys: vec![opts.public_key.clone()],
+    };
+    let mut client = Client::connect(&ConnectOptions::new(addr, Framing::Intermediate), &cfg)
+        .await
+        .map_err(|e| format!("connecting to DC {dc} at {addr}: {e}"))?;
+    let enums::Config::Config(config) = client
+        .invoke(&functions::InvokeWithLayer {
+            layer: crate::tl::LAYER,
+            query: functions::InitConnection {
+                api_id: crate::client::login::API_ID,
+                device_model: "mtproto-auth login".into(),
+                system_version: std::env::consts::OS.into(),
+                app_version: env!("CARGO_PKG_VERSION").into(),
+                system_lang_code: "en".into(),
+                lang_pack: String::new(),
+                lang_code: "en".into(),
+                proxy: None,
+                params: None,
+                query: functions::help::GetConfig {},
+            },
+        })
+        .await
+        .map_err(|e| format!("help.getConfig: {e}"))?;
+    let dcs = config
+        .dc_options
+        .iter()
+        .filter_map(|enums::DcOption::DcOption(o)| {
+            let ip: std::net::IpAddr = o.ip_address.parse().ok()?;
+            Some((o.id, SocketAddr::new(ip, o.port as u16)))
+        })
+        .collect();
+    Ok(Session {
+        client,
+        dc,
+        addr,
+        dcs,
+    })
+}
+
+fn ask(input: &mut dyn BufRead, output: &mut dyn Write, prompt: &str) -> Result<String, String> {
+    write!(output, "{prompt}").map_err(|e| e.to_string())?;
+    output.flush().map_err(|e| e.to_string())?;
+    let mut line = String::new();
+    if input.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
+        return Err("input ended".into());
+    }
+    Ok(line.trim().to_string())
+}
+
+/// Runs the login; returns the user.
+pub async fn login(
+    opts: &LoginOptions,
+    input: &mut dyn BufRead,
+    output: &mut dyn Write,
+) -> Result<types::User, String> {
+    let say = |output: &mut dyn Write, text: String| writeln!(output, "{text}").map_err(|e| e.to_string());
+    let mut s = connect(opts, opts.dc, opts.addr).await?;
+    let sent = match s.client.send_code(&opts.phone).await {
+        Ok(sent) => sent,
+        Err(e) => {
+            let Some(home) = phone_migrate_dc(&e) else {
+                return Err(format!("auth.sendCode: {e}"));
+            };
+            let addr = s
+                .dcs
+                .iter()
+                .find(|(id, _)| *id == home)
+                .map(|(_, a)| *a)
+                .ok_or_else(|| format!("PHONE_MIGRATE_{home}, but the server names no DC {home}"))?;
+            say(output, format!("The number lives on DC {home}; connecting to {addr}"))?;
+            s = connect(opts, home, addr).await?;
+            s.client
+                .send_code(&opts.phone)
+                .await
+                .map_err(|e| format!("auth.sendCode on DC {home}: {e}"))?
+        }
+    };
+    let via = if sent.in_app {
+        "to your other sessions and the server's outbox"
+    } else {
+        "to the server's outbox"
+    };
+    say(output, format!("A {}-digit code was sent {via}.", sent.length))?;
+    let hash = sent.phone_code_hash;
+    let mut step = None;
+    for _ in 0..MAX_PROMPTS {
+        let code = ask(input, output, "Code: ")?;
+        match s.client.sign_in(&opts.phone, &hash, &code).await {
+            Ok(done) => {
+                step = Some(done);
+                break;
+            }
+            Err(e) if matches!(rpc_text(&e), Some("PHONE_CODE_INVALID" | "PHONE_CODE_EMPTY")) => {
+                say(output, "That code is not right; try again.".into())?;
+            }
+            Err(e) => return Err(format!("auth.signIn: {e}")),
+        }
+    }
+    let user = match step.ok_or("too many wrong codes")? {
+        SignedIn::User(u) => *u,
+        SignedIn::SignUpRequired => {
+            say(output, "This number has no account yet; signing up.".into())?;
+            let mut user = None;
+            for _ in 0..MAX_PROMPTS {
+                let first = ask(input, output, "First name: ")?;
+                let last = ask(input, output, "Last name (optional): ")?;
+                match s.client.sign_up(&opts.phone, &hash, &first, &last).await {
+                    Ok(u) => {
+                        user = Some(u);
+                        break;
+                    }
+                    Err(e)
+                        if matches!(
+                            rpc_text(&e),
+                            Some("FIRSTNAME_INVALID" | "LASTNAME_INVALID")
+                        ) =>
+                    {
+                        say(output, format!("{e}; names are 1–64 characters."))?;
+                    }
+                    Err(e) => return Err(format!("auth.signUp: {e}")),
+                }
+            }
+            user.ok_or("no valid name given")?
+        }
+    };
+    let name = format!(
+        "{} {}",
+        user.first_name.as_deref().unwrap_or(""),
+        user.last_name.as_deref().unwrap_or("")
+    );
+    say(
+        output,
+        format!(
+            "Logged in as {} (user id {}, phone +{}) on DC {} at {}; auth key {:016x}",
+            name.trim(),
+            user.id,
+            user.phone.as_deref().unwrap_or("?"),
+            s.dc,
+            s.addr,
+            s.client.auth_key().id() as u64
+        ),
+    )?;
+    Ok(user)
+}

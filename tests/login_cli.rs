@@ -1,0 +1,114 @@
+//! The operator and developer commands: `mtproto-auth login` against a running server (sign
+//! up, PHONE_MIGRATE, a wrong code), and `users list` / `sessions list|revoke` through the
+//! server's admin socket and, with no server running, on the store directly.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use common::TestServer;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_mtproto-auth"))
+}
+
+/// Runs `login` with `input` on stdin; (success, stdout, stderr).
+fn login(server: &TestServer, dc: i32, phone: &str, input: &str) -> (bool, String, String) {
+    let mut child = bin()
+        .args(["login", "--phone", phone, "--dc", &dc.to_string(), "--addr"])
+        .arg(server.addr(dc).to_string())
+        .arg("--data-dir")
+        .arg(&server.data_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn admin(data_dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let out = bin()
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn login_signs_up_follows_migrate_and_operators_see_and_end_the_session() {
+    let mut server = TestServer::start(3);
+    // A wrong code first, then the right one; a new number asks for a name.
+    let (ok, out, err) = login(&server, 1, "9996631234", "11111\n33333\nAda\nLovelace\n");
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains("The number lives on DC 3"), "{out}");
+    assert!(out.contains("That code is not right"), "{out}");
+    assert!(out.contains("signing up"), "{out}");
+    assert!(out.contains("Logged in as Ada Lovelace"), "{out}");
+    assert!(out.contains("phone +9996631234) on DC 3"), "{out}");
+    // The same number again: no sign-up, and the code went to the other session too.
+    let (ok, out, err) = login(&server, 3, "9996631234", "33333\n");
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains("to your other sessions"), "{out}");
+    assert!(!out.contains("signing up"), "{out}");
+
+    let (ok, users) = admin(&server.data_dir, &["users", "list"]);
+    assert!(ok, "{users}");
+    let row = users.lines().nth(1).unwrap();
+    assert!(row.contains("9996631234") && row.contains("Ada Lovelace"), "{users}");
+    assert!(row.trim_end().ends_with('2'), "two sessions: {users}");
+    let user_id = row.split_whitespace().next().unwrap().to_string();
+    let (ok, sessions) = admin(&server.data_dir, &["sessions", "list", "--user", &user_id]);
+    assert!(ok, "{sessions}");
+    assert_eq!(sessions.lines().count(), 3, "{sessions}");
+    assert!(sessions.contains("mtproto-auth login"), "{sessions}");
+    let key = sessions.lines().nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    let (ok, out) = admin(&server.data_dir, &["sessions", "revoke", &key]);
+    assert!(ok && out.contains(&key), "{out}");
+    let (ok, out) = admin(&server.data_dir, &["sessions", "revoke", &key]);
+    assert!(!ok && out.contains("no session"), "{out}");
+    let store = mtproto_auth::store::accounts::Accounts::new(&*server.state.store);
+    let key_id = mtproto_auth::tools::admin::parse_key_id(&key).unwrap();
+    assert!(store.revoked(key_id).unwrap());
+
+    // With the server stopped, the commands open the store themselves.
+    let data_dir = server.data_dir.clone();
+    drop(store);
+    server.stop();
+    assert!(!data_dir.join("admin.sock").exists());
+    let (ok, out) = admin(&data_dir, &["sessions", "revoke", "--user", &user_id]);
+    assert!(ok, "{out}");
+    assert!(out.contains("revoked 1 session(s)"), "{out}");
+}
+
+#[test]
+fn users_list_without_a_server_or_store_says_so() {
+    let dir = std::env::temp_dir().join(format!("mtproto-no-store-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ok, out) = admin(&dir, &["users", "list"]);
+    assert!(!ok);
+    assert!(out.contains("no store"), "{out}");
+    let (ok, out) = admin(&dir, &["sessions", "revoke", "not-hex"]);
+    assert!(!ok && out.contains("auth key id"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
