@@ -252,6 +252,14 @@ fn bench_cli() -> Command {
         .subcommand(
             Command::new("idle")
                 .about("server memory per idle connection (each with a session)")
+                .args(load_args.clone()),
+        )
+        .subcommand(
+            Command::new("login")
+                .about(
+                    "durable logins/s (sendCode + signIn of registered test numbers); a server \
+                     given with --addr needs --codes-per-phone 0 --codes-per-key 0",
+                )
                 .args(load_args),
         )
         .subcommand(
@@ -299,7 +307,7 @@ fn bench(b: &clap::ArgMatches) -> ExitCode {
     };
     let default_connections = match name {
         "handshake" => 4,
-        "rpc" => 64,
+        "rpc" | "login" => 64,
         _ => 10_000,
     };
     let opts = bench::Options {
@@ -315,6 +323,7 @@ fn bench(b: &clap::ArgMatches) -> ExitCode {
     let report = match name {
         "handshake" => bench::handshake(&opts).map(|r| if json { r.json() } else { r.text() }),
         "rpc" => bench::rpc(&opts).map(|r| if json { r.json() } else { r.text() }),
+        "login" => bench::login(&opts).map(|r| if json { r.json() } else { r.text() }),
         "idle" => bench::idle(&opts).map(|r| if json { r.json() } else { r.text() }),
         _ => unreachable!("clap knows the bench subcommands"),
     };

@@ -69,6 +69,19 @@ fn rpc_bench_pings_and_measures_the_echo_baseline() {
 }
 
 #[test]
+fn login_bench_signs_up_numbers_and_logs_them_in() {
+    let json = bench(&["login", "--connections", "3", "--seconds", "1", "--json"]);
+    assert_eq!(number(&json, "\"bench\"", "numbers"), 60.0, "{json}");
+    assert!(number(&json, "\"bench\"", "sign_ups_per_sec") > 0.0, "{json}");
+    assert!(number(&json, "\"result\"", "ops") >= 3.0, "{json}");
+    assert_eq!(number(&json, "\"result\"", "errors"), 0.0, "{json}");
+    assert!(
+        number(&json, "\"result\"", "server_cpu_us_per_op") > 0.0,
+        "{json}"
+    );
+}
+
+#[test]
 fn benches_drive_a_running_server_by_address_and_pid() {
     let server = TestServer::start(1);
     let addr = server.addr(1).to_string();

@@ -9,6 +9,7 @@ use tokio::task::JoinSet;
 
 use super::stats::{Window, Worker};
 use super::target::Target;
+use crate::client::login::SignedIn;
 use crate::client::{create_auth_key, Client, ClientError, ConnectOptions, Transport};
 use crate::crypto::AuthKey;
 use crate::handshake::client::ClientConfig;
@@ -83,7 +84,15 @@ pub async fn keys_for(
     cfg: &Arc<ClientConfig>,
     connections: usize,
 ) -> Result<Vec<(AuthKey, i64)>, ClientError> {
-    let count = connections.div_ceil(MAX_SESSIONS_PER_KEY);
+    keys(addr, cfg, connections.div_ceil(MAX_SESSIONS_PER_KEY)).await
+}
+
+/// `count` new permanent keys, made 8 at a time.
+pub async fn keys(
+    addr: SocketAddr,
+    cfg: &Arc<ClientConfig>,
+    count: usize,
+) -> Result<Vec<(AuthKey, i64)>, ClientError> {
     let mut tasks = JoinSet::new();
     let mut keys = Vec::with_capacity(count);
     for i in 0..count {
@@ -109,10 +118,20 @@ pub async fn sessions(
     keys: &[(AuthKey, i64)],
     connections: usize,
 ) -> Result<Vec<Client>, ClientError> {
+    sessions_on(addr, keys, connections, MAX_SESSIONS_PER_KEY).await
+}
+
+/// Like [`sessions`], with `per_key` sessions on each key.
+pub async fn sessions_on(
+    addr: SocketAddr,
+    keys: &[(AuthKey, i64)],
+    connections: usize,
+    per_key: usize,
+) -> Result<Vec<Client>, ClientError> {
     let mut clients = Vec::with_capacity(connections);
     let mut tasks = JoinSet::new();
     for i in 0..connections {
-        let (key, salt) = keys[i / MAX_SESSIONS_PER_KEY].clone();
+        let (key, salt) = keys[i / per_key].clone();
         tasks.spawn(async move {
             let transport = Transport::connect(&options(addr)).await?;
             let mut client = Client::with_key(transport, key, salt);
@@ -204,6 +223,89 @@ pub async fn echoes(target: &Target, connections: usize, size: usize, seconds: u
                         break;
                     }
                 }
+            }
+            w
+        });
+    }
+    measured(target, tasks, start).await
+}
+
+/// Signs up `phones` (test numbers on the target's DC), spread over `clients`; the clients
+/// come back logged in as their last number.
+pub async fn sign_ups(
+    clients: Vec<Client>,
+    phones: Arc<Vec<String>>,
+) -> Result<Vec<Client>, ClientError> {
+    let n = clients.len();
+    let mut tasks = JoinSet::new();
+    for (i, mut client) in clients.into_iter().enumerate() {
+        let phones = phones.clone();
+        tasks.spawn(async move {
+            for phone in phones.iter().skip(i).step_by(n) {
+                let sent = client.send_code(phone).await?;
+                let code = test_code(phone);
+                match client.sign_in(phone, &sent.phone_code_hash, &code).await? {
+                    SignedIn::SignUpRequired => {
+                        client
+                            .sign_up(phone, &sent.phone_code_hash, "Bench", "")
+                            .await?;
+                    }
+                    SignedIn::User(_) => {}
+                }
+            }
+            Ok::<_, ClientError>(client)
+        });
+    }
+    let mut back = Vec::with_capacity(n);
+    while let Some(done) = tasks.join_next().await {
+        back.push(done.map_err(|e| ClientError::Protocol(e.to_string()))??);
+    }
+    Ok(back)
+}
+
+/// A test number's code: its DC digit five times.
+fn test_code(phone: &str) -> String {
+    phone.get(5..6).unwrap_or("0").repeat(5)
+}
+
+/// Logins (auth.sendCode, then auth.signIn with the code), one outstanding per client, each
+/// client going through its own share of `phones` in turn.
+pub async fn logins(
+    target: &Target,
+    clients: Vec<Client>,
+    phones: Arc<Vec<String>>,
+    seconds: u64,
+) -> Window {
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(seconds);
+    let n = clients.len();
+    let mut tasks = JoinSet::new();
+    for (i, mut client) in clients.into_iter().enumerate() {
+        let phones = phones.clone();
+        tasks.spawn(async move {
+            let mut w = Worker::default();
+            let mine: Vec<&String> = phones.iter().skip(i).step_by(n).collect();
+            for phone in mine.iter().cycle() {
+                if Instant::now() >= deadline {
+                    break;
+                }
+                let t = Instant::now();
+                let result = async {
+                    let sent = client.send_code(phone).await?;
+                    client
+                        .sign_in(phone, &sent.phone_code_hash, &test_code(phone))
+                        .await
+                }
+                .await;
+                match result {
+                    Ok(SignedIn::User(_)) => w.record(t.elapsed()),
+                    Ok(SignedIn::SignUpRequired) => w.fail(format!("{phone} has no account")),
+                    Err(e) => {
+                        w.fail(e);
+                        break;
+                    }
+                }
+                client.take_pushed();
             }
             w
         });

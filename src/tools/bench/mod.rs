@@ -238,6 +238,80 @@ impl RpcReport {
     }
 }
 
+/// `bench login`: durable phone logins per second (auth.sendCode + auth.signIn of a registered
+/// test number, each answer sent only once the store has it durably), with the sign-ups that
+/// registered the numbers measured on the way.
+#[derive(Debug)]
+pub struct LoginReport {
+    pub connections: usize,
+    pub numbers: usize,
+    pub sign_ups_per_sec: f64,
+    pub result: Summary,
+}
+
+/// Test numbers on DC 1 the run uses: 99966 1 YYYY has 10,000.
+const MAX_BENCH_NUMBERS: usize = 10_000;
+/// Numbers per connection: each logs in in turn, so codes and logins spread over many users.
+const NUMBERS_PER_CONNECTION: usize = 20;
+
+/// Flood limits off: one key sends thousands of codes a second here.
+const LOGIN_SERVER_FLAGS: &[&str] = &["--codes-per-phone", "0", "--codes-per-key", "0"];
+
+pub fn login(opts: &Options) -> io::Result<LoginReport> {
+    let target = match opts.attach {
+        Some((addr, pid)) => Target::attach(addr, pid)?,
+        None => Target::spawn_server_with(LOGIN_SERVER_FLAGS)?,
+    };
+    let cfg = client_config(&target, opts)?;
+    let numbers = (opts.connections * NUMBERS_PER_CONNECTION).min(MAX_BENCH_NUMBERS);
+    let phones: Arc<Vec<String>> =
+        Arc::new((0..numbers).map(|i| format!("999661{i:04}")).collect());
+    runtime()?.block_on(async {
+        let err = |e: crate::client::ClientError| io::Error::other(e.to_string());
+        let keys = load::keys(target.addr, &cfg, opts.connections)
+            .await
+            .map_err(err)?;
+        let clients = load::sessions_on(target.addr, &keys, opts.connections, 1)
+            .await
+            .map_err(err)?;
+        let t = std::time::Instant::now();
+        let clients = load::sign_ups(clients, phones.clone()).await.map_err(err)?;
+        let sign_ups_per_sec = numbers as f64 / t.elapsed().as_secs_f64();
+        let window = load::logins(&target, clients, phones, opts.seconds).await;
+        Ok(LoginReport {
+            connections: opts.connections,
+            numbers,
+            sign_ups_per_sec,
+            result: window.summary(),
+        })
+    })
+}
+
+impl LoginReport {
+    pub fn text(&self) -> String {
+        format!(
+            "login (sendCode + signIn, durable), {} connections, {} test numbers: {}
+             setup: {} sign-ups (sendCode + signIn + signUp) at {:.0}/s
+",
+            self.connections,
+            self.numbers,
+            self.result.text(),
+            self.numbers,
+            self.sign_ups_per_sec
+        )
+    }
+
+    pub fn json(&self) -> String {
+        format!(
+            "{{\"bench\":\"login\",\"connections\":{},\"numbers\":{},\"sign_ups_per_sec\":{:.1},\"result\":{}}}",
+            self.connections,
+            self.numbers,
+            self.sign_ups_per_sec,
+            self.result.json()
+        )
+    }
+}
+
 /// `bench idle`: the server's resident memory per open, idle connection, each with a session
 /// that has had one ping answered.
 #[derive(Debug)]

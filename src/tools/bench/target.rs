@@ -36,12 +36,18 @@ impl Target {
 
     /// `mtproto-auth serve` with one DC on a free loopback port and a fresh data dir.
     pub fn spawn_server() -> io::Result<Target> {
+        Self::spawn_server_with(&[])
+    }
+
+    /// `serve` on a fresh data dir with `extra` flags.
+    pub fn spawn_server_with(extra: &[&str]) -> io::Result<Target> {
         let dir = fresh_dir()?;
         let mut cmd = Command::new(std::env::current_exe()?);
         cmd.arg("serve")
             .arg("--data-dir")
             .arg(&dir)
             .args(["--listen", "127.0.0.1:0", "--dcs", "1"])
+            .args(extra)
             .env("RUST_LOG", "warn,mtproto_auth=info");
         Target::spawn(cmd, Some(dir))
     }
