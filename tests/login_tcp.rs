@@ -325,3 +325,64 @@ fn logins_and_pending_codes_survive_a_restart() {
         assert_eq!(u.id, user.id);
     });
 }
+
+#[test]
+fn other_sessions_get_the_code_and_hear_of_the_new_login() {
+    let server = TestServer::start(3);
+    rt().block_on(async {
+        let phone = "9996624444";
+        let mut first = connect(&server, 2, Framing::Intermediate).await;
+        // Its layer is known: updateNewAuthorization may be sent to it.
+        first
+            .invoke(&functions::InvokeWithLayer {
+                layer: mtproto_auth::tl::LAYER,
+                query: functions::InitConnection {
+                    api_id: 6,
+                    device_model: "first".into(),
+                    system_version: "linux".into(),
+                    app_version: "1".into(),
+                    system_lang_code: "en".into(),
+                    lang_pack: String::new(),
+                    lang_code: "en".into(),
+                    proxy: None,
+                    params: None,
+                    query: functions::help::GetConfig {},
+                },
+            })
+            .await
+            .unwrap();
+        let user = sign_up(&mut first, phone).await;
+        let mut second = connect(&server, 2, Framing::Abridged).await;
+        let sent = second.send_code(phone).await.unwrap();
+        assert!(sent.in_app);
+        let update = tokio::time::timeout(std::time::Duration::from_secs(10), first.next_update())
+            .await
+            .expect("the code reaches the other session")
+            .unwrap();
+        let enums::Updates::UpdateShort(short) = update else {
+            panic!("{update:?}")
+        };
+        let enums::Update::ServiceNotification(n) = &short.update else {
+            panic!("{short:?}")
+        };
+        assert!(n.message.contains("22222"), "{}", n.message);
+        let step = second
+            .sign_in(phone, &sent.phone_code_hash, "22222")
+            .await
+            .unwrap();
+        assert!(matches!(step, SignedIn::User(u) if u.id == user.id));
+        let update = tokio::time::timeout(std::time::Duration::from_secs(10), first.next_update())
+            .await
+            .expect("the new login is announced")
+            .unwrap();
+        let enums::Updates::UpdateShort(short) = update else {
+            panic!("{update:?}")
+        };
+        assert!(
+            matches!(&short.update, enums::Update::NewAuthorization(a) if a.hash != 0),
+            "{short:?}"
+        );
+        // The first session still works, and the update was acknowledged.
+        assert_eq!(first.get_me().await.unwrap().id, user.id);
+    });
+}

@@ -309,6 +309,25 @@ impl Client {
         &mut self.transport
     }
 
+    /// The next update the server pushes (an `Updates` object), reading until one comes; other
+    /// pushed messages stay queued.
+    pub async fn next_update(&mut self) -> Result<enums::Updates, ClientError> {
+        loop {
+            let found = self
+                .pushed
+                .iter()
+                .position(|(_, b)| enums::Updates::from_bytes(b).is_ok());
+            if let Some((_, body)) = found.and_then(|i| self.pushed.remove(i)) {
+                self.flush_acks().await?;
+                return enums::Updates::from_bytes(&body)
+                    .map_err(|e| ClientError::Protocol(e.to_string()));
+            }
+            for (id, _, m) in self.recv_messages().await? {
+                self.pushed.push_back((id, m));
+            }
+        }
+    }
+
     /// Messages the server pushed so far, oldest first.
     pub fn take_pushed(&mut self) -> Vec<(i64, Vec<u8>)> {
         self.pushed.drain(..).collect()

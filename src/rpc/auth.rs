@@ -7,6 +7,7 @@
 use super::login::{
     code_matches, code_digest, new_code, new_code_hash, parse_phone, Phone, CODE_LEN,
 };
+use super::notify;
 use super::users::user_object;
 use super::{Caller, RpcContext, RpcError};
 use crate::rand::Rng;
@@ -123,16 +124,19 @@ pub fn send_code(
     let home = home_dc(ctx, &phone, user.as_ref());
     migrate_if_elsewhere(ctx, home)?;
     // A user logged in elsewhere gets the code in those sessions too (sentCodeTypeApp).
-    let kind = match &user {
-        Some(u) => {
-            let others = acc.authorizations_of(u.id)?;
-            if others.iter().any(|a| a.value.key_id != ctx.key_id) {
-                CodeKind::App
-            } else {
-                CodeKind::Sms
-            }
-        }
-        None => CodeKind::Sms,
+    let elsewhere: Vec<i64> = match &user {
+        Some(u) => acc
+            .authorizations_of(u.id)?
+            .into_iter()
+            .map(|a| a.value.key_id)
+            .filter(|k| *k != ctx.key_id)
+            .collect(),
+        None => Vec::new(),
+    };
+    let kind = if elsewhere.is_empty() {
+        CodeKind::Sms
+    } else {
+        CodeKind::App
     };
     let code = new_code(&phone, rng);
     let hash = new_code_hash(rng);
@@ -164,6 +168,7 @@ pub fn send_code(
         Ok(applied(acc.commit(&b)?).then_some(()))
     })?;
     deliver(ctx, &phone, &code, home);
+    notify::login_code(ctx, elsewhere, &code);
     Ok(sent_code(kind, hash))
 }
 
@@ -375,6 +380,12 @@ pub fn sign_in(
             return Ok(None);
         }
         tracing::info!(user_id = user.id, dc = ctx.this_dc, "signed in");
+        let others: Vec<Authorization> = acc
+            .authorizations_of(user.id)?
+            .into_iter()
+            .map(|a| a.value)
+            .collect();
+        notify::new_authorization(ctx, &others, &auth);
         Ok(Some(authorization_result(&user)))
     })
 }

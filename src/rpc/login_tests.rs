@@ -20,6 +20,7 @@ pub struct Fixture {
     pub sender: Arc<MemorySender>,
     pub dcs: Vec<DcAddress>,
     pub now: Cell<i32>,
+    pub pushes: RefCell<Vec<super::Push>>,
     rng: RefCell<SeededRng>,
 }
 
@@ -40,6 +41,7 @@ impl Fixture {
                 })
                 .collect(),
             now: Cell::new(T0),
+            pushes: RefCell::new(Vec::new()),
             rng: RefCell::new(SeededRng::new(5)),
         }
     }
@@ -55,6 +57,7 @@ impl Fixture {
             peer: "127.0.0.9",
             store: &self.store,
             login: &self.login,
+            pushes: &self.pushes,
         };
         dispatch(&ctx, &mut *self.rng.borrow_mut(), query)
     }
@@ -573,6 +576,28 @@ fn a_user_logged_in_elsewhere_gets_the_code_in_the_app() {
         sent.next_type,
         Some(enums::auth::CodeType::Sms(_))
     ));
+    // The code goes to key 1's connections as a service notification.
+    let pushes = f.pushes.take();
+    assert_eq!(pushes.len(), 1);
+    assert_eq!(pushes[0].keys, vec![1]);
+    let enums::Updates::UpdateShort(short) = enums::Updates::from_bytes(&pushes[0].body).unwrap()
+    else {
+        panic!()
+    };
+    let enums::Update::ServiceNotification(n) = short.update else {
+        panic!()
+    };
+    assert!(n.message.contains("22222"));
+    // Key 1 never said its layer: no updateNewAuthorization for it; with layer 229, one.
+    f.sign_in(2, 2, A, &sent.phone_code_hash, "22222").unwrap();
+    assert!(f.pushes.take().is_empty());
+    f.store
+        .set_client_info(1, &ClientInfo { layer: 229, ..ClientInfo::default() })
+        .unwrap();
+    f.log_in(3, A);
+    let pushes = f.pushes.take();
+    assert_eq!(pushes.len(), 2, "the code to keys 1 and 2, the login to key 1");
+    assert_eq!(pushes[1].keys, vec![1]);
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod auth;
 mod error;
 mod help;
 pub mod login;
+mod notify;
 mod updates;
 mod users;
 
@@ -45,6 +46,15 @@ pub struct RpcContext<'a> {
     pub peer: &'a str,
     pub store: &'a dyn Store,
     pub login: &'a LoginConfig,
+    /// Updates for other sessions the handler wants sent (after its answer is durable).
+    pub pushes: &'a std::cell::RefCell<Vec<Push>>,
+}
+
+/// An update (a serialized `Updates`) for every connection of the named auth keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Push {
+    pub keys: Vec<i64>,
+    pub body: Vec<u8>,
 }
 
 /// The logged-in user behind a key.

@@ -10,7 +10,7 @@ use crate::handshake::{
     needs_dh_work, HandshakeConfig, HandshakeOutput, KeyDecision, KeyKind, ServerHandshakes,
 };
 use crate::rand::Rng;
-use crate::rpc::{self, RpcContext, RpcError};
+use crate::rpc::{self, Push, RpcContext, RpcError};
 use crate::session::engine::{join_plaintext, split_plaintext};
 use crate::session::{DestroyKey, Effect, Env, Host, KeySalts, Message, SALT_PERIOD};
 use crate::tl::functions::Function;
@@ -18,6 +18,10 @@ use crate::transport::{detect, Codec, Detection, Incoming, Obfuscated2};
 use crate::Side;
 use std::net::IpAddr;
 use std::sync::Arc;
+
+/// Auth keys a connection receives updates for at most (a client uses one; more are served
+/// but not pushed to).
+const MAX_KEYS_PER_CONNECTION: usize = 4;
 
 /// What the shell must do after feeding bytes in.
 #[derive(Debug, Default)]
@@ -34,6 +38,10 @@ pub struct Output {
     /// `send` answers requests that read or wrote the store: write it only once a store sync
     /// has covered this commit number (DB-1). 0: nothing to wait for.
     pub durable_through: u64,
+    /// Updates for other connections, to deliver after `send` is written.
+    pub pushes: Vec<Push>,
+    /// Auth keys this connection used for the first time (updates for them come here).
+    pub new_keys: Vec<i64>,
 }
 
 impl Output {
@@ -66,6 +74,8 @@ pub struct Connection {
     limit: Option<(Arc<AddressLimiter>, IpAddr)>,
     /// The client's address, as account.getAuthorizations shows it.
     peer: String,
+    /// Auth keys used on this connection so far (a handful at most: a client uses one).
+    keys_seen: Vec<i64>,
 }
 
 impl Connection {
@@ -85,6 +95,7 @@ impl Connection {
             salts: None,
             limit: None,
             peer: String::new(),
+            keys_seen: Vec::new(),
         }
     }
 
@@ -254,6 +265,10 @@ impl Connection {
             out.close_with("plaintext header");
             return;
         };
+        if !self.keys_seen.contains(&key_id) && self.keys_seen.len() < MAX_KEYS_PER_CONNECTION {
+            self.keys_seen.push(key_id);
+            out.new_keys.push(key_id);
+        }
         let key_salts = state.salts.key_salts_cached(&mut self.salts, key_id, now.0);
         let env = Env {
             auth_key_id: key_id,
@@ -270,6 +285,7 @@ impl Connection {
             now: now.0,
             peer: &self.peer,
             touched_store: false,
+            pushes: std::cell::RefCell::new(Vec::new()),
         };
         let connection = self.id;
         let packet = state.with_session(key_id, session_id, connection, now.0, |session, moved| {
@@ -294,6 +310,7 @@ impl Connection {
             // Whatever the answers say rests on the store as it is now: durable first.
             out.durable_through = out.durable_through.max(state.store.written());
         }
+        out.pushes.extend(host.pushes.into_inner());
         if let Some((msg_id, seqno, body)) = packet {
             let plain = join_plaintext(key_salts.current, session_id, msg_id, seqno, &body);
             self.send_encrypted(&entry.key, &plain, rng, out);
@@ -309,6 +326,43 @@ impl Connection {
                 }
             }
         }
+    }
+
+    /// Sends `body` (an update another connection's request caused) in every session of
+    /// `key_id` that this connection last carried.
+    pub fn push_update(
+        &mut self,
+        state: &ServerState,
+        key_id: i64,
+        body: &[u8],
+        now: (i64, u32),
+        rng: &mut impl Rng,
+    ) -> Output {
+        let mut out = Output::default();
+        let entry = match state.key(key_id, now.0) {
+            Ok(Some(entry)) => entry,
+            _ => return out,
+        };
+        let key_salts = state.salts.key_salts_cached(&mut self.salts, key_id, now.0);
+        let env = Env {
+            auth_key_id: key_id,
+            salts: &state.salts,
+            key_salts,
+            initial_salt: entry.initial_salt,
+            now: now.0,
+            nanos: now.1,
+        };
+        for session_id in state.sessions_on(key_id, self.id) {
+            let packet = state.with_session(key_id, session_id, self.id, now.0, |session, _| {
+                let reply = session.notify(&env, body.to_vec());
+                session.pack(&env, reply.messages)
+            });
+            if let Some((msg_id, seqno, body)) = packet {
+                let plain = join_plaintext(key_salts.current, session_id, msg_id, seqno, &body);
+                self.send_encrypted(&entry.key, &plain, rng, &mut out);
+            }
+        }
+        out
     }
 
     fn handle_handshake(
@@ -419,6 +473,7 @@ struct ConnHost<'a> {
     peer: &'a str,
     /// Whether a query read or wrote account records (its answer waits for durability).
     touched_store: bool,
+    pushes: std::cell::RefCell<Vec<Push>>,
 }
 
 impl Host for ConnHost<'_> {
@@ -442,6 +497,7 @@ impl Host for ConnHost<'_> {
             peer: self.peer,
             store: &*self.state.store,
             login: &self.state.login,
+            pushes: &self.pushes,
         };
         self.touched_store = true;
         let result = rpc::dispatch(&ctx, rng, &unwrapped.query);

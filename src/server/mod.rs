@@ -6,6 +6,7 @@ mod admin;
 mod conn;
 mod durability;
 mod keyfile;
+mod push;
 mod rate;
 mod state;
 
@@ -24,7 +25,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::rand::{OsRng, PooledOsRng, Rng};
@@ -206,6 +207,7 @@ impl Server {
             .handshake_rate
             .map(|r| Arc::new(AddressLimiter::new(r)));
         let durability = Arc::new(Durability::start(self.state.store.clone())?);
+        let pushes = Arc::new(push::PushRegistry::default());
         #[cfg(unix)]
         let admin = {
             let (listener, path) = admin::bind(&self.data_dir)?;
@@ -219,6 +221,7 @@ impl Server {
         let mut accept_tasks = JoinSet::new();
         for (dc_id, listener) in self.listeners {
             let ctx = AcceptContext {
+                pushes: pushes.clone(),
                 durability: durability.clone(),
                 dc_id,
                 state: self.state.clone(),
@@ -254,6 +257,7 @@ impl Server {
 }
 
 struct AcceptContext {
+    pushes: Arc<push::PushRegistry>,
     durability: Arc<Durability>,
     dc_id: i32,
     state: Arc<ServerState>,
@@ -312,6 +316,7 @@ async fn accept_loop(listener: TcpListener, mut ctx: AcceptContext) {
                 let id = NEXT_CONNECTION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let limited = !peer.ip().to_canonical().is_loopback() || ctx.limits.limit_loopback;
                 let conn = ConnTask {
+                    pushes: ctx.pushes.clone(),
                     durability: ctx.durability.clone(),
                     id,
                     dc_id: ctx.dc_id,
@@ -335,6 +340,7 @@ async fn accept_loop(listener: TcpListener, mut ctx: AcceptContext) {
 }
 
 struct ConnTask {
+    pushes: Arc<push::PushRegistry>,
     durability: Arc<Durability>,
     id: u64,
     dc_id: i32,
@@ -371,8 +377,12 @@ impl ConnTask {
         tokio::pin!(timer);
         let stop = self.stop.changed();
         tokio::pin!(stop);
+        // Updates from other connections' requests; the queue exists once a key is in use.
+        let mut updates: Option<(mpsc::Sender<push::Update>, mpsc::Receiver<push::Update>)> =
+            None;
+        let mut keys_used: Vec<i64> = Vec::new();
         let reason = loop {
-            tokio::select! {
+            let pushed = tokio::select! {
                 _ = &mut stop => break "server shutting down".to_string(),
                 _ = &mut timer => {
                     if tokio::time::Instant::now() >= deadline {
@@ -381,9 +391,25 @@ impl ConnTask {
                     timer.as_mut().reset(deadline);
                     continue;
                 }
-                r = stream.readable() => if let Err(e) = r {
-                    break format!("read: {e}");
+                update = async {
+                    match &mut updates {
+                        Some((_, rx)) => rx.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => update,
+                r = stream.readable() => {
+                    if let Err(e) = r {
+                        break format!("read: {e}");
+                    }
+                    None
                 },
+            };
+            if let Some((key_id, body)) = pushed {
+                let out = core.push_update(&self.state, key_id, &body, now(), &mut PooledOsRng);
+                if let Err(e) = stream.write_all(&out.send).await {
+                    break format!("write: {e}");
+                }
+                continue;
             }
             // A key exchange in progress means the next frame may be an RSA/DH step.
             let heavy = core.handshakes_in_progress() > 0;
@@ -403,6 +429,11 @@ impl ConnTask {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                 Err(e) => break format!("read: {e}"),
             };
+            for key_id in &out.new_keys {
+                let (tx, _) = updates.get_or_insert_with(|| mpsc::channel(push::QUEUE));
+                self.pushes.register(*key_id, self.id, tx.clone());
+                keys_used.push(*key_id);
+            }
             deadline = tokio::time::Instant::now()
                 + out
                     .close_after
@@ -423,6 +454,9 @@ impl ConnTask {
                     break format!("write: {e}");
                 }
             }
+            for p in out.pushes {
+                self.pushes.deliver(p, self.id);
+            }
             if out.close {
                 break out.reason.unwrap_or_else(|| "closed".into());
             }
@@ -438,6 +472,7 @@ impl ConnTask {
                 handshake_permit = None;
             }
         };
+        self.pushes.unregister(&keys_used, self.id);
         let _ = stream.shutdown().await;
         tracing::debug!(conn = self.id, dc = self.dc_id, peer = %self.peer, %reason, "disconnected");
     }

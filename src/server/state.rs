@@ -205,6 +205,19 @@ impl ServerState {
         f(&mut slot.session, moved)
     }
 
+    /// The sessions of `key_id` that connection `connection` carried last.
+    pub fn sessions_on(&self, key_id: i64, connection: u64) -> Vec<i64> {
+        let cells: Vec<(i64, SharedSlot)> = lock(&self.sessions)
+            .get(&key_id)
+            .map(|of_key| of_key.iter().map(|(id, c)| (*id, c.clone())).collect())
+            .unwrap_or_default();
+        cells
+            .into_iter()
+            .filter(|(_, c)| lock(&c.slot).connection == connection)
+            .map(|(id, _)| id)
+            .collect()
+    }
+
     /// destroy_session of another session of the same key (SV-8).
     pub fn destroy_session(&self, key_id: i64, session_id: i64) -> bool {
         lock(&self.sessions)

@@ -492,6 +492,14 @@ impl Session {
         }
     }
 
+    /// An update the server sends on its own (server-initiated msg_id, content-related, held
+    /// until acknowledged like any answer).
+    pub fn notify(&mut self, env: &Env<'_>, body: Vec<u8>) -> Reply {
+        let mut reply = Reply::default();
+        self.push(env, body, true, false, None, &mut reply);
+        reply
+    }
+
     /// SV-6: on a new connection, every unacknowledged message goes again under a new msg_id.
     pub fn resume(&mut self, env: &Env<'_>) -> Reply {
         let mut reply = Reply::default();
