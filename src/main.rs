@@ -80,9 +80,10 @@ fn cli() -> Command {
                         .value_name("HOST:PORT")
                         .help("that DC's address [default: 127.0.0.1:(4430 + X)]"),
                 )
-                .arg(data_dir_arg().help(
-                    "the server's data dir, for its public key (rsa_public.pem)",
-                ))
+                .arg(
+                    data_dir_arg()
+                        .help("the server's data dir, for its public key (rsa_public.pem)"),
+                )
                 .arg(
                     Arg::new("public-key")
                         .long("public-key")
@@ -390,7 +391,10 @@ fn login_args() -> Vec<Arg> {
 }
 
 /// The login settings `serve` was given, over the defaults with codes in DIR/outbox.txt.
-fn login_config(m: &clap::ArgMatches, data_dir: &std::path::Path) -> mtproto_auth::rpc::LoginConfig {
+fn login_config(
+    m: &clap::ArgMatches,
+    data_dir: &std::path::Path,
+) -> mtproto_auth::rpc::LoginConfig {
     use mtproto_auth::rpc::login::{OutboxSender, RateLimit, DEFAULT_FLOOD_WINDOW};
     let mut c = mtproto_auth::rpc::LoginConfig::new(std::sync::Arc::new(OutboxSender::new(
         data_dir.join(mtproto_auth::server::OUTBOX_FILE),
@@ -484,7 +488,11 @@ fn login(m: &clap::ArgMatches) -> ExitCode {
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut output = std::io::stdout();
-    match runtime.block_on(mtproto_auth::tools::login::login(&opts, &mut input, &mut output)) {
+    match runtime.block_on(mtproto_auth::tools::login::login(
+        &opts,
+        &mut input,
+        &mut output,
+    )) {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

@@ -72,7 +72,10 @@ fn rpc_bench_pings_and_measures_the_echo_baseline() {
 fn login_bench_signs_up_numbers_and_logs_them_in() {
     let json = bench(&["login", "--connections", "3", "--seconds", "1", "--json"]);
     assert_eq!(number(&json, "\"bench\"", "numbers"), 60.0, "{json}");
-    assert!(number(&json, "\"bench\"", "sign_ups_per_sec") > 0.0, "{json}");
+    assert!(
+        number(&json, "\"bench\"", "sign_ups_per_sec") > 0.0,
+        "{json}"
+    );
     assert!(number(&json, "\"result\"", "ops") >= 3.0, "{json}");
     assert_eq!(number(&json, "\"result\"", "errors"), 0.0, "{json}");
     assert!(

@@ -74,25 +74,37 @@ fn login_signs_up_follows_migrate_and_operators_see_and_end_the_session() {
     let (ok, users) = admin(&server.data_dir, &["users", "list"]);
     assert!(ok, "{users}");
     let row = users.lines().nth(1).unwrap();
-    assert!(row.contains("9996631234") && row.contains("Ada Lovelace"), "{users}");
+    assert!(
+        row.contains("9996631234") && row.contains("Ada Lovelace"),
+        "{users}"
+    );
     assert!(row.trim_end().ends_with('2'), "two sessions: {users}");
     let user_id = row.split_whitespace().next().unwrap().to_string();
     let (ok, sessions) = admin(&server.data_dir, &["sessions", "list", "--user", &user_id]);
     assert!(ok, "{sessions}");
     assert_eq!(sessions.lines().count(), 3, "{sessions}");
     assert!(sessions.contains("mtproto-auth login"), "{sessions}");
-    let key = sessions.lines().nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    let key = sessions
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
     let (ok, out) = admin(&server.data_dir, &["sessions", "revoke", &key]);
     assert!(ok && out.contains(&key), "{out}");
     let (ok, out) = admin(&server.data_dir, &["sessions", "revoke", &key]);
     assert!(!ok && out.contains("no session"), "{out}");
-    let store = mtproto_auth::store::accounts::Accounts::new(&*server.state.store);
     let key_id = mtproto_auth::tools::admin::parse_key_id(&key).unwrap();
-    assert!(store.revoked(key_id).unwrap());
+    assert!(
+        mtproto_auth::store::accounts::Accounts::new(&*server.state.store)
+            .revoked(key_id)
+            .unwrap()
+    );
 
     // With the server stopped, the commands open the store themselves.
     let data_dir = server.data_dir.clone();
-    drop(store);
     server.stop();
     assert!(!data_dir.join("admin.sock").exists());
     let (ok, out) = admin(&data_dir, &["sessions", "revoke", "--user", &user_id]);

@@ -55,7 +55,14 @@ fn start(data_dir: &std::path::Path, addr: SocketAddr) -> Child {
         .arg(addr.to_string())
         .arg("--data-dir")
         .arg(data_dir)
-        .args(["--default-dc", "1", "--codes-per-phone", "0", "--codes-per-key", "0"])
+        .args([
+            "--default-dc",
+            "1",
+            "--codes-per-phone",
+            "0",
+            "--codes-per-key",
+            "0",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -93,10 +100,12 @@ async fn work(
             return;
         };
         let key_id = client.auth_key().id();
-        n = n.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        n = n
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let known: Option<(String, i64)> = {
             let a = acked.lock().unwrap();
-            (n % 3 == 0 && !a.users.is_empty()).then(|| {
+            (n.is_multiple_of(3) && !a.users.is_empty()).then(|| {
                 let i = (n >> 33) as usize % a.users.len();
                 a.users.iter().nth(i).map(|(p, u)| (p.clone(), *u)).unwrap()
             })
@@ -150,7 +159,11 @@ fn check_store(store: &SledStore, acked: &Acked) {
     let acc = Accounts::new(store);
     for (phone, id) in &acked.users {
         let user = acc.user_by_phone(phone).unwrap();
-        assert_eq!(user.map(|u| u.id), Some(*id), "acknowledged sign-up of {phone} lost");
+        assert_eq!(
+            user.map(|u| u.id),
+            Some(*id),
+            "acknowledged sign-up of {phone} lost"
+        );
     }
     for (key, user) in &acked.logins {
         let a = acc.authorization(*key).unwrap();
@@ -175,12 +188,18 @@ fn check_store(store: &SledStore, acked: &Acked) {
         .map(|u| (u.id, u))
         .collect();
     for u in users.values() {
-        assert_eq!(acc.user_by_phone(&u.phone).unwrap().map(|x| x.id), Some(u.id));
+        assert_eq!(
+            acc.user_by_phone(&u.phone).unwrap().map(|x| x.id),
+            Some(u.id)
+        );
     }
     for (k, v) in store.scan(b"P", usize::MAX).unwrap() {
         let id = mtproto_auth::store::records::decode_i64("phone", &v).unwrap();
         let phone = String::from_utf8(k[1..].to_vec()).unwrap();
-        assert_eq!(users.get(&id).map(|u| u.phone.as_str()), Some(phone.as_str()));
+        assert_eq!(
+            users.get(&id).map(|u| u.phone.as_str()),
+            Some(phone.as_str())
+        );
     }
     let auths: Vec<Authorization> = store
         .scan(AUTHORIZATIONS_PREFIX, usize::MAX)
@@ -189,7 +208,10 @@ fn check_store(store: &SledStore, acked: &Acked) {
         .map(|(_, v)| Authorization::decode(v).unwrap())
         .collect();
     for a in &auths {
-        assert!(users.contains_key(&a.user_id), "authorization of a missing user");
+        assert!(
+            users.contains_key(&a.user_id),
+            "authorization of a missing user"
+        );
         assert!(store
             .get(&user_authorization_key(a.user_id, a.key_id))
             .unwrap()

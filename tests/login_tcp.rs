@@ -255,8 +255,10 @@ fn sessions_are_listed_and_ended_and_the_ended_key_is_told() {
             assert_eq!((code, text.as_str()), (401, "SESSION_REVOKED"));
         }
         // What a logged-in client asks right after login.
-        let enums::updates::State::State(state) =
-            first.invoke(&functions::updates::GetState {}).await.unwrap();
+        let enums::updates::State::State(state) = first
+            .invoke(&functions::updates::GetState {})
+            .await
+            .unwrap();
         let diff = first
             .invoke(&functions::updates::GetDifference {
                 pts: state.pts,
@@ -291,7 +293,10 @@ fn fresh_sessions_may_not_end_others_by_default() {
                 .await
                 .unwrap_err(),
         );
-        assert_eq!((c, text.as_str()), (406, "FRESH_RESET_AUTHORISATION_FORBIDDEN"));
+        assert_eq!(
+            (c, text.as_str()),
+            (406, "FRESH_RESET_AUTHORISATION_FORBIDDEN")
+        );
     });
 }
 

@@ -5,7 +5,7 @@
 //! durable (the connection waits for the store's sync, DB-1).
 
 use super::login::{
-    code_matches, code_digest, new_code, new_code_hash, parse_phone, Phone, CODE_LEN,
+    code_digest, code_matches, new_code, new_code_hash, parse_phone, Phone, CODE_LEN,
 };
 use super::notify;
 use super::users::user_object;
@@ -295,10 +295,7 @@ fn nonzero_i64(rng: &mut dyn Rng) -> i64 {
 
 /// The client's layer as its last invokeWithLayer said (0: unknown, taken as current).
 fn client_layer(ctx: &RpcContext<'_>) -> Result<i32, RpcError> {
-    Ok(ctx
-        .store
-        .client_info(ctx.key_id)?
-        .map_or(0, |i| i.layer))
+    Ok(ctx.store.client_info(ctx.key_id)?.map_or(0, |i| i.layer))
 }
 
 fn authorization_result(user: &User) -> enums::auth::Authorization {
@@ -454,7 +451,9 @@ pub fn log_out(ctx: &RpcContext<'_>, caller: &Caller) -> Result<enums::auth::Log
     let acc = Accounts::new(ctx.store);
     let mut current = Some(caller.authorization.clone());
     with_retries(|| {
-        let Some(read) = current.take().map_or_else(|| acc.authorization(ctx.key_id), |r| Ok(Some(r)))?
+        let Some(read) = current
+            .take()
+            .map_or_else(|| acc.authorization(ctx.key_id), |r| Ok(Some(r)))?
         else {
             return Err(RpcError::new(401, "AUTH_KEY_UNREGISTERED"));
         };
@@ -508,6 +507,10 @@ pub fn revoke(
 pub fn reset_authorizations(ctx: &RpcContext<'_>, caller: &Caller) -> Result<bool, RpcError> {
     check_not_fresh(ctx, caller)?;
     let n = revoke(ctx, caller, |_| true)?;
-    tracing::info!(user_id = caller.user.id, sessions = n, "other sessions ended");
+    tracing::info!(
+        user_id = caller.user.id,
+        sessions = n,
+        "other sessions ended"
+    );
     Ok(true)
 }

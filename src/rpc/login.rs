@@ -64,7 +64,10 @@ impl MemorySender {
     /// The last code sent to `phone`.
     pub fn last_code(&self, phone: &str) -> Option<String> {
         let sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
-        sent.iter().rev().find(|(p, _)| p == phone).map(|(_, c)| c.clone())
+        sent.iter()
+            .rev()
+            .find(|(p, _)| p == phone)
+            .map(|(_, c)| c.clone())
     }
 }
 
@@ -265,7 +268,14 @@ mod tests {
         assert_eq!(parse_phone("15551234567", &dcs).unwrap().test_dc, None);
         // Eleven digits starting 99966 is not a test number.
         assert_eq!(parse_phone("99966212345", &dcs).unwrap().test_dc, None);
-        for bad in ["", "1234", "1234567890123456", "12a45", "9996641234", "9996601234"] {
+        for bad in [
+            "",
+            "1234",
+            "1234567890123456",
+            "12a45",
+            "9996641234",
+            "9996601234",
+        ] {
             assert_eq!(parse_phone(bad, &dcs), Err(phone_invalid()), "{bad}");
         }
         assert!(parse_phone("9996641234", &[4]).is_ok());
@@ -280,7 +290,9 @@ mod tests {
         let codes: std::collections::HashSet<String> =
             (0..50).map(|_| new_code(&other, &mut rng)).collect();
         assert!(codes.len() > 45);
-        assert!(codes.iter().all(|c| c.len() == 5 && c.bytes().all(|b| b.is_ascii_digit())));
+        assert!(codes
+            .iter()
+            .all(|c| c.len() == 5 && c.bytes().all(|b| b.is_ascii_digit())));
         let hash = new_code_hash(&mut rng);
         assert_eq!(hash.len(), 32);
         let stored = code_digest(&hash, "12345");

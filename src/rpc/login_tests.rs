@@ -62,7 +62,12 @@ impl Fixture {
         dispatch(&ctx, &mut *self.rng.borrow_mut(), query)
     }
 
-    pub fn invoke<R: RemoteCall>(&self, key_id: i64, dc: i32, req: &R) -> Result<R::Return, RpcError> {
+    pub fn invoke<R: RemoteCall>(
+        &self,
+        key_id: i64,
+        dc: i32,
+        req: &R,
+    ) -> Result<R::Return, RpcError> {
         let f = Function::from_bytes(&req.to_bytes()).expect("a known function");
         self.call(key_id, dc, &f)
             .map(|bytes| R::Return::from_bytes(&bytes).expect("the result decodes"))
@@ -127,7 +132,11 @@ impl Fixture {
             self.sign_in(key_id, dc, phone, &hash, &code).unwrap(),
             enums::auth::Authorization::SignUpRequired(_)
         ));
-        user_id(&self.sign_up(key_id, dc, phone, &hash, "Test", "User").unwrap())
+        user_id(
+            &self
+                .sign_up(key_id, dc, phone, &hash, "Test", "User")
+                .unwrap(),
+        )
     }
 
     /// Logs an existing test number in on `key_id`.
@@ -187,39 +196,55 @@ fn a_test_number_signs_up_then_logs_in_and_out() {
     let f = Fixture::new();
     let id = f.register(1, A);
     let user = Accounts::new(&f.store).user_by_phone(A).unwrap().unwrap();
-    assert_eq!((user.id, user.first_name.as_str(), user.home_dc), (id, "Test", 2));
+    assert_eq!(
+        (user.id, user.first_name.as_str(), user.home_dc),
+        (id, "Test", 2)
+    );
     // The caller sees itself.
     let users = f
-        .invoke(1, 2, &functions::users::GetUsers {
-            id: vec![types::InputUserSelf {}.into()],
-        })
+        .invoke(
+            1,
+            2,
+            &functions::users::GetUsers {
+                id: vec![types::InputUserSelf {}.into()],
+            },
+        )
         .unwrap();
     assert_eq!(users.len(), 1);
     let full = f
-        .invoke(1, 2, &functions::users::GetFullUser {
-            id: types::InputUserSelf {}.into(),
-        })
+        .invoke(
+            1,
+            2,
+            &functions::users::GetFullUser {
+                id: types::InputUserSelf {}.into(),
+            },
+        )
         .unwrap();
     let enums::users::UserFull::UserFull(full) = full;
     assert_eq!(full.users.len(), 1);
     let state = f.invoke(1, 2, &functions::updates::GetState {}).unwrap();
     let enums::updates::State::State(state) = state;
     let diff = f
-        .invoke(1, 2, &functions::updates::GetDifference {
-            pts: state.pts,
-            pts_limit: None,
-            pts_total_limit: None,
-            date: state.date,
-            qts: state.qts,
-            qts_limit: None,
-        })
+        .invoke(
+            1,
+            2,
+            &functions::updates::GetDifference {
+                pts: state.pts,
+                pts_limit: None,
+                pts_total_limit: None,
+                date: state.date,
+                qts: state.qts,
+                qts_limit: None,
+            },
+        )
         .unwrap();
     assert!(matches!(diff, enums::updates::Difference::Empty(_)));
     // Logged out: the key is unregistered again; a new login on another key finds the user.
     let out = f.invoke(1, 2, &functions::auth::LogOut {}).unwrap();
     assert!(matches!(out, enums::auth::LoggedOut::LoggedOut(_)));
     assert_eq!(
-        f.invoke(1, 2, &functions::updates::GetState {}).unwrap_err(),
+        f.invoke(1, 2, &functions::updates::GetState {})
+            .unwrap_err(),
         err(401, "AUTH_KEY_UNREGISTERED")
     );
     assert_eq!(
@@ -251,7 +276,10 @@ fn send_code_checks_phone_dc_and_api_id() {
     );
     let mut req = send_code(A);
     req.api_id = 0;
-    assert_eq!(f.invoke(1, 2, &req).unwrap_err(), err(400, "API_ID_INVALID"));
+    assert_eq!(
+        f.invoke(1, 2, &req).unwrap_err(),
+        err(400, "API_ID_INVALID")
+    );
     // A registered user's home DC decides for a number that is not a test number.
     let hash = f.send_code(1, 2, "+1 555 123 4567").unwrap();
     let code = f.sender.last_code("15551234567").unwrap();
@@ -291,15 +319,39 @@ fn sign_in_errors_in_order() {
             },
         )
     };
-    assert_eq!(sign_in(1, A, "", Some("22222")).unwrap_err(), err(400, "PHONE_CODE_HASH_EMPTY"));
-    assert_eq!(sign_in(1, A, &hash, None).unwrap_err(), err(400, "PHONE_CODE_EMPTY"));
-    assert_eq!(sign_in(1, A, &hash, Some(" ")).unwrap_err(), err(400, "PHONE_CODE_EMPTY"));
-    assert_eq!(sign_in(1, "12", &hash, Some("22222")).unwrap_err(), err(406, "PHONE_NUMBER_INVALID"));
-    assert_eq!(sign_in(1, A, "nope", Some("22222")).unwrap_err(), err(400, "PHONE_CODE_EXPIRED"));
+    assert_eq!(
+        sign_in(1, A, "", Some("22222")).unwrap_err(),
+        err(400, "PHONE_CODE_HASH_EMPTY")
+    );
+    assert_eq!(
+        sign_in(1, A, &hash, None).unwrap_err(),
+        err(400, "PHONE_CODE_EMPTY")
+    );
+    assert_eq!(
+        sign_in(1, A, &hash, Some(" ")).unwrap_err(),
+        err(400, "PHONE_CODE_EMPTY")
+    );
+    assert_eq!(
+        sign_in(1, "12", &hash, Some("22222")).unwrap_err(),
+        err(406, "PHONE_NUMBER_INVALID")
+    );
+    assert_eq!(
+        sign_in(1, A, "nope", Some("22222")).unwrap_err(),
+        err(400, "PHONE_CODE_EXPIRED")
+    );
     // The hash belongs to its phone and its key.
-    assert_eq!(sign_in(1, "9996629999", &hash, Some("22222")).unwrap_err(), err(400, "PHONE_CODE_EXPIRED"));
-    assert_eq!(sign_in(2, A, &hash, Some("22222")).unwrap_err(), err(400, "PHONE_CODE_EXPIRED"));
-    assert_eq!(sign_in(1, A, &hash, Some("22223")).unwrap_err(), err(400, "PHONE_CODE_INVALID"));
+    assert_eq!(
+        sign_in(1, "9996629999", &hash, Some("22222")).unwrap_err(),
+        err(400, "PHONE_CODE_EXPIRED")
+    );
+    assert_eq!(
+        sign_in(2, A, &hash, Some("22222")).unwrap_err(),
+        err(400, "PHONE_CODE_EXPIRED")
+    );
+    assert_eq!(
+        sign_in(1, A, &hash, Some("22223")).unwrap_err(),
+        err(400, "PHONE_CODE_INVALID")
+    );
     // A right code still works after a wrong one.
     assert!(matches!(
         sign_in(1, A, &hash, Some("22222")).unwrap(),
@@ -374,13 +426,31 @@ fn sign_up_errors() {
         err(400, "PHONE_CODE_EXPIRED")
     );
     f.sign_in(1, 2, A, &hash, "22222").unwrap();
-    assert_eq!(f.sign_up(1, 2, "1", &hash, "A", "B").unwrap_err(), err(406, "PHONE_NUMBER_INVALID"));
-    assert_eq!(f.sign_up(1, 2, A, "", "A", "B").unwrap_err(), err(400, "PHONE_CODE_HASH_EMPTY"));
-    assert_eq!(f.sign_up(2, 2, A, &hash, "A", "B").unwrap_err(), err(400, "PHONE_CODE_EXPIRED"));
-    assert_eq!(f.sign_up(1, 2, A, &hash, "  ", "B").unwrap_err(), err(400, "FIRSTNAME_INVALID"));
+    assert_eq!(
+        f.sign_up(1, 2, "1", &hash, "A", "B").unwrap_err(),
+        err(406, "PHONE_NUMBER_INVALID")
+    );
+    assert_eq!(
+        f.sign_up(1, 2, A, "", "A", "B").unwrap_err(),
+        err(400, "PHONE_CODE_HASH_EMPTY")
+    );
+    assert_eq!(
+        f.sign_up(2, 2, A, &hash, "A", "B").unwrap_err(),
+        err(400, "PHONE_CODE_EXPIRED")
+    );
+    assert_eq!(
+        f.sign_up(1, 2, A, &hash, "  ", "B").unwrap_err(),
+        err(400, "FIRSTNAME_INVALID")
+    );
     let long = "x".repeat(65);
-    assert_eq!(f.sign_up(1, 2, A, &hash, &long, "B").unwrap_err(), err(400, "FIRSTNAME_INVALID"));
-    assert_eq!(f.sign_up(1, 2, A, &hash, "A", &long).unwrap_err(), err(400, "LASTNAME_INVALID"));
+    assert_eq!(
+        f.sign_up(1, 2, A, &hash, &long, "B").unwrap_err(),
+        err(400, "FIRSTNAME_INVALID")
+    );
+    assert_eq!(
+        f.sign_up(1, 2, A, &hash, "A", &long).unwrap_err(),
+        err(400, "LASTNAME_INVALID")
+    );
     // Two keys got to signUpRequired for one number; the first signUp wins.
     let other = f.send_code(2, 2, A).unwrap();
     f.sign_in(2, 2, A, &other, "22222").unwrap();
@@ -427,7 +497,10 @@ fn resend_and_cancel() {
         )
     };
     assert_eq!(resend("").unwrap_err(), err(400, "PHONE_CODE_HASH_EMPTY"));
-    assert_eq!(resend("unknown").unwrap_err(), err(400, "PHONE_CODE_EXPIRED"));
+    assert_eq!(
+        resend("unknown").unwrap_err(),
+        err(400, "PHONE_CODE_EXPIRED")
+    );
     let again = resend(&hash).unwrap();
     let enums::auth::SentCode::SentCode(again) = again else {
         panic!()
@@ -538,11 +611,11 @@ fn authorizations_are_listed_and_ended_from_another_session() {
         err(401, "SESSION_REVOKED")
     );
     // help.getConfig still works for it (AC-1).
-    assert!(f
-        .invoke(ended, 2, &functions::help::GetConfig {})
-        .is_ok());
+    assert!(f.invoke(ended, 2, &functions::help::GetConfig {}).is_ok());
     // resetAuthorizations ends every other session.
-    assert!(f.invoke(1, 2, &functions::auth::ResetAuthorizations {}).unwrap());
+    assert!(f
+        .invoke(1, 2, &functions::auth::ResetAuthorizations {})
+        .unwrap());
     assert_eq!(list(&f, 1).len(), 1);
     // A fresh session may not end others.
     f.login.fresh_reset_secs = 3600;
@@ -592,11 +665,21 @@ fn a_user_logged_in_elsewhere_gets_the_code_in_the_app() {
     f.sign_in(2, 2, A, &sent.phone_code_hash, "22222").unwrap();
     assert!(f.pushes.take().is_empty());
     f.store
-        .set_client_info(1, &ClientInfo { layer: 229, ..ClientInfo::default() })
+        .set_client_info(
+            1,
+            &ClientInfo {
+                layer: 229,
+                ..ClientInfo::default()
+            },
+        )
         .unwrap();
     f.log_in(3, A);
     let pushes = f.pushes.take();
-    assert_eq!(pushes.len(), 2, "the code to keys 1 and 2, the login to key 1");
+    assert_eq!(
+        pushes.len(),
+        2,
+        "the code to keys 1 and 2, the login to key 1"
+    );
     assert_eq!(pushes[1].keys, vec![1]);
 }
 
@@ -605,31 +688,44 @@ fn users_outside_the_caller_are_not_shown() {
     let f = Fixture::new();
     let id = f.register(1, A);
     f.register(2, "9996625555");
-    let other = Accounts::new(&f.store).user_by_phone("9996625555").unwrap().unwrap();
+    let other = Accounts::new(&f.store)
+        .user_by_phone("9996625555")
+        .unwrap()
+        .unwrap();
     let got = f
-        .invoke(1, 2, &functions::users::GetUsers {
-            id: vec![
-                types::InputUser {
+        .invoke(
+            1,
+            2,
+            &functions::users::GetUsers {
+                id: vec![
+                    types::InputUser {
+                        user_id: other.id,
+                        access_hash: other.access_hash,
+                    }
+                    .into(),
+                    types::InputUserSelf {}.into(),
+                ],
+            },
+        )
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    let enums::User::User(me) = &got[0] else {
+        panic!()
+    };
+    assert_eq!(me.id, id);
+    assert_eq!(me.phone.as_deref(), Some(A));
+    assert_eq!(
+        f.invoke(
+            1,
+            2,
+            &functions::users::GetFullUser {
+                id: types::InputUser {
                     user_id: other.id,
                     access_hash: other.access_hash,
                 }
                 .into(),
-                types::InputUserSelf {}.into(),
-            ],
-        })
-        .unwrap();
-    assert_eq!(got.len(), 1);
-    let enums::User::User(me) = &got[0] else { panic!() };
-    assert_eq!(me.id, id);
-    assert_eq!(me.phone.as_deref(), Some(A));
-    assert_eq!(
-        f.invoke(1, 2, &functions::users::GetFullUser {
-            id: types::InputUser {
-                user_id: other.id,
-                access_hash: other.access_hash,
             }
-            .into(),
-        })
+        )
         .unwrap_err(),
         err(400, "USER_ID_INVALID")
     );

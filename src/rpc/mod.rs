@@ -323,11 +323,7 @@ mod tests {
     #[test]
     fn get_config_advertises_every_dc_served() {
         let f = Fixture::new();
-        let bytes = dispatch(
-            &f,
-            &Function::HelpGetConfig(functions::help::GetConfig {}),
-        )
-        .unwrap();
+        let bytes = dispatch(&f, &Function::HelpGetConfig(functions::help::GetConfig {})).unwrap();
         let crate::tl::enums::Config::Config(config) =
             crate::tl::enums::Config::from_bytes(&bytes).unwrap();
         assert!(config.test_mode);

@@ -82,10 +82,7 @@ pub fn get_users(me: &User, ids: &[enums::InputUser]) -> Vec<enums::User> {
 }
 
 /// users.getFullUser for the caller: an empty profile.
-pub fn get_full_user(
-    me: &User,
-    id: &enums::InputUser,
-) -> Result<types::users::UserFull, RpcError> {
+pub fn get_full_user(me: &User, id: &enums::InputUser) -> Result<types::users::UserFull, RpcError> {
     if !names_self(id, me) {
         return Err(RpcError::new(400, "USER_ID_INVALID"));
     }

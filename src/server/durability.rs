@@ -96,7 +96,11 @@ impl Drop for Durability {
     }
 }
 
-fn sync_loop(store: &dyn Store, synced: &watch::Sender<Synced>, requests: &(Mutex<Requests>, Condvar)) {
+fn sync_loop(
+    store: &dyn Store,
+    synced: &watch::Sender<Synced>,
+    requests: &(Mutex<Requests>, Condvar),
+) {
     let (m, cv) = requests;
     loop {
         {
@@ -174,7 +178,7 @@ mod tests {
             &self,
             p: &[u8],
             l: usize,
-        ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, crate::store::StoreError> {
+        ) -> Result<crate::store::Scanned, crate::store::StoreError> {
             self.0.scan(p, l)
         }
         fn commit(&self, b: &Batch) -> Result<Commit, crate::store::StoreError> {

@@ -248,9 +248,9 @@ impl Server {
             durability.stop();
             store.flush()
         })
-            .await
-            .map_err(io::Error::other)?
-            .map_err(|e| io::Error::other(e.to_string()))?;
+        .await
+        .map_err(io::Error::other)?
+        .map_err(|e| io::Error::other(e.to_string()))?;
         tracing::info!("store flushed; stopped");
         Ok(())
     }
@@ -378,8 +378,7 @@ impl ConnTask {
         let stop = self.stop.changed();
         tokio::pin!(stop);
         // Updates from other connections' requests; the queue exists once a key is in use.
-        let mut updates: Option<(mpsc::Sender<push::Update>, mpsc::Receiver<push::Update>)> =
-            None;
+        let mut updates: Option<(mpsc::Sender<push::Update>, mpsc::Receiver<push::Update>)> = None;
         let mut keys_used: Vec<i64> = Vec::new();
         let reason = loop {
             let pushed = tokio::select! {

@@ -15,9 +15,12 @@ pub const QUEUE: usize = 64;
 
 pub type Update = (i64, Arc<Vec<u8>>);
 
+/// The connections carrying one key, with their queues.
+type Subscribers = Vec<(u64, mpsc::Sender<Update>)>;
+
 #[derive(Default)]
 pub struct PushRegistry {
-    by_key: Mutex<HashMap<i64, Vec<(u64, mpsc::Sender<Update>)>>>,
+    by_key: Mutex<HashMap<i64, Subscribers>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

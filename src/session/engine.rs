@@ -28,12 +28,22 @@ pub const MAX_IDS_PER_SERVICE_MESSAGE: usize = 8192;
 /// milliseconds).
 pub const MAX_DISCONNECT_DELAY: i32 = 600;
 
+/// What processing a message may call out to: the server, and randomness for its handlers.
+struct Io<'a> {
+    host: &'a mut dyn Host,
+    rng: &'a mut dyn Rng,
+}
+
 /// What the session needs from the server around it.
 pub trait Host {
     /// Runs an RPC query (wrappers included) sent as `msg_id` and returns its serialized
     /// result.
-    fn call(&mut self, query: Function, msg_id: i64, rng: &mut dyn Rng)
-        -> Result<Vec<u8>, RpcError>;
+    fn call(
+        &mut self,
+        query: Function,
+        msg_id: i64,
+        rng: &mut dyn Rng,
+    ) -> Result<Vec<u8>, RpcError>;
     /// destroy_session for another session of this key: whether it existed (SV-8).
     fn destroy_session(&mut self, session_id: i64) -> bool;
     /// destroy_auth_key: erase the key durably (SV-9).
@@ -204,13 +214,15 @@ impl Session {
             };
             self.announce(env, msg_id, rng, &mut reply);
             self.window.record(msg_id, seqno);
+            let mut io = Io { host, rng };
             for m in inner {
-                self.handle_inner(env, m.msg_id, m.seqno, m.body, host, rng, &mut reply);
+                self.handle_inner(env, m.msg_id, m.seqno, m.body, &mut io, &mut reply);
             }
         } else {
             self.announce(env, msg_id, rng, &mut reply);
             self.window.record(msg_id, seqno);
-            self.process(env, msg_id, seqno, body, host, rng, &mut reply);
+            let mut io = Io { host, rng };
+            self.process(env, msg_id, seqno, body, &mut io, &mut reply);
         }
         reply
     }
@@ -222,8 +234,7 @@ impl Session {
         msg_id: i64,
         seqno: i32,
         body: &[u8],
-        host: &mut dyn Host,
-        rng: &mut dyn Rng,
+        io: &mut Io<'_>,
         reply: &mut Reply,
     ) {
         let Some(body) = self.open_gzip(env, msg_id, seqno, body, reply) else {
@@ -238,7 +249,7 @@ impl Session {
             Ok(Received::Duplicate) => self.resend_answer_to(env, msg_id, reply),
             Ok(Received::New) => {
                 self.window.record(msg_id, seqno);
-                self.process(env, msg_id, seqno, body, host, rng, reply);
+                self.process(env, msg_id, seqno, body, io, reply);
             }
         }
     }
@@ -291,8 +302,7 @@ impl Session {
         msg_id: i64,
         seqno: i32,
         body: &[u8],
-        host: &mut dyn Host,
-        rng: &mut dyn Rng,
+        io: &mut Io<'_>,
         reply: &mut Reply,
     ) {
         let Some(id) = top_id(body) else {
@@ -319,7 +329,7 @@ impl Session {
             types::HttpWait::CONSTRUCTOR_ID => {}
             // SV-4: msg_copy is not used.
             MSG_COPY_ID => self.bad_msg(env, msg_id, seqno, 64, reply),
-            _ => self.process_function(env, msg_id, seqno, body, host, rng, reply),
+            _ => self.process_function(env, msg_id, seqno, body, io, reply),
         }
     }
 
@@ -329,8 +339,7 @@ impl Session {
         msg_id: i64,
         seqno: i32,
         body: &[u8],
-        host: &mut dyn Host,
-        rng: &mut dyn Rng,
+        io: &mut Io<'_>,
         reply: &mut Reply,
     ) {
         let function = match Function::from_bytes(body) {
@@ -379,7 +388,7 @@ impl Session {
                 self.push(env, body, false, true, None, reply);
             }
             Function::DestroySession(d) => {
-                let body = if d.session_id != self.id && host.destroy_session(d.session_id) {
+                let body = if d.session_id != self.id && io.host.destroy_session(d.session_id) {
                     types::DestroySessionOk {
                         session_id: d.session_id,
                     }
@@ -393,7 +402,7 @@ impl Session {
                 self.push(env, body, false, true, None, reply);
             }
             Function::DestroyAuthKey(_) => {
-                let body: enums::DestroyAuthKeyRes = match host.destroy_auth_key() {
+                let body: enums::DestroyAuthKeyRes = match io.host.destroy_auth_key() {
                     DestroyKey::Ok => types::DestroyAuthKeyOk {}.into(),
                     DestroyKey::None => types::DestroyAuthKeyNone {}.into(),
                     DestroyKey::Fail => types::DestroyAuthKeyFail {}.into(),
@@ -414,7 +423,7 @@ impl Session {
                 self.rpc_result(env, msg_id, Ok(answer.to_bytes()), reply);
             }
             query => {
-                let result = host.call(query, msg_id, rng);
+                let result = io.host.call(query, msg_id, &mut *io.rng);
                 self.rpc_result(env, msg_id, result, reply);
             }
         }

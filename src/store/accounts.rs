@@ -37,7 +37,12 @@ impl<'a> Accounts<'a> {
     ) -> Result<Option<Read<T>>, StoreError> {
         self.store
             .get(key)?
-            .map(|raw| Ok(Read { value: decode(&raw)?, raw }))
+            .map(|raw| {
+                Ok(Read {
+                    value: decode(&raw)?,
+                    raw,
+                })
+            })
             .transpose()
     }
 
@@ -89,7 +94,12 @@ impl<'a> Accounts<'a> {
         self.store
             .scan(AUTHORIZATIONS_PREFIX, limit)?
             .into_iter()
-            .map(|(_, raw)| Ok(Read { value: Authorization::decode(&raw)?, raw }))
+            .map(|(_, raw)| {
+                Ok(Read {
+                    value: Authorization::decode(&raw)?,
+                    raw,
+                })
+            })
             .collect()
     }
 
@@ -123,8 +133,13 @@ pub trait BatchExt {
     fn unbind(&mut self, old: &Read<Authorization>, revoked_at: Option<i64>) -> &mut Self;
     /// A new user with its phone index entry (both must be new: PHONE_NUMBER_OCCUPIED).
     fn create_user(&mut self, user: &User) -> &mut Self;
-    fn count(&mut self, kind: u8, subject: &[u8], old: Option<&Read<Counter>>, new: Counter)
-        -> &mut Self;
+    fn count(
+        &mut self,
+        kind: u8,
+        subject: &[u8],
+        old: Option<&Read<Counter>>,
+        new: Counter,
+    ) -> &mut Self;
 }
 
 impl BatchExt for Batch {
@@ -221,11 +236,13 @@ mod tests {
         let store = MemoryStore::default();
         let acc = Accounts::new(&store);
         let mut b = Batch::default();
-        b.create_user(&user(1, "9996621111")).bind(&auth(10, 1), None);
+        b.create_user(&user(1, "9996621111"))
+            .bind(&auth(10, 1), None);
         assert!(matches!(acc.commit(&b).unwrap(), Commit::Applied { .. }));
         // A second account for the same phone conflicts and writes nothing.
         let mut b = Batch::default();
-        b.create_user(&user(2, "9996621111")).bind(&auth(11, 2), None);
+        b.create_user(&user(2, "9996621111"))
+            .bind(&auth(11, 2), None);
         assert_eq!(acc.commit(&b).unwrap(), Commit::Conflict);
         assert_eq!(acc.user(2).unwrap(), None);
         assert!(acc.authorization(11).unwrap().is_none());

@@ -4,15 +4,18 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use super::{
-    decode_key, encode_key, Batch, ClientInfo, Commit, Inserted, Store, StoreError, StoredKey,
+    decode_key, encode_key, Batch, ClientInfo, Commit, Inserted, Scanned, Store, StoreError,
+    StoredKey,
 };
+
+/// The records in key order, and the number of commits applied to them.
+type Records = (BTreeMap<Vec<u8>, Vec<u8>>, u64);
 
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     keys: Mutex<HashMap<i64, Vec<u8>>>,
     client_info: Mutex<HashMap<i64, Vec<u8>>>,
-    /// The records and the number of commits applied to them.
-    records: Mutex<(BTreeMap<Vec<u8>, Vec<u8>>, u64)>,
+    records: Mutex<Records>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -24,7 +27,7 @@ impl Store for MemoryStore {
         Ok(lock(&self.records).0.get(key).cloned())
     }
 
-    fn scan(&self, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan(&self, prefix: &[u8], limit: usize) -> Result<Scanned, StoreError> {
         Ok(lock(&self.records)
             .0
             .range(prefix.to_vec()..)

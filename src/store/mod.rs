@@ -145,6 +145,9 @@ impl Batch {
     }
 }
 
+/// Records read by `Store::scan`: (key, value) in key order.
+pub type Scanned = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// The outcome of `Store::commit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Commit {
@@ -159,7 +162,7 @@ pub trait Store: Send + Sync + 'static {
     /// The record at `key`.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// Up to `limit` records whose keys start with `prefix`, in key order.
-    fn scan(&self, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    fn scan(&self, prefix: &[u8], limit: usize) -> Result<Scanned, StoreError>;
     /// Applies `batch` atomically (visible at once, durable after the next `sync`).
     fn commit(&self, batch: &Batch) -> Result<Commit, StoreError>;
     /// The sequence number of the last applied commit.

@@ -193,7 +193,13 @@ impl User {
 impl Authorization {
     pub fn encode(&self) -> Vec<u8> {
         let mut v = begin();
-        for n in [self.key_id, self.user_id, self.hash, self.created, self.active] {
+        for n in [
+            self.key_id,
+            self.user_id,
+            self.hash,
+            self.created,
+            self.active,
+        ] {
             write_i64(&mut v, n);
         }
         write_bytes(&mut v, self.ip.as_bytes());

@@ -11,7 +11,8 @@ use sled::transaction::{abort, TransactionError};
 use sled::Transactional;
 
 use super::{
-    decode_key, encode_key, Batch, ClientInfo, Commit, Inserted, Store, StoreError, StoredKey,
+    decode_key, encode_key, Batch, ClientInfo, Commit, Inserted, Scanned, Store, StoreError,
+    StoredKey,
 };
 
 #[derive(Debug, Clone)]
@@ -72,7 +73,7 @@ impl Store for SledStore {
         Ok(self.records.get(key).map_err(err)?.map(|v| v.to_vec()))
     }
 
-    fn scan(&self, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan(&self, prefix: &[u8], limit: usize) -> Result<Scanned, StoreError> {
         self.records
             .scan_prefix(prefix)
             .take(limit)

@@ -21,7 +21,9 @@ pub const MAX_REQUEST: usize = 256;
 pub enum AdminCommand {
     Users,
     /// Every session, or one user's.
-    Sessions { user: Option<i64> },
+    Sessions {
+        user: Option<i64>,
+    },
     /// End one session by its auth key id; it answers SESSION_REVOKED from then on.
     RevokeKey(i64),
     /// End every session of a user.
@@ -41,7 +43,10 @@ impl AdminCommand {
 
     pub fn parse(line: &str) -> Result<Self, String> {
         let words: Vec<&str> = line.split_whitespace().collect();
-        let user = |s: &str| s.parse::<i64>().map_err(|_| format!("{s:?} is not a user id"));
+        let user = |s: &str| {
+            s.parse::<i64>()
+                .map_err(|_| format!("{s:?} is not a user id"))
+        };
         match words.as_slice() {
             ["users"] => Ok(AdminCommand::Users),
             ["sessions"] => Ok(AdminCommand::Sessions { user: None }),
@@ -257,7 +262,13 @@ impl Table {
     fn render(&self) -> String {
         let cols = self.rows[0].len();
         let widths: Vec<usize> = (0..cols)
-            .map(|c| self.rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+            .map(|c| {
+                self.rows
+                    .iter()
+                    .map(|r| r[c].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
             .collect();
         let mut out = String::new();
         for r in &self.rows {
@@ -356,6 +367,8 @@ mod tests {
         let mut bad = std::io::Cursor::new(b"nonsense\n".to_vec());
         let mut d = Duplex(&mut bad, Vec::new());
         serve_one(&store, &mut d, 0).unwrap();
-        assert!(String::from_utf8(d.1).unwrap().starts_with("error: unknown admin command"));
+        assert!(String::from_utf8(d.1)
+            .unwrap()
+            .starts_with("error: unknown admin command"));
     }
 }

@@ -96,7 +96,9 @@ pub async fn login(
     input: &mut dyn BufRead,
     output: &mut dyn Write,
 ) -> Result<types::User, String> {
-    let say = |output: &mut dyn Write, text: String| writeln!(output, "{text}").map_err(|e| e.to_string());
+    let say = |output: &mut dyn Write, text: String| {
+        writeln!(output, "{text}").map_err(|e| e.to_string())
+    };
     let mut s = connect(opts, opts.dc, opts.addr).await?;
     let sent = match s.client.send_code(&opts.phone).await {
         Ok(sent) => sent,
@@ -109,8 +111,13 @@ pub async fn login(
                 .iter()
                 .find(|(id, _)| *id == home)
                 .map(|(_, a)| *a)
-                .ok_or_else(|| format!("PHONE_MIGRATE_{home}, but the server names no DC {home}"))?;
-            say(output, format!("The number lives on DC {home}; connecting to {addr}"))?;
+                .ok_or_else(|| {
+                    format!("PHONE_MIGRATE_{home}, but the server names no DC {home}")
+                })?;
+            say(
+                output,
+                format!("The number lives on DC {home}; connecting to {addr}"),
+            )?;
             s = connect(opts, home, addr).await?;
             s.client
                 .send_code(&opts.phone)
@@ -123,7 +130,10 @@ pub async fn login(
     } else {
         "to the server's outbox"
     };
-    say(output, format!("A {}-digit code was sent {via}.", sent.length))?;
+    say(
+        output,
+        format!("A {}-digit code was sent {via}.", sent.length),
+    )?;
     let hash = sent.phone_code_hash;
     let mut step = None;
     for _ in 0..MAX_PROMPTS {
@@ -133,7 +143,12 @@ pub async fn login(
                 step = Some(done);
                 break;
             }
-            Err(e) if matches!(rpc_text(&e), Some("PHONE_CODE_INVALID" | "PHONE_CODE_EMPTY")) => {
+            Err(e)
+                if matches!(
+                    rpc_text(&e),
+                    Some("PHONE_CODE_INVALID" | "PHONE_CODE_EMPTY")
+                ) =>
+            {
                 say(output, "That code is not right; try again.".into())?;
             }
             Err(e) => return Err(format!("auth.signIn: {e}")),
