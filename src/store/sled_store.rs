@@ -40,8 +40,11 @@ impl SledStore {
     /// `LOCK_WAIT` before the error is returned. A store open elsewhere still fails then.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         let mut waited = std::time::Duration::ZERO;
+        // No background flusher: every write that matters is synced before it is acknowledged
+        // (DB-1), and without the flusher thread a closed store lets go of its lock at once.
+        let config = sled::Config::new().path(dir).flush_every_ms(None);
         let db = loop {
-            match sled::open(dir) {
+            match config.open() {
                 // sled reports the busy lock as an `Other` error with the OS error in its text.
                 Err(sled::Error::Io(e))
                     if e.to_string().starts_with("could not acquire lock")
