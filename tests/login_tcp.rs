@@ -391,3 +391,33 @@ fn other_sessions_get_the_code_and_hear_of_the_new_login() {
         assert_eq!(first.get_me().await.unwrap().id, user.id);
     });
 }
+
+#[test]
+fn flood_counters_survive_a_restart() {
+    let mut server = TestServer::start_with(3, |c| {
+        let mut login = mtproto_auth::rpc::LoginConfig::new(std::sync::Arc::new(
+            mtproto_auth::rpc::login::MemorySender::default(),
+        ));
+        login.codes_per_phone = mtproto_auth::rpc::login::RateLimit {
+            limit: 2,
+            window: 3600,
+        };
+        c.login = Some(login);
+    });
+    let runtime = rt();
+    let phone = "9996625151";
+    runtime.block_on(async {
+        let mut client = connect(&server, 2, Framing::Intermediate).await;
+        client.send_code(phone).await.unwrap();
+        client.send_code(phone).await.unwrap();
+    });
+    server.restart();
+    runtime.block_on(async {
+        let mut client = connect(&server, 2, Framing::Intermediate).await;
+        let (code, text) = rpc_error(client.send_code(phone).await.unwrap_err());
+        assert_eq!(code, 420);
+        assert!(text.starts_with("FLOOD_TEST_PHONE_WAIT_"), "{text}");
+        let wait: i64 = text["FLOOD_TEST_PHONE_WAIT_".len()..].parse().unwrap();
+        assert!((3590..=3600).contains(&wait), "{wait}");
+    });
+}

@@ -25,6 +25,9 @@ const SIGN_UP_REQUIRED_LAYER: i32 = 104;
 /// First and last names are at most this many characters (FIRSTNAME_INVALID).
 const MAX_NAME_CHARS: usize = 64;
 
+/// phone_code_hash lengths looked up at most.
+const MAX_HASH_LEN: usize = 64;
+
 const COUNT_PHONE: u8 = b'p';
 const COUNT_KEY: u8 = b'k';
 
@@ -96,6 +99,10 @@ fn live_code(
     hash: &str,
     phone: &Phone,
 ) -> Result<Read<PendingCode>, RpcError> {
+    // Our hashes are 32 hex digits; anything much longer is not one, and is not looked up.
+    if hash.len() > MAX_HASH_LEN {
+        return Err(expired());
+    }
     let code = acc.code(hash)?.ok_or_else(expired)?;
     let c = &code.value;
     let now = i64::from(ctx.now);

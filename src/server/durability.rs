@@ -9,10 +9,11 @@ use tokio::sync::watch;
 
 use crate::store::Store;
 
-/// What the sync thread has done: commits covered so far, and syncs that failed.
+/// What the sync thread has done: commits covered so far, syncs run, and syncs that failed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Synced {
     through: u64,
+    syncs: u64,
     failures: u64,
 }
 
@@ -86,6 +87,14 @@ impl Durability {
         cv.notify_one();
         if let Some(t) = lock(&self.thread).take() {
             let _ = t.join();
+            let s = *self.synced.borrow();
+            tracing::info!(
+                syncs = s.syncs,
+                commits = s.through,
+                failures = s.failures,
+                "store syncs for answers: {:.1} commits per sync",
+                s.through as f64 / s.syncs.max(1) as f64
+            );
         }
     }
 }
@@ -116,7 +125,10 @@ fn sync_loop(
         }
         match store.sync() {
             Ok(through) => {
-                synced.send_modify(|s| s.through = s.through.max(through));
+                synced.send_modify(|s| {
+                    s.through = s.through.max(through);
+                    s.syncs += 1;
+                });
             }
             Err(e) => {
                 tracing::error!(error = %e, "store sync failed; answers waiting for it are dropped");

@@ -208,6 +208,7 @@ impl Server {
             .map(|r| Arc::new(AddressLimiter::new(r)));
         let durability = Arc::new(Durability::start(self.state.store.clone())?);
         let pushes = Arc::new(push::PushRegistry::default());
+        let sweeper = tokio::spawn(sweep_expired(self.state.clone(), stop_rx.clone()));
         #[cfg(unix)]
         let admin = {
             let (listener, path) = admin::bind(&self.data_dir)?;
@@ -243,6 +244,7 @@ impl Server {
         }
         #[cfg(unix)]
         let _ = admin.await;
+        let _ = sweeper.await;
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || {
             durability.stop();
@@ -253,6 +255,42 @@ impl Server {
         .map_err(|e| io::Error::other(e.to_string()))?;
         tracing::info!("store flushed; stopped");
         Ok(())
+    }
+}
+
+/// How often expired login codes and flood counters are deleted from the store.
+const SWEEP_EVERY: Duration = Duration::from_secs(600);
+/// Records looked at per sweep at most (a sweep holds one blocking thread while it runs).
+const SWEEP_LIMIT: usize = 20_000;
+
+/// Deletes expired login codes and counters now and then, so the store does not keep every
+/// code ever sent.
+async fn sweep_expired(state: Arc<ServerState>, mut stop: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(SWEEP_EVERY);
+    every.tick().await;
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = every.tick() => {}
+        }
+        let state = state.clone();
+        let swept = tokio::task::spawn_blocking(move || {
+            let window = state
+                .login
+                .codes_per_phone
+                .window
+                .max(state.login.codes_per_key.window);
+            crate::store::accounts::Accounts::new(&*state.store).sweep(now().0, window, SWEEP_LIMIT)
+        })
+        .await;
+        match swept {
+            Ok(Ok(n)) if n > 0 => {
+                tracing::info!(records = n, "expired login codes and counters deleted")
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "sweeping expired login codes failed"),
+            Err(e) => tracing::warn!(error = %e, "the sweep task failed"),
+        }
     }
 }
 

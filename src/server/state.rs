@@ -148,6 +148,9 @@ impl ServerState {
         let was_temp = lock(&self.keys)
             .get(&id)
             .is_some_and(|k| k.expires_at.is_some());
+        // Its login goes first: a crash in between leaves an unbound key, never a session
+        // listed for a key that is gone.
+        crate::store::accounts::Accounts::new(&*self.store).end_authorization(id)?;
         let stored = self.store.delete_auth_key(id)?;
         lock(&self.keys).remove(&id);
         lock(&self.sessions).remove(&id);
@@ -248,6 +251,42 @@ mod tests {
         state.with_session(key_id, session_id, 1, now, |s, _| {
             assert_eq!(s.id(), session_id)
         });
+    }
+
+    #[test]
+    fn destroying_a_key_ends_its_login() {
+        use crate::store::accounts::{Accounts, BatchExt};
+        use crate::store::records::Authorization;
+        let s = state();
+        let entry = KeyEntry {
+            key: AuthKey::from_bytes([3; 256]),
+            expires_at: None,
+            initial_salt: None,
+        };
+        let id = entry.key.id();
+        assert!(s.add_key(entry, T0).unwrap());
+        let auth = Authorization {
+            key_id: id,
+            user_id: 9,
+            hash: 1,
+            created: T0,
+            active: T0,
+            ip: String::new(),
+            dc_id: 2,
+            api_id: 1,
+            device_model: String::new(),
+            system_version: String::new(),
+            app_version: String::new(),
+            lang_code: String::new(),
+        };
+        let mut b = crate::store::Batch::default();
+        b.bind(&auth, None);
+        s.store.commit(&b).unwrap();
+        assert!(s.destroy_key(id).unwrap());
+        let acc = Accounts::new(&*s.store);
+        assert!(acc.authorization(id).unwrap().is_none());
+        assert!(acc.authorizations_of(9).unwrap().is_empty());
+        assert!(!acc.revoked(id).unwrap());
     }
 
     #[test]

@@ -119,6 +119,49 @@ impl<'a> Accounts<'a> {
     pub fn commit(&self, batch: &Batch) -> Result<Commit, StoreError> {
         self.store.commit(batch)
     }
+
+    /// Removes the key's login, if any (its key is being destroyed, SV-9). Not synced here:
+    /// the key's own deletion that follows is.
+    pub fn end_authorization(&self, key_id: i64) -> Result<(), StoreError> {
+        for _ in 0..16 {
+            let Some(read) = self.authorization(key_id)? else {
+                return Ok(());
+            };
+            let mut b = Batch::default();
+            b.unbind(&read, None);
+            if let Commit::Applied { .. } = self.commit(&b)? {
+                return Ok(());
+            }
+        }
+        Err(StoreError("the key's login kept changing".into()))
+    }
+
+    /// Deletes up to `limit` login codes and flood counters that expired before `now`
+    /// (`counter_window`: a counter's window length), so that the store does not keep every
+    /// code ever sent. Returns how many went.
+    pub fn sweep(&self, now: i64, counter_window: i64, limit: usize) -> Result<usize, StoreError> {
+        let mut b = Batch::default();
+        let mut n = 0;
+        for (k, raw) in self.store.scan(b"C", limit)? {
+            if PendingCode::decode(&raw).is_ok_and(|c| c.expires <= now) {
+                b.swap(k, Some(&raw), None);
+                n += 1;
+            }
+        }
+        for (k, raw) in self.store.scan(b"F", limit)? {
+            if Counter::decode(&raw)
+                .is_ok_and(|c| c.window_start.saturating_add(counter_window) <= now)
+            {
+                b.swap(k, Some(&raw), None);
+                n += 1;
+            }
+        }
+        // A conflict means a request touched one of them meanwhile: the next sweep retries.
+        match (n, self.commit(&b)?) {
+            (0, _) | (_, Commit::Conflict) => Ok(0),
+            (n, Commit::Applied { .. }) => Ok(n),
+        }
+    }
 }
 
 /// Batch steps, so that one request's writes go in one commit.
@@ -229,6 +272,41 @@ mod tests {
             app_version: String::new(),
             lang_code: String::new(),
         }
+    }
+
+    #[test]
+    fn expired_codes_and_counters_are_swept_and_live_ones_kept() {
+        use crate::store::records::{code_key, CodeKind, CodeState};
+        let store = MemoryStore::default();
+        let acc = Accounts::new(&store);
+        let code = |expires| PendingCode {
+            phone: "1".into(),
+            key_id: 1,
+            code_hash: [0; 32],
+            code_len: 5,
+            created: 0,
+            expires,
+            wrong: 0,
+            sends: 1,
+            kind: CodeKind::Sms,
+            state: CodeState::Sent,
+        };
+        let mut b = Batch::default();
+        b.put(code_key("old"), code(100).encode());
+        b.put(code_key("new"), code(300).encode());
+        let counter = |start| Counter {
+            window_start: start,
+            count: 1,
+        };
+        b.count(b'p', b"1", None, counter(0));
+        b.count(b'p', b"2", None, counter(150));
+        acc.commit(&b).unwrap();
+        assert_eq!(acc.sweep(200, 100, 1000).unwrap(), 2);
+        assert!(acc.code("old").unwrap().is_none());
+        assert!(acc.code("new").unwrap().is_some());
+        assert!(acc.counter(&counter_key(b'p', b"1")).unwrap().is_none());
+        assert!(acc.counter(&counter_key(b'p', b"2")).unwrap().is_some());
+        assert_eq!(acc.sweep(200, 100, 1000).unwrap(), 0);
     }
 
     #[test]

@@ -66,6 +66,8 @@ pub struct TestServer {
     pub state: std::sync::Arc<mtproto_auth::server::ServerState>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// The login settings it was started with (a restart keeps them).
+    login: Option<mtproto_auth::rpc::LoginConfig>,
 }
 
 impl TestServer {
@@ -105,6 +107,7 @@ impl TestServer {
             login: None,
         };
         tweak(&mut config);
+        let login = config.login.clone();
         let (addrs, state, stop, thread) = Self::spawn(config);
         TestServer {
             addrs,
@@ -112,6 +115,7 @@ impl TestServer {
             state,
             stop: Some(stop),
             thread: Some(thread),
+            login,
         }
     }
 
@@ -159,7 +163,7 @@ impl TestServer {
             dcs: self.addrs.clone(),
             test_mode: true,
             limits: Default::default(),
-            login: None,
+            login: self.login.clone(),
         };
         let (addrs, state, stop, thread) = Self::spawn(config);
         assert_eq!(addrs, self.addrs);
