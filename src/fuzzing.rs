@@ -255,7 +255,7 @@ pub fn store_model(data: &[u8]) {
     let memory = MemoryStore::default();
     let mut sled = SledStore::open(&dir).expect("a fresh sled store opens");
     let key = |k: u8| vec![b'F', k % 8];
-    let value = |v: u8| (v % 4 != 0).then(|| vec![1, v]);
+    let value = |v: u8| (!v.is_multiple_of(4)).then(|| vec![1, v]);
     let mut batch = Batch::default();
     let mut reopens = 0;
     for op in data.chunks_exact(4).take(256) {
