@@ -335,24 +335,7 @@ mod tests {
     /// itself and logs out, so that the fuzzer starts from the login paths. The hash the
     /// server hands out is predicted by running the first step the way the target does.
     fn login_seed() -> Vec<u8> {
-        let send_code = functions::auth::SendCode {
-            phone_number: PHONE.into(),
-            api_id: 6,
-            api_hash: "x".into(),
-            settings: types::CodeSettings {
-                allow_flashcall: false,
-                current_number: false,
-                allow_app_hash: false,
-                allow_missed_call: false,
-                allow_firebase: false,
-                unknown_number: false,
-                logout_tokens: None,
-                token: None,
-                app_sandbox: None,
-            }
-            .into(),
-        }
-        .to_bytes();
+        let send_code = crate::client::login::send_code_request(PHONE).to_bytes();
         let first = message(&send_code, 1);
         let hash = sent_code_hash(&first);
         let mut seed = first;

@@ -362,6 +362,19 @@ fn tl_decode(hex: bool, roundtrip: bool) -> ExitCode {
     }
 }
 
+/// A tokio runtime (multi-threaded for the server), or the exit code after saying why not.
+fn runtime(multi_thread: bool) -> Result<tokio::runtime::Runtime, ExitCode> {
+    let mut b = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    b.enable_all().build().map_err(|e| {
+        eprintln!("error: starting the runtime: {e}");
+        ExitCode::from(1)
+    })
+}
+
 fn data_dir_arg() -> Arg {
     Arg::new("data-dir")
         .long("data-dir")
@@ -475,15 +488,9 @@ fn login(m: &clap::ArgMatches) -> ExitCode {
         dc,
         public_key,
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime(false) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: starting the runtime: {e}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
@@ -562,15 +569,9 @@ fn serve(m: &clap::ArgMatches) -> ExitCode {
         config.limits.handshake_rate =
             (rate > 0).then(|| mtproto_auth::server::HandshakeRate::per_second(rate));
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime(true) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: starting the runtime: {e}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
     let result = runtime.block_on(async move {
         let server = mtproto_auth::server::Server::bind(config).await?;

@@ -4,7 +4,7 @@
 mod common;
 
 use common::TestServer;
-use mtproto_auth::client::login::{phone_migrate_dc, SignedIn};
+use mtproto_auth::client::login::{phone_migrate_dc, with_init, SignedIn};
 use mtproto_auth::client::{Client, ClientError, ConnectOptions};
 use mtproto_auth::handshake::client::{ClientConfig, InnerData, RsaScheme};
 use mtproto_auth::tl::{enums, functions, types};
@@ -339,21 +339,7 @@ fn other_sessions_get_the_code_and_hear_of_the_new_login() {
         let mut first = connect(&server, 2, Framing::Intermediate).await;
         // Its layer is known: updateNewAuthorization may be sent to it.
         first
-            .invoke(&functions::InvokeWithLayer {
-                layer: mtproto_auth::tl::LAYER,
-                query: functions::InitConnection {
-                    api_id: 6,
-                    device_model: "first".into(),
-                    system_version: "linux".into(),
-                    app_version: "1".into(),
-                    system_lang_code: "en".into(),
-                    lang_pack: String::new(),
-                    lang_code: "en".into(),
-                    proxy: None,
-                    params: None,
-                    query: functions::help::GetConfig {},
-                },
-            })
+            .invoke(&with_init(functions::help::GetConfig {}, "first"))
             .await
             .unwrap();
         let user = sign_up(&mut first, phone).await;

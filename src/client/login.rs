@@ -52,27 +52,53 @@ fn user_of(a: enums::auth::Authorization) -> Result<SignedIn, ClientError> {
     }
 }
 
+/// auth.sendCode for `phone` with this project's api_id and no code settings.
+pub fn send_code_request(phone: &str) -> functions::auth::SendCode {
+    functions::auth::SendCode {
+        phone_number: phone.into(),
+        api_id: API_ID,
+        api_hash: API_HASH.into(),
+        settings: types::CodeSettings {
+            allow_flashcall: false,
+            current_number: false,
+            allow_app_hash: false,
+            allow_missed_call: false,
+            allow_firebase: false,
+            unknown_number: false,
+            logout_tokens: None,
+            token: None,
+            app_sandbox: None,
+        }
+        .into(),
+    }
+}
+
+/// `query` wrapped the way clients send their first request: invokeWithLayer(this layer,
+/// initConnection(this project's api_id, `device_model`, …, query)).
+pub fn with_init<Q>(
+    query: Q,
+    device_model: &str,
+) -> functions::InvokeWithLayer<functions::InitConnection<Q>> {
+    functions::InvokeWithLayer {
+        layer: crate::tl::LAYER,
+        query: functions::InitConnection {
+            api_id: API_ID,
+            device_model: device_model.into(),
+            system_version: std::env::consts::OS.into(),
+            app_version: env!("CARGO_PKG_VERSION").into(),
+            system_lang_code: "en".into(),
+            lang_pack: String::new(),
+            lang_code: "en".into(),
+            proxy: None,
+            params: None,
+            query,
+        },
+    }
+}
+
 impl Client {
     pub async fn send_code(&mut self, phone: &str) -> Result<CodeSent, ClientError> {
-        let sent = self
-            .invoke(&functions::auth::SendCode {
-                phone_number: phone.into(),
-                api_id: API_ID,
-                api_hash: API_HASH.into(),
-                settings: types::CodeSettings {
-                    allow_flashcall: false,
-                    current_number: false,
-                    allow_app_hash: false,
-                    allow_missed_call: false,
-                    allow_firebase: false,
-                    unknown_number: false,
-                    logout_tokens: None,
-                    token: None,
-                    app_sandbox: None,
-                }
-                .into(),
-            })
-            .await?;
+        let sent = self.invoke(&send_code_request(phone)).await?;
         let enums::auth::SentCode::SentCode(s) = sent else {
             return Err(unexpected(sent));
         };

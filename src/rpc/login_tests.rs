@@ -153,23 +153,7 @@ pub fn dc_of(phone: &str) -> i32 {
 }
 
 pub fn send_code(phone: &str) -> functions::auth::SendCode {
-    functions::auth::SendCode {
-        phone_number: phone.into(),
-        api_id: 6,
-        api_hash: "eb06d4abfb49dc3eeb1aeb98ae0f581e".into(),
-        settings: types::CodeSettings {
-            allow_flashcall: false,
-            current_number: false,
-            allow_app_hash: false,
-            allow_missed_call: false,
-            allow_firebase: false,
-            unknown_number: false,
-            logout_tokens: None,
-            token: None,
-            app_sandbox: None,
-        }
-        .into(),
-    }
+    crate::client::login::send_code_request(phone)
 }
 
 pub fn user_id(a: &enums::auth::Authorization) -> i64 {

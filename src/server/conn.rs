@@ -269,15 +269,8 @@ impl Connection {
             self.keys_seen.push(key_id);
             out.new_keys.push(key_id);
         }
-        let key_salts = state.salts.key_salts_cached(&mut self.salts, key_id, now.0);
-        let env = Env {
-            auth_key_id: key_id,
-            salts: &state.salts,
-            key_salts,
-            initial_salt: entry.initial_salt,
-            now: now.0,
-            nanos: now.1,
-        };
+        let env = self.env(state, key_id, &entry, now);
+        let key_salts = env.key_salts;
         let mut host = ConnHost {
             state,
             key_id,
@@ -328,6 +321,24 @@ impl Connection {
         }
     }
 
+    /// The session layer's view of `key_id` at `now`, with the salts cached per connection.
+    fn env<'s>(
+        &mut self,
+        state: &'s ServerState,
+        key_id: i64,
+        entry: &KeyEntry,
+        now: (i64, u32),
+    ) -> Env<'s> {
+        Env {
+            auth_key_id: key_id,
+            salts: &state.salts,
+            key_salts: state.salts.key_salts_cached(&mut self.salts, key_id, now.0),
+            initial_salt: entry.initial_salt,
+            now: now.0,
+            nanos: now.1,
+        }
+    }
+
     /// Sends `body` (an update another connection's request caused) in every session of
     /// `key_id` that this connection last carried.
     pub fn push_update(
@@ -343,15 +354,8 @@ impl Connection {
             Ok(Some(entry)) => entry,
             _ => return out,
         };
-        let key_salts = state.salts.key_salts_cached(&mut self.salts, key_id, now.0);
-        let env = Env {
-            auth_key_id: key_id,
-            salts: &state.salts,
-            key_salts,
-            initial_salt: entry.initial_salt,
-            now: now.0,
-            nanos: now.1,
-        };
+        let env = self.env(state, key_id, &entry, now);
+        let key_salts = env.key_salts;
         for session_id in state.sessions_on(key_id, self.id) {
             let packet = state.with_session(key_id, session_id, self.id, now.0, |session, _| {
                 let reply = session.notify(&env, body.to_vec());

@@ -5,7 +5,7 @@
 use std::io::{BufRead, Write};
 use std::net::SocketAddr;
 
-use crate::client::login::{phone_migrate_dc, SignedIn};
+use crate::client::login::{phone_migrate_dc, with_init, SignedIn};
 use crate::client::{Client, ClientError, ConnectOptions};
 use crate::crypto::rsa::RsaPublicKey;
 use crate::handshake::client::{ClientConfig, InnerData, RsaScheme};
@@ -47,21 +47,10 @@ async fn connect(opts: &LoginOptions, dc: i32, addr: SocketAddr) -> Result<Sessi
         .await
         .map_err(|e| format!("connecting to DC {dc} at {addr}: {e}"))?;
     let enums::Config::Config(config) = client
-        .invoke(&functions::InvokeWithLayer {
-            layer: crate::tl::LAYER,
-            query: functions::InitConnection {
-                api_id: crate::client::login::API_ID,
-                device_model: "mtproto-auth login".into(),
-                system_version: std::env::consts::OS.into(),
-                app_version: env!("CARGO_PKG_VERSION").into(),
-                system_lang_code: "en".into(),
-                lang_pack: String::new(),
-                lang_code: "en".into(),
-                proxy: None,
-                params: None,
-                query: functions::help::GetConfig {},
-            },
-        })
+        .invoke(&with_init(
+            functions::help::GetConfig {},
+            "mtproto-auth login",
+        ))
         .await
         .map_err(|e| format!("help.getConfig: {e}"))?;
     let dcs = config

@@ -10,38 +10,18 @@ import json
 import logging
 import sys
 
-from telethon import TelegramClient, functions, types, errors, connection
+from telethon import functions, types, errors
 from telethon.crypto import rsa
 from telethon.sessions import StringSession
 
-TRANSPORTS = {
-    "full": connection.ConnectionTcpFull,
-    "abridged": connection.ConnectionTcpAbridged,
-    "intermediate": connection.ConnectionTcpIntermediate,
-    "obfuscated": connection.ConnectionTcpObfuscated,
-}
-
+from telethon_setup import client_for
 
 async def main():
     pem_path, host, port, dc, transport = sys.argv[1:6]
     rsa.add_key(open(pem_path).read(), old=False)
     session = StringSession()
     session.set_dc(int(dc), host, int(port))
-    client = TelegramClient(
-        session,
-        api_id=12345,
-        api_hash="0123456789abcdef0123456789abcdef",
-        connection=TRANSPORTS[transport],
-        device_model="interop-test",
-        system_version="linux",
-        app_version="1.0",
-        lang_code="en",
-        system_lang_code="en",
-        receive_updates=False,
-        connection_retries=1,
-        retry_delay=0,
-        timeout=10,
-    )
+    client = client_for(session, transport, "interop-test")
     out = {"transport": transport}
     await asyncio.wait_for(client.connect(), 30)
     out["connected"] = client.is_connected()

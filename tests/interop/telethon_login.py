@@ -17,34 +17,14 @@ import json
 import logging
 import sys
 
-from telethon import TelegramClient, functions, errors, connection
+from telethon import functions, errors
 from telethon.crypto import rsa
 from telethon.sessions import StringSession
 
-TRANSPORTS = {
-    "full": connection.ConnectionTcpFull,
-    "abridged": connection.ConnectionTcpAbridged,
-    "intermediate": connection.ConnectionTcpIntermediate,
-    "obfuscated": connection.ConnectionTcpObfuscated,
-}
-
+import telethon_setup
 
 def client_for(session, transport):
-    return TelegramClient(
-        session,
-        api_id=12345,
-        api_hash="0123456789abcdef0123456789abcdef",
-        connection=TRANSPORTS[transport],
-        device_model="interop-login",
-        system_version="linux",
-        app_version="1.0",
-        lang_code="en",
-        system_lang_code="en",
-        receive_updates=False,
-        connection_retries=1,
-        retry_delay=0,
-        timeout=10,
-    )
+    return telethon_setup.client_for(session, transport, "interop-login")
 
 
 def code_for(phone):
