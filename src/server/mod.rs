@@ -209,15 +209,20 @@ impl Server {
         let durability = Arc::new(Durability::start(self.state.store.clone())?);
         let pushes = Arc::new(push::PushRegistry::default());
         let sweeper = tokio::spawn(sweep_expired(self.state.clone(), stop_rx.clone()));
+        // Without the socket the operator commands cannot reach this server (they say so);
+        // that is no reason not to serve.
         #[cfg(unix)]
-        let admin = {
-            let (listener, path) = admin::bind(&self.data_dir)?;
-            tokio::spawn(admin::serve(
+        let admin = match admin::bind(&self.data_dir) {
+            Ok((listener, path)) => Some(tokio::spawn(admin::serve(
                 listener,
                 path,
                 self.state.clone(),
                 stop_rx.clone(),
-            ))
+            ))),
+            Err(e) => {
+                tracing::warn!(error = %e, "no admin socket in the data dir");
+                None
+            }
         };
         let mut accept_tasks = JoinSet::new();
         for (dc_id, listener) in self.listeners {
@@ -243,7 +248,9 @@ impl Server {
             }
         }
         #[cfg(unix)]
-        let _ = admin.await;
+        if let Some(admin) = admin {
+            let _ = admin.await;
+        }
         let _ = sweeper.await;
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || {
