@@ -81,6 +81,11 @@ fn telethon_follows_phone_migrate_to_the_numbers_dc() {
         .unwrap();
     assert_eq!(user.home_dc, 3);
     assert_eq!(text(&line, "user_id"), user.id.to_string());
+    // Now registered: a fresh Telethon session on DC 1 logs it in (no sign-up) on DC 3.
+    let line = telethon(&server, 1, "abridged", "9996631234", "migrate");
+    assert_eq!(text(&line, "sign_in"), "signed in", "{line}");
+    assert_eq!(text(&line, "dc"), "3", "{line}");
+    assert_eq!(text(&line, "user_id"), user.id.to_string());
 }
 
 #[test]

@@ -171,6 +171,9 @@ pub fn request(data_dir: &Path, cmd: &AdminCommand) -> Result<String, String> {
         use std::os::unix::net::UnixStream;
         match UnixStream::connect(data_dir.join(ADMIN_SOCKET)) {
             Ok(mut s) => {
+                // A server that is alive answers at once; one that hangs should not hang us.
+                s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+                    .map_err(|e| e.to_string())?;
                 writeln!(s, "{}", cmd.to_line()).map_err(|e| e.to_string())?;
                 let mut answer = String::new();
                 std::io::Read::read_to_string(&mut s, &mut answer).map_err(|e| e.to_string())?;
