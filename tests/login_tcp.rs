@@ -407,3 +407,22 @@ fn flood_counters_survive_a_restart() {
         assert!((3590..=3600).contains(&wait), "{wait}");
     });
 }
+
+#[test]
+fn a_temporary_key_cannot_log_in() {
+    let server = TestServer::start(3);
+    rt().block_on(async {
+        let opts = ConnectOptions::new(server.addr(2), Framing::Intermediate);
+        let cfg = ClientConfig {
+            scheme: RsaScheme::RsaPad,
+            inner: InnerData::Temp { expires_in: 3600 },
+            keys: vec![server.public_key()],
+        };
+        let mut client = Client::connect(&opts, &cfg).await.unwrap();
+        let enums::Config::Config(config) =
+            client.invoke(&functions::help::GetConfig {}).await.unwrap();
+        assert_eq!(config.this_dc, 2);
+        let (code, text) = rpc_error(client.send_code("9996621111").await.unwrap_err());
+        assert_eq!((code, text.as_str()), (401, "AUTH_KEY_PERM_EMPTY"));
+    });
+}

@@ -20,6 +20,8 @@ pub struct Fixture {
     pub sender: Arc<MemorySender>,
     pub dcs: Vec<DcAddress>,
     pub now: Cell<i32>,
+    /// Keys at or above this id are temporary.
+    pub temp_keys_from: i64,
     pub pushes: RefCell<Vec<super::Push>>,
     rng: RefCell<SeededRng>,
 }
@@ -41,6 +43,7 @@ impl Fixture {
                 })
                 .collect(),
             now: Cell::new(T0),
+            temp_keys_from: 1_000,
             pushes: RefCell::new(Vec::new()),
             rng: RefCell::new(SeededRng::new(5)),
         }
@@ -54,6 +57,7 @@ impl Fixture {
             now: self.now.get(),
             msg_id: 4,
             key_id,
+            temp_key: key_id >= self.temp_keys_from,
             peer: "127.0.0.9",
             store: &self.store,
             login: &self.login,
@@ -713,4 +717,20 @@ fn users_outside_the_caller_are_not_shown() {
         .unwrap_err(),
         err(400, "USER_ID_INVALID")
     );
+}
+
+#[test]
+fn temporary_keys_get_config_and_nothing_else() {
+    let f = Fixture::new();
+    assert!(f.invoke(1000, 2, &functions::help::GetConfig {}).is_ok());
+    assert!(f.invoke(1000, 2, &functions::help::GetNearestDc {}).is_ok());
+    assert_eq!(
+        f.send_code(1000, 2, A).unwrap_err(),
+        err(401, "AUTH_KEY_PERM_EMPTY")
+    );
+    assert_eq!(
+        f.invoke(1000, 2, &functions::updates::GetState {}).unwrap_err(),
+        err(401, "AUTH_KEY_PERM_EMPTY")
+    );
+    assert!(f.store.scan(b"", 10).unwrap().is_empty(), "nothing stored");
 }

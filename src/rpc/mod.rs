@@ -40,8 +40,10 @@ pub struct RpcContext<'a> {
     pub now: i32,
     /// The msg_id of the query (a wrapped ping's pong names it).
     pub msg_id: i64,
-    /// The permanent key the query came under.
+    /// The key the query came under.
     pub key_id: i64,
+    /// Whether that key is temporary (PF-2: nothing is bound to one here yet).
+    pub temp_key: bool,
     /// The client's address, as account.getAuthorizations shows it.
     pub peer: &'a str,
     pub store: &'a dyn Store,
@@ -99,6 +101,9 @@ const UNAUTHORIZED_ALLOWED: &[&str] = &[
     "payments.getPaymentForm",
     "payments.sendPaymentForm",
 ];
+
+/// What an unbound temporary key may call (PF-2) [doc: api/pfs].
+const TEMP_KEY_ALLOWED: &[&str] = &["auth.bindTempAuthKey", "help.getConfig", "help.getNearestDc"];
 
 /// AC-1: whether an unauthorized key may call the (innermost) method `name`.
 pub fn allowed_unauthorized(name: &str) -> bool {
@@ -182,6 +187,11 @@ pub fn dispatch(
         return Ok(pong.to_bytes());
     }
     let name = query.name();
+    // PF-2: an unbound temporary key may only bind itself or read the config; binding is not
+    // served yet, so nothing (no login in particular) is ever stored for a temporary key.
+    if ctx.temp_key && !TEMP_KEY_ALLOWED.contains(&name) {
+        return Err(RpcError::new(401, "AUTH_KEY_PERM_EMPTY"));
+    }
     let Some(caller) = caller(ctx)? else {
         if !allowed_unauthorized(name) {
             // LO-1: a key whose session another one ended is told so.

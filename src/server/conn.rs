@@ -274,6 +274,7 @@ impl Connection {
         let mut host = ConnHost {
             state,
             key_id,
+            temp_key: entry.expires_at.is_some(),
             dc_id: self.dc_id,
             now: now.0,
             peer: &self.peer,
@@ -472,6 +473,7 @@ impl Connection {
 struct ConnHost<'a> {
     state: &'a ServerState,
     key_id: i64,
+    temp_key: bool,
     dc_id: i32,
     now: i64,
     peer: &'a str,
@@ -498,6 +500,7 @@ impl Host for ConnHost<'_> {
             now: self.now as i32,
             msg_id,
             key_id: self.key_id,
+            temp_key: self.temp_key,
             peer: self.peer,
             store: &*self.state.store,
             login: &self.state.login,
