@@ -77,10 +77,13 @@ pub fn run(store: &dyn Store, cmd: &AdminCommand, now: i64) -> Result<String, St
     let e = |e: crate::store::StoreError| e.to_string();
     match cmd {
         AdminCommand::Users => {
-            let sessions = acc.all_authorizations(MAX_ROWS).map_err(e)?;
+            let mut sessions = std::collections::HashMap::<i64, usize>::new();
+            for a in acc.all_authorizations(MAX_ROWS).map_err(e)? {
+                *sessions.entry(a.value.user_id).or_default() += 1;
+            }
             let mut t = Table::new(&["USER_ID", "PHONE", "NAME", "DC", "CREATED", "SESSIONS"]);
             for u in acc.users(MAX_ROWS).map_err(e)? {
-                let n = sessions.iter().filter(|a| a.value.user_id == u.id).count();
+                let n = sessions.get(&u.id).copied().unwrap_or(0);
                 let name = format!("{} {}", u.first_name, u.last_name);
                 t.row(vec![
                     u.id.to_string(),
