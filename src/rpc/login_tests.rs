@@ -729,7 +729,8 @@ fn temporary_keys_get_config_and_nothing_else() {
         err(401, "AUTH_KEY_PERM_EMPTY")
     );
     assert_eq!(
-        f.invoke(1000, 2, &functions::updates::GetState {}).unwrap_err(),
+        f.invoke(1000, 2, &functions::updates::GetState {})
+            .unwrap_err(),
         err(401, "AUTH_KEY_PERM_EMPTY")
     );
     assert!(f.store.scan(b"", 10).unwrap().is_empty(), "nothing stored");

@@ -103,7 +103,11 @@ const UNAUTHORIZED_ALLOWED: &[&str] = &[
 ];
 
 /// What an unbound temporary key may call (PF-2) [doc: api/pfs].
-const TEMP_KEY_ALLOWED: &[&str] = &["auth.bindTempAuthKey", "help.getConfig", "help.getNearestDc"];
+const TEMP_KEY_ALLOWED: &[&str] = &[
+    "auth.bindTempAuthKey",
+    "help.getConfig",
+    "help.getNearestDc",
+];
 
 /// AC-1: whether an unauthorized key may call the (innermost) method `name`.
 pub fn allowed_unauthorized(name: &str) -> bool {
