@@ -420,14 +420,30 @@ impl ConnTask {
         let mut deadline = tokio::time::Instant::now() + self.idle;
         let timer = tokio::time::sleep_until(deadline);
         tokio::pin!(timer);
+        let stopping = self.stop.clone();
         let stop = self.stop.changed();
         tokio::pin!(stop);
         // Updates from other connections' requests; the queue exists once a key is in use.
         let mut updates: Option<(mpsc::Sender<push::Update>, mpsc::Receiver<push::Update>)> = None;
         let mut keys_used: Vec<i64> = Vec::new();
-        let reason = loop {
+        // Polled only when no branch before it is ready (biased): a busy connection costs one
+        // readiness check per message; shutdown and queued updates are looked at after each
+        // read instead.
+        let reason = 'conn: loop {
             let pushed = tokio::select! {
-                _ = &mut stop => break "server shutting down".to_string(),
+                biased;
+                r = stream.readable() => {
+                    if let Err(e) = r {
+                        break format!("read: {e}");
+                    }
+                    None
+                },
+                update = async {
+                    match &mut updates {
+                        Some((_, rx)) => rx.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => update,
                 _ = &mut timer => {
                     if tokio::time::Instant::now() >= deadline {
                         break "idle".to_string();
@@ -435,18 +451,7 @@ impl ConnTask {
                     timer.as_mut().reset(deadline);
                     continue;
                 }
-                update = async {
-                    match &mut updates {
-                        Some((_, rx)) => rx.recv().await,
-                        None => std::future::pending().await,
-                    }
-                } => update,
-                r = stream.readable() => {
-                    if let Err(e) = r {
-                        break format!("read: {e}");
-                    }
-                    None
-                },
+                _ = &mut stop => break "server shutting down".to_string(),
             };
             if let Some((key_id, body)) = pushed {
                 let out = core.push_update(&self.state, key_id, &body, now(), &mut PooledOsRng);
@@ -503,6 +508,16 @@ impl ConnTask {
             }
             if out.close {
                 break out.reason.unwrap_or_else(|| "closed".into());
+            }
+            if stopping.has_changed().unwrap_or(true) {
+                break "server shutting down".to_string();
+            }
+            // Updates that arrived while the socket kept this task busy.
+            while let Some(Ok((key_id, body))) = updates.as_mut().map(|(_, rx)| rx.try_recv()) {
+                let out = core.push_update(&self.state, key_id, &body, now(), &mut PooledOsRng);
+                if let Err(e) = stream.write_all(&out.send).await {
+                    break 'conn format!("write: {e}");
+                }
             }
             // Bound concurrent key exchanges over all connections.
             if core.handshakes_in_progress() > 0 {
