@@ -205,7 +205,7 @@ pub fn dispatch(
                 RpcError::new(401, "AUTH_KEY_UNREGISTERED")
             });
         }
-        return unauthorized(ctx, rng, query);
+        return open_methods(ctx, rng, query);
     };
     match query {
         Function::AuthLogOut(_) => ser(auth::log_out(ctx, &caller)),
@@ -218,12 +218,12 @@ pub fn dispatch(
         Function::UsersGetFullUser(r) => ser(users::get_full_user(&caller.user, &r.id)),
         Function::UpdatesGetState(_) => ser(Ok(updates::get_state(ctx))),
         Function::UpdatesGetDifference(_) => ser(Ok(updates::get_difference(ctx))),
-        _ => unauthorized(ctx, rng, query),
+        _ => open_methods(ctx, rng, query),
     }
 }
 
-/// The methods any key may call (AC-1) that this server serves.
-fn unauthorized(
+/// The methods any permanent key may call, logged in or not (AC-1), that this server serves.
+fn open_methods(
     ctx: &RpcContext<'_>,
     rng: &mut dyn Rng,
     query: &Function,
