@@ -735,3 +735,24 @@ fn temporary_keys_get_config_and_nothing_else() {
     );
     assert!(f.store.scan(b"", 10).unwrap().is_empty(), "nothing stored");
 }
+
+#[test]
+fn requests_refresh_the_last_active_time_at_most_hourly() {
+    let f = Fixture::new();
+    f.register(1, A);
+    let active = || {
+        Accounts::new(&f.store)
+            .authorization(1)
+            .unwrap()
+            .unwrap()
+            .value
+            .active
+    };
+    assert_eq!(active(), i64::from(T0));
+    f.now.set(T0 + 1800);
+    f.invoke(1, 2, &functions::updates::GetState {}).unwrap();
+    assert_eq!(active(), i64::from(T0), "not yet");
+    f.now.set(T0 + 3600);
+    f.invoke(1, 2, &functions::updates::GetState {}).unwrap();
+    assert_eq!(active(), i64::from(T0 + 3600));
+}

@@ -15,9 +15,9 @@ pub use error::RpcError;
 pub use login::LoginConfig;
 
 use crate::rand::Rng;
-use crate::store::accounts::{Accounts, Read};
-use crate::store::records::{Authorization, User};
-use crate::store::{ClientInfo, Store};
+use crate::store::accounts::{Accounts, BatchExt, Read};
+use crate::store::records::{authorization_key, Authorization, User};
+use crate::store::{Batch, ClientInfo, Commit, Store};
 use crate::tl::functions::Function;
 use crate::tl::Serializable;
 
@@ -246,6 +246,7 @@ fn caller(ctx: &RpcContext<'_>) -> Result<Option<Caller>, RpcError> {
     let Some(authorization) = acc.authorization(ctx.key_id)? else {
         return Ok(None);
     };
+    let authorization = touch(ctx, &acc, authorization)?;
     let user = acc.user(authorization.value.user_id)?.ok_or_else(|| {
         tracing::error!(
             user_id = authorization.value.user_id,
@@ -257,6 +258,39 @@ fn caller(ctx: &RpcContext<'_>) -> Result<Option<Caller>, RpcError> {
         authorization,
         user,
     }))
+}
+
+/// How stale an authorization's `active` time may get before a request refreshes it (one
+/// small write per key and interval, not one per request).
+const ACTIVE_EVERY_SECS: i64 = 3600;
+
+/// Refreshes the authorization's last-active time (account.getAuthorizations' date_active)
+/// when it is older than [`ACTIVE_EVERY_SECS`]. A concurrent change wins; the next request
+/// tries again.
+fn touch(
+    ctx: &RpcContext<'_>,
+    acc: &Accounts<'_>,
+    read: Read<Authorization>,
+) -> Result<Read<Authorization>, RpcError> {
+    let now = i64::from(ctx.now);
+    if now - read.value.active < ACTIVE_EVERY_SECS {
+        return Ok(read);
+    }
+    let fresh = Authorization {
+        active: now,
+        ..read.value.clone()
+    };
+    let raw = fresh.encode();
+    let mut b = Batch::default();
+    b.swap(
+        authorization_key(ctx.key_id),
+        Some(&read.raw),
+        Some(raw.clone()),
+    );
+    Ok(match acc.commit(&b)? {
+        Commit::Applied { .. } => Read { value: fresh, raw },
+        Commit::Conflict => read,
+    })
 }
 
 fn ser<T: Serializable>(result: Result<T, RpcError>) -> Result<Vec<u8>, RpcError> {
