@@ -49,7 +49,17 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start(data_dir: &std::path::Path, addr: SocketAddr) -> Child {
+/// The server child, killed (SIGKILL) when dropped: also when a check fails mid-round.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(data_dir: &std::path::Path, addr: SocketAddr) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_mtproto-auth"))
         .args(["serve", "--dcs", "1", "--listen"])
         .arg(addr.to_string())
@@ -67,12 +77,13 @@ fn start(data_dir: &std::path::Path, addr: SocketAddr) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let server = Server(child);
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(addr).is_err() {
         assert!(Instant::now() < deadline, "the server did not come up");
         std::thread::sleep(Duration::from_millis(20));
     }
-    child
+    server
 }
 
 fn config(data_dir: &std::path::Path) -> ClientConfig {
@@ -246,7 +257,7 @@ fn acknowledged_logins_survive_sigkill() {
         .build()
         .unwrap();
     for round in 0..ROUNDS {
-        let mut child = start(&data_dir, addr);
+        let child = start(&data_dir, addr);
         let cfg = config(&data_dir);
         // Keys of earlier rounds still work: the key and its login are both durable.
         let earlier: Vec<(AuthKey, i64)> = acked.lock().unwrap().keys.drain(..).collect();
@@ -276,8 +287,7 @@ fn acknowledged_logins_survive_sigkill() {
             .collect();
         let delay = 100 + (seed.rotate_left(round as u32 * 7) % 400);
         std::thread::sleep(Duration::from_millis(delay));
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
+        drop(child); // SIGKILL
         runtime.block_on(async {
             for t in tasks {
                 let _ = tokio::time::timeout(Duration::from_secs(20), t).await;
