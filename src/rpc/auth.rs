@@ -455,19 +455,9 @@ fn new_user_id(rng: &mut dyn Rng) -> i64 {
 /// auth.logOut (LO-1): the key's binding is removed durably; it answers AUTH_KEY_UNREGISTERED
 /// from now on.
 pub fn log_out(ctx: &RpcContext<'_>, caller: &Caller) -> Result<enums::auth::LoggedOut, RpcError> {
-    let acc = Accounts::new(ctx.store);
-    let mut current = Some(caller.authorization.clone());
-    with_retries(|| {
-        let Some(read) = current
-            .take()
-            .map_or_else(|| acc.authorization(ctx.key_id), |r| Ok(Some(r)))?
-        else {
-            return Err(RpcError::new(401, "AUTH_KEY_UNREGISTERED"));
-        };
-        let mut b = Batch::default();
-        b.unbind(&read, None);
-        Ok(applied(acc.commit(&b)?).then_some(()))
-    })?;
+    if !Accounts::new(ctx.store).end_authorization(ctx.key_id)? {
+        return Err(RpcError::new(401, "AUTH_KEY_UNREGISTERED"));
+    }
     tracing::info!(user_id = caller.user.id, "logged out");
     Ok(types::auth::LoggedOut {
         future_auth_token: None,
@@ -491,23 +481,14 @@ pub fn revoke(
     caller: &Caller,
     pick: impl Fn(&Authorization) -> bool,
 ) -> Result<usize, RpcError> {
-    let acc = Accounts::new(ctx.store);
-    with_retries(|| {
-        let ended: Vec<Read<Authorization>> = acc
+    let others = |acc: &Accounts<'_>| {
+        Ok(acc
             .authorizations_of(caller.user.id)?
             .into_iter()
             .filter(|a| a.value.key_id != ctx.key_id && pick(&a.value))
-            .collect();
-        let mut b = Batch::default();
-        for a in &ended {
-            b.unbind(a, Some(i64::from(ctx.now)));
-        }
-        if ended.is_empty() || applied(acc.commit(&b)?) {
-            Ok(Some(ended.len()))
-        } else {
-            Ok(None)
-        }
-    })
+            .collect())
+    };
+    Ok(Accounts::new(ctx.store).end_authorizations(others, Some(i64::from(ctx.now)))?)
 }
 
 /// auth.resetAuthorizations: every other session of the user ends.

@@ -18,6 +18,9 @@ pub struct Read<T> {
     pub raw: Vec<u8>,
 }
 
+/// Attempts at a write that keeps meeting concurrent writes.
+const MAX_TRIES: usize = 16;
+
 /// Sessions listed per user at most (account.getAuthorizations); Telegram shows far fewer.
 pub const MAX_AUTHORIZATIONS_LISTED: usize = 1000;
 
@@ -120,20 +123,36 @@ impl<'a> Accounts<'a> {
         self.store.commit(batch)
     }
 
-    /// Removes the key's login, if any (its key is being destroyed, SV-9). Not synced here:
-    /// the key's own deletion that follows is.
-    pub fn end_authorization(&self, key_id: i64) -> Result<(), StoreError> {
-        for _ in 0..16 {
-            let Some(read) = self.authorization(key_id)? else {
-                return Ok(());
-            };
+    /// Ends the authorizations `pick` reads, all in one write (LO-1); after a conflict they are
+    /// read and picked again. `revoked_at`: ended from another session, so the keys answer
+    /// SESSION_REVOKED from now on. Returns how many ended. Not synced: the caller's answer
+    /// waits for the sync, or the caller syncs.
+    pub fn end_authorizations(
+        &self,
+        pick: impl Fn(&Self) -> Result<Vec<Read<Authorization>>, StoreError>,
+        revoked_at: Option<i64>,
+    ) -> Result<usize, StoreError> {
+        for _ in 0..MAX_TRIES {
+            let picked = pick(self)?;
+            if picked.is_empty() {
+                return Ok(0);
+            }
             let mut b = Batch::default();
-            b.unbind(&read, None);
+            for a in &picked {
+                b.unbind(a, revoked_at);
+            }
             if let Commit::Applied { .. } = self.commit(&b)? {
-                return Ok(());
+                return Ok(picked.len());
             }
         }
-        Err(StoreError("the key's login kept changing".into()))
+        Err(StoreError("the sessions kept changing; try again".into()))
+    }
+
+    /// Ends the key's own login, if it has one (logOut; or its key is being destroyed, SV-9).
+    /// Whether there was one.
+    pub fn end_authorization(&self, key_id: i64) -> Result<bool, StoreError> {
+        let own = |acc: &Self| Ok(acc.authorization(key_id)?.into_iter().collect());
+        Ok(self.end_authorizations(own, None)? > 0)
     }
 
     /// Deletes up to `limit` login codes and flood counters that expired before `now`

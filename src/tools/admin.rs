@@ -7,8 +7,8 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 
-use crate::store::accounts::{Accounts, BatchExt};
-use crate::store::{Batch, Commit, SledStore, Store};
+use crate::store::accounts::Accounts;
+use crate::store::{SledStore, Store};
 
 /// The socket a running server answers admin commands on, in its data dir.
 pub const ADMIN_SOCKET: &str = "admin.sock";
@@ -149,22 +149,13 @@ fn revoke(
     now: i64,
     pick: impl Fn(&Accounts<'_>) -> Result<Picked, crate::store::StoreError>,
 ) -> Result<usize, String> {
-    let acc = Accounts::new(store);
-    for _ in 0..16 {
-        let picked = pick(&acc).map_err(|e| e.to_string())?;
-        let mut b = Batch::default();
-        for a in &picked {
-            b.unbind(a, Some(now));
-        }
-        if picked.is_empty() {
-            return Ok(0);
-        }
-        if let Commit::Applied { .. } = acc.commit(&b).map_err(|e| e.to_string())? {
-            store.sync().map_err(|e| e.to_string())?;
-            return Ok(picked.len());
-        }
+    let ended = Accounts::new(store)
+        .end_authorizations(pick, Some(now))
+        .map_err(|e| e.to_string())?;
+    if ended > 0 {
+        store.sync().map_err(|e| e.to_string())?;
     }
-    Err("the sessions kept changing; try again".into())
+    Ok(ended)
 }
 
 /// Sends `cmd` to the server running on `data_dir`, or runs it on the store there if none is.
