@@ -672,6 +672,22 @@ fn a_user_logged_in_elsewhere_gets_the_code_in_the_app() {
 }
 
 #[test]
+fn get_users_answers_the_caller_once_however_often_it_is_named() {
+    let f = Fixture::new();
+    f.register(1, A);
+    let got = f
+        .invoke(
+            1,
+            2,
+            &functions::users::GetUsers {
+                id: vec![types::InputUserSelf {}.into(); 10_000],
+            },
+        )
+        .unwrap();
+    assert_eq!(got.len(), 1);
+}
+
+#[test]
 fn users_outside_the_caller_are_not_shown() {
     let f = Fixture::new();
     let id = f.register(1, A);

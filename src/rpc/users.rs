@@ -73,12 +73,15 @@ fn names_self(input: &enums::InputUser, me: &User) -> bool {
     }
 }
 
-/// users.getUsers: the caller's own user for every entry that names it.
+/// users.getUsers: the caller's own user, once, if any entry names it. Once, not per entry:
+/// a request of 4-byte inputUserSelf entries must not make an answer hundreds of times its
+/// size.
 pub fn get_users(me: &User, ids: &[enums::InputUser]) -> Vec<enums::User> {
-    ids.iter()
-        .filter(|i| names_self(i, me))
-        .map(|_| user_object(me, true))
-        .collect()
+    if ids.iter().any(|i| names_self(i, me)) {
+        vec![user_object(me, true)]
+    } else {
+        Vec::new()
+    }
 }
 
 /// users.getFullUser for the caller: an empty profile.
