@@ -393,9 +393,15 @@ fn out_of_order_and_foreign_messages_get_404() {
     // msgs_ack is ignored.
     let ack = mtproto_auth::tl::types::MsgsAck { msg_ids: vec![1] };
     assert!(matches!(run.send(&ack), HandshakeOutput::Nothing));
-    // A bad envelope: odd msg_id.
+    // UM-3: msg_id 0 (grammers, TDLib) and 1 (TDLib's ping connection) are answered.
+    for id in [0, 1] {
+        let mut run = Run::new(6);
+        let f = frame(id, &functions::ReqPqMulti { nonce: [1; 16] });
+        let _: enums::ResPQ = reply(run.server.handle(&server_cfg(), &f, NOW, &mut run.rng));
+    }
+    // A bad envelope: a length that is not the rest of the frame.
     let mut f = frame(5, &functions::ReqPqMulti { nonce: [1; 16] });
-    f[8] = 5;
+    f[16] = 5;
     let e = refused(run.server.handle(&server_cfg(), &f, NOW, &mut run.rng));
     assert!(matches!(e, HandshakeError::BadEnvelope(_)));
 }

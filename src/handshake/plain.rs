@@ -8,8 +8,9 @@ use super::HandshakeError;
 use crate::Side;
 
 /// Splits an unencrypted frame `sender` sent into (msg_id, message_data). The length must account
-/// for every byte (UM-1); a client msg_id is non-zero and ≡ 0 mod 4 (UM-3), a server one ≡ 1
-/// mod 4 (UM-4).
+/// for every byte (UM-1). Any client msg_id is accepted (UM-3): grammers sends 0 on purpose and
+/// TDLib 0 or 1, and Telegram answers them; the clock is not synced yet, so there is no window
+/// either. A server msg_id is ≡ 1 mod 4 (UM-4).
 pub fn parse(frame: &[u8], sender: Side) -> Result<(i64, &[u8]), HandshakeError> {
     if frame.len() < 20 {
         return Err(HandshakeError::BadEnvelope(
@@ -27,9 +28,6 @@ pub fn parse(frame: &[u8], sender: Side) -> Result<(i64, &[u8]), HandshakeError>
         ));
     }
     match sender {
-        Side::Client if msg_id == 0 || msg_id & 3 != 0 => Err(HandshakeError::BadEnvelope(
-            "client msg_id is 0 or not ≡ 0 mod 4",
-        )),
         Side::Server if msg_id & 3 != 1 => Err(HandshakeError::BadEnvelope(
             "server msg_id is not ≡ 1 mod 4",
         )),
@@ -57,9 +55,12 @@ mod tests {
         let mut long = f.clone();
         long.push(0);
         assert!(parse(&long, Side::Client).is_err());
-        let mut odd = Vec::new();
-        write(9, &[1, 2, 3, 4], &mut odd);
-        assert!(parse(&odd, Side::Client).is_err());
+        // UM-3: 0 (grammers, TDLib), 1 (TDLib's ping connection), any other value.
+        for id in [0, 1, 9, -4] {
+            let mut any = Vec::new();
+            write(id, &[1, 2, 3, 4], &mut any);
+            assert_eq!(parse(&any, Side::Client).unwrap().0, id);
+        }
         let mut server = Vec::new();
         write(9, &[1, 2, 3, 4], &mut server);
         assert!(parse(&server, Side::Server).is_ok());
