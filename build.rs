@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::process::exit;
 
 const SCHEMAS: [&str; 2] = ["schema/mtproto.tl", "schema/api.tl"];
+/// Every definition of the sampled API layers (133 … the current one), for per-layer serving.
+const INDEX: &str = "schema/index.tl";
 
 fn fail(message: &str) -> ! {
     eprintln!("error: {message}");
@@ -39,11 +41,21 @@ fn main() {
         "\n/// The API layer of `schema/api.tl` (its `// LAYER` line).\npub const LAYER: i32 = {layer};\n"
     ));
 
+    println!("cargo:rerun-if-changed={INDEX}");
+    let index = std::fs::read_to_string(INDEX).unwrap_or_else(|e| fail(&format!("{INDEX}: {e}")));
+    let history = codegen::layers::parse_index(&index).unwrap_or_else(|e| fail(&e.at(INDEX)));
+    let tables = codegen::layers::generate_tables(&history, &schemas[1], "super")
+        .unwrap_or_else(|e| fail(&e.at(SCHEMAS[1])));
+
     let out =
         PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_else(|| fail("OUT_DIR is not set")));
-    let path = out.join("tl_generated.rs");
-    // Rewrite only on change, so that an unchanged schema does not recompile the crate.
-    if std::fs::read_to_string(&path).ok().as_deref() != Some(code.as_str()) {
-        std::fs::write(&path, code).unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())));
+    write_if_changed(&out.join("tl_generated.rs"), &code);
+    write_if_changed(&out.join("tl_layers.rs"), &tables);
+}
+
+/// Rewrites only on change, so that an unchanged schema does not recompile the crate.
+fn write_if_changed(path: &std::path::Path, code: &str) {
+    if std::fs::read_to_string(path).ok().as_deref() != Some(code) {
+        std::fs::write(path, code).unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())));
     }
 }

@@ -115,7 +115,7 @@ fn service_messages() {
 #[test]
 fn wrappers_hold_the_inner_function() {
     let req = functions::InvokeWithLayer {
-        layer: tl::LAYER,
+        layer: 229,
         query: functions::help::GetConfig {},
     };
     let bytes = req.to_bytes();

@@ -16,6 +16,7 @@ pub mod ast;
 pub mod error;
 pub mod generate;
 pub mod ids;
+pub mod layers;
 pub mod parse;
 
 pub use ast::{Category, Definition, Param, ParamKind, Schema, TypeRef};

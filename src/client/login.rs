@@ -79,8 +79,17 @@ pub fn with_init<Q>(
     query: Q,
     device_model: &str,
 ) -> functions::InvokeWithLayer<functions::InitConnection<Q>> {
+    with_init_layer(query, device_model, crate::tl::LAYER)
+}
+
+/// `with_init` declaring `layer` (a client of an older layer; see `Client::set_layer`).
+pub fn with_init_layer<Q>(
+    query: Q,
+    device_model: &str,
+    layer: i32,
+) -> functions::InvokeWithLayer<functions::InitConnection<Q>> {
     functions::InvokeWithLayer {
-        layer: crate::tl::LAYER,
+        layer,
         query: functions::InitConnection {
             api_id: API_ID,
             device_model: device_model.into(),
@@ -167,6 +176,6 @@ impl Client {
     }
 
     pub async fn log_out(&mut self) -> Result<(), ClientError> {
-        self.invoke(&functions::auth::LogOut {}).await.map(|_| ())
+        self.invoke_unit(&functions::auth::LogOut {}).await
     }
 }

@@ -22,6 +22,7 @@ use crate::session::container::{self, CONTAINER_ID};
 use crate::session::engine::{join_plaintext, split_plaintext, wants_odd_seqno, RPC_RESULT_ID};
 use crate::session::gzip;
 use crate::session::MsgIdGenerator;
+use crate::tl::layer::{self, Form, Layer, Ty};
 use crate::tl::{enums, types, Deserializable, Identifiable, RemoteCall, Serializable};
 use crate::transport::{Codec, Framing, Incoming, Obfuscated2, TransportError};
 use crate::Side;
@@ -259,6 +260,19 @@ pub struct Client {
     /// Messages the server sent that were not answers to our queries (updates, service
     /// messages), in order, as (msg_id, body).
     pushed: VecDeque<(i64, Vec<u8>)>,
+    /// The layer answers come in (the one this client declares with invokeWithLayer).
+    layer: Layer,
+    /// Every message sent and received, when recording.
+    recorded: Option<Recorded>,
+}
+
+/// What a recording client sent and received (layer tests).
+#[derive(Debug, Default, Clone)]
+pub struct Recorded {
+    /// (msg_id, body) of every message sent.
+    pub sent: Vec<(i64, Vec<u8>)>,
+    /// Every message body received, containers opened and gzip left packed.
+    pub received: Vec<Vec<u8>>,
 }
 
 impl Client {
@@ -280,7 +294,68 @@ impl Client {
             seq: 0,
             to_ack: Vec::new(),
             pushed: VecDeque::new(),
+            layer: Layer::CURRENT,
+            recorded: None,
         }
+    }
+
+    /// Reads answers and updates as a client of layer `declared` receives them (in that
+    /// layer's constructors), turning them into the current layer's types. The requests
+    /// should declare the same layer (`login::with_init_layer`).
+    pub fn set_layer(&mut self, declared: i32) {
+        self.layer = Layer::serving(declared);
+    }
+
+    /// Starts keeping every message sent and received.
+    pub fn record(&mut self) {
+        self.recorded = Some(Recorded::default());
+    }
+
+    /// What was recorded since `record`.
+    pub fn recorded(&self) -> Option<&Recorded> {
+        self.recorded.as_ref()
+    }
+
+    /// A request in the form of this client's layer.
+    fn to_layer(&self, body: Vec<u8>) -> Result<Vec<u8>, ClientError> {
+        if self.layer == Layer::CURRENT {
+            return Ok(body);
+        }
+        layer::transcode(&body, Ty::Query, Form::Layer(Layer::CURRENT), self.layer)
+            .map_err(|e| self.layer_error(e))
+    }
+
+    /// An answer to `sent` (a request in this client's layer) in the current layer's form,
+    /// for `current`, the same request in the current form.
+    fn answer_from_layer(
+        &self,
+        answer: Vec<u8>,
+        sent: &[u8],
+        current: &[u8],
+    ) -> Result<Vec<u8>, ClientError> {
+        if self.layer == Layer::CURRENT {
+            return Ok(answer);
+        }
+        let (Some(old), Some(new)) = (
+            layer::answer_type(sent, Form::Layer(self.layer)),
+            layer::answer_type(current, Form::Layer(Layer::CURRENT)),
+        ) else {
+            return Ok(answer);
+        };
+        if old != new {
+            return Err(ClientError::Protocol(format!(
+                "layer {} answers {} where the current layer has {}",
+                self.layer.number(),
+                old.name(),
+                new.name()
+            )));
+        }
+        layer::transcode(&answer, old, Form::Layer(self.layer), Layer::CURRENT)
+            .map_err(|e| self.layer_error(e))
+    }
+
+    fn layer_error(&self, e: layer::LayerError) -> ClientError {
+        ClientError::Protocol(format!("layer {}: {e}", self.layer.number()))
     }
 
     /// Reuses this client's key and session on a new connection (SV-6 tests).
@@ -322,6 +397,21 @@ impl Client {
                 return enums::Updates::from_bytes(&body)
                     .map_err(|e| ClientError::Protocol(e.to_string()));
             }
+            if self.layer != Layer::CURRENT {
+                let updates = layer::type_named("Updates");
+                let old = self.pushed.iter().position(|(_, b)| {
+                    updates.is_some_and(|ty| layer::decode(b, ty, Form::Layer(self.layer)).is_ok())
+                });
+                if let (Some((_, body)), Some(ty)) =
+                    (old.and_then(|i| self.pushed.remove(i)), updates)
+                {
+                    self.flush_acks().await?;
+                    let body = layer::transcode(&body, ty, Form::Layer(self.layer), Layer::CURRENT)
+                        .map_err(|e| self.layer_error(e))?;
+                    return enums::Updates::from_bytes(&body)
+                        .map_err(|e| ClientError::Protocol(e.to_string()));
+                }
+            }
             for (id, _, m) in self.recv_messages().await? {
                 self.pushed.push_back((id, m));
             }
@@ -357,6 +447,9 @@ impl Client {
         seqno: i32,
         body: &[u8],
     ) -> Result<(), ClientError> {
+        if let Some(r) = &mut self.recorded {
+            r.sent.push((msg_id, body.to_vec()));
+        }
         let plain = join_plaintext(self.salt, self.session_id, msg_id, seqno, body);
         let mut frame = Vec::new();
         encrypt_message(
@@ -400,6 +493,9 @@ impl Client {
                 self.to_ack.push(*id);
             }
         }
+        if let Some(r) = &mut self.recorded {
+            r.received.extend(out.iter().map(|m| m.2.clone()));
+        }
         Ok(out)
     }
 
@@ -416,8 +512,18 @@ impl Client {
 
     /// Invokes a typed request and decodes its result.
     pub async fn invoke<R: RemoteCall>(&mut self, request: &R) -> Result<R::Return, ClientError> {
-        let bytes = self.invoke_raw(&request.to_bytes()).await?;
+        let current = request.to_bytes();
+        let sent = self.to_layer(current.clone())?;
+        let bytes = self.invoke_raw(&sent).await?;
+        let bytes = self.answer_from_layer(bytes, &sent, &current)?;
         R::Return::from_bytes(&bytes).map_err(|e| ClientError::Protocol(e.to_string()))
+    }
+
+    /// Invokes a request (in this client's layer's form) whose answer only has to be a
+    /// success, whatever its type there (`auth.logOut` answers Bool to old layers).
+    pub async fn invoke_unit<R: RemoteCall>(&mut self, request: &R) -> Result<(), ClientError> {
+        let sent = self.to_layer(request.to_bytes())?;
+        self.invoke_raw(&sent).await.map(|_| ())
     }
 
     /// Sends a query body and waits for its rpc_result (re-sending once after bad_server_salt

@@ -13,6 +13,7 @@ mod users;
 
 pub use error::RpcError;
 pub use login::LoginConfig;
+pub use users::user_object;
 
 use crate::rand::Rng;
 use crate::store::accounts::{Accounts, BatchExt, Read};

@@ -14,6 +14,7 @@ use crate::rpc::{self, Push, RpcContext, RpcError};
 use crate::session::engine::{join_plaintext, split_plaintext};
 use crate::session::{DestroyKey, Effect, Env, Host, KeySalts, Message, SALT_PERIOD};
 use crate::tl::functions::Function;
+use crate::tl::layer::{self, Layer};
 use crate::transport::{detect, Codec, Detection, Incoming, Obfuscated2};
 use crate::Side;
 use std::net::IpAddr;
@@ -355,11 +356,14 @@ impl Connection {
             Ok(Some(entry)) => entry,
             _ => return out,
         };
+        let Some(body) = update_for_key(state, key_id, body) else {
+            return out;
+        };
         let env = self.env(state, key_id, &entry, now);
         let key_salts = env.key_salts;
         for session_id in state.sessions_on(key_id, self.id) {
             let packet = state.with_session(key_id, session_id, self.id, now.0, |session, _| {
-                let reply = session.notify(&env, body.to_vec());
+                let reply = session.notify(&env, body.clone());
                 session.pack(&env, reply.messages)
             });
             if let Some((msg_id, seqno, body)) = packet {
@@ -490,9 +494,7 @@ impl Host for ConnHost<'_> {
         rng: &mut dyn Rng,
     ) -> Result<Vec<u8>, RpcError> {
         let unwrapped = rpc::unwrap(query)?;
-        if unwrapped.layer.is_some() || unwrapped.init.is_some() {
-            self.record_client_info(unwrapped.layer, unwrapped.init);
-        }
+        let declared = self.record_client_info(unwrapped.layer, unwrapped.init);
         let ctx = RpcContext {
             this_dc: self.dc_id,
             dcs: &self.state.dcs,
@@ -507,11 +509,20 @@ impl Host for ConnHost<'_> {
             pushes: &self.pushes,
         };
         self.touched_store = true;
+        let method = unwrapped.query.name();
         let result = rpc::dispatch(&ctx, rng, &unwrapped.query);
         if let Err(e) = &result {
-            tracing::debug!(method = unwrapped.query.name(), error = %e, "rpc error");
+            tracing::debug!(method, error = %e, "rpc error");
         }
-        result
+        // AC-3: the answer in the constructors of the key's layer.
+        let layer = Layer::serving(declared);
+        let id = unwrapped.query.constructor_id();
+        result.and_then(|bytes| {
+            layer::answer_for_layer(id, bytes, layer).map_err(|e| {
+                tracing::error!(method, layer = layer.number(), error = %e, "answer not representable in the client's layer");
+                RpcError::internal()
+            })
+        })
     }
 
     fn destroy_session(&mut self, session_id: i64) -> bool {
@@ -532,17 +543,49 @@ impl Host for ConnHost<'_> {
 
 impl ConnHost<'_> {
     /// AC-3: the client info per key; a new initConnection replaces it, a bare layer updates it.
-    /// Written only when it changed: clients repeat the wrappers on every connection.
-    fn record_client_info(&self, layer: Option<i32>, init: Option<crate::store::ClientInfo>) {
+    /// Written only when it changed: clients repeat the wrappers on every connection. Returns
+    /// the layer the key declared (0: none yet).
+    fn record_client_info(
+        &self,
+        layer: Option<i32>,
+        init: Option<crate::store::ClientInfo>,
+    ) -> i32 {
         let store = &self.state.store;
         let old = store.client_info(self.key_id).ok().flatten();
+        if layer.is_none() && init.is_none() {
+            return old.map_or(0, |o| o.layer);
+        }
         let mut info = init.or_else(|| old.clone()).unwrap_or_default();
         info.layer = layer.unwrap_or_else(|| old.as_ref().map_or(0, |o| o.layer));
         if old.as_ref() == Some(&info) {
-            return;
+            return info.layer;
         }
         if let Err(e) = store.set_client_info(self.key_id, &info) {
             tracing::warn!(error = %e, "could not record client info");
+        }
+        info.layer
+    }
+}
+
+/// An update for `key_id` in the constructors of its layer; `None` when that layer lacks one
+/// of them (AC-3: never send a constructor the client's layer does not know).
+fn update_for_key(state: &ServerState, key_id: i64, body: &[u8]) -> Option<Vec<u8>> {
+    let declared = state
+        .store
+        .client_info(key_id)
+        .ok()
+        .flatten()
+        .map_or(0, |i| i.layer);
+    let layer = Layer::serving(declared);
+    if layer == Layer::CURRENT {
+        return Some(body.to_vec());
+    }
+    let ty = layer::type_named("Updates")?;
+    match layer::downgrade(body, ty, layer) {
+        Ok(bytes) => Some(bytes),
+        Err(e) => {
+            tracing::debug!(layer = layer.number(), error = %e, "update not sent: not in the client's layer");
+            None
         }
     }
 }

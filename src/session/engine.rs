@@ -17,7 +17,7 @@ use super::{BadMsg, KeySalts, MsgIdGenerator, MsgWindow, Received, SaltSchedule}
 use crate::rand::Rng;
 use crate::rpc::RpcError;
 use crate::tl::functions::Function;
-use crate::tl::{enums, types, Deserializable, Identifiable, Reader, Serializable};
+use crate::tl::{enums, types, Identifiable, Reader, Serializable};
 
 pub const MSGS_ACK_ID: u32 = 0x62d6b459;
 const MSG_COPY_ID: u32 = 0xe06046b2;
@@ -342,7 +342,8 @@ impl Session {
         io: &mut Io<'_>,
         reply: &mut Reply,
     ) {
-        let function = match Function::from_bytes(body) {
+        // An older layer's form of a method is read into the current one (AC-3).
+        let function = match crate::tl::layer::decode_function(body) {
             Ok(f) => f,
             Err(e) => {
                 let error = match e.kind {
@@ -629,11 +630,13 @@ pub fn wants_odd_seqno(body: &[u8]) -> bool {
     }
 }
 
-/// The parity a message's seqno must have (SS-5 codes 34/35). ping, ping_delay_disconnect and
-/// http_wait are accepted either way: Telethon sends ping as content-related, Kurigram and
-/// pyrogram as not (their `not_content_related` set), and Telegram takes both.
+/// The parity a message's seqno must have (SS-5 codes 34/35). msgs_ack, ping,
+/// ping_delay_disconnect and http_wait are accepted either way (SS-5a), as Telegram does:
+/// Telethon sends ping as content-related, Kurigram and pyrogram as not (their
+/// `not_content_related` set), and mtcute 0.30 sends its acks with an odd seqno.
 fn seqno_parity(body: &[u8]) -> Parity {
-    const EITHER: [u32; 3] = [
+    const EITHER: [u32; 4] = [
+        MSGS_ACK_ID,
         crate::tl::functions::Ping::CONSTRUCTOR_ID,
         crate::tl::functions::PingDelayDisconnect::CONSTRUCTOR_ID,
         types::HttpWait::CONSTRUCTOR_ID,

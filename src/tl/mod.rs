@@ -22,6 +22,7 @@
 //! ```
 
 mod generated;
+pub mod layer;
 mod reader;
 mod writer;
 

@@ -4,6 +4,9 @@ The Rust test `tests/tl_telethon_interop.rs` decodes every value with the genera
 requires re-encoding to give the same bytes. Values are filled from `schema/api.tl` (read here only
 to know each constructor's parameters); building and serializing is Telethon's own code.
 
+`schema/index.tl` (every sampled layer) is read for Telethon's own layer only: the lines whose
+`// layers` comment names it.
+
 Each constructor is emitted twice: "full" (every optional field set, vectors with two elements,
 long strings and bytes that need the 254-prefix form) and "none" (no optional field set).
 """
@@ -23,12 +26,31 @@ MAX_DEPTH = 4
 LINE = re.compile(r"^([a-zA-Z0-9_.]+)#([0-9a-f]+)(.*?)=\s*([^;]+);")
 
 
+def in_layer(spec, layer, sampled):
+    """Whether `// layers 133-222,230` names `layer` (one of the sampled layers)."""
+    for part in spec.split(","):
+        lo, _, hi = part.partition("-")
+        if int(lo) <= layer <= int(hi or lo) and layer in sampled:
+            return True
+    return False
+
+
 def parse_schema(paths):
     ctors, by_type, funcs = {}, {}, {}
     for path in paths:
         section = "types"
+        sampled, keep = None, True
         for line in open(path, encoding="utf-8"):
             line = line.strip()
+            if "(exactly:" in line:
+                sampled = {int(n) for n in line.split("(exactly:")[1].split(")")[0].split()}
+                continue
+            if sampled is not None and line.startswith("// layers "):
+                keep = in_layer(line[len("// layers "):], LAYER, sampled)
+                continue
+            if not keep:
+                keep = True
+                continue
             if line == "---functions---":
                 section = "functions"
                 continue
@@ -127,6 +149,12 @@ def build(d, full, depth):
         if py not in params:
             raise SystemExit(f"{d['name']}: Telethon has no parameter for {pname}")
         kwargs[py] = value(ptype, full, depth)
+    # Telethon's patched message classes take every message constructor's fields, some of them
+    # required (messageEmpty's optional peer_id): set those too.
+    for pname, ptype, flag in d["args"]:
+        p = params.get(pname)
+        if pname != "self" and ptype != "#" and p is not None and p.default is inspect.Parameter.empty and pname not in kwargs:
+            kwargs[pname] = value(ptype.split("?")[-1], full, depth)
     return cls(**kwargs)
 
 
