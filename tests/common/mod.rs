@@ -23,6 +23,18 @@ pub fn python() -> PathBuf {
     venv
 }
 
+/// The Python of `.venv-NAME`, the venv `scripts/test-all` makes for one of the Pyrogram forks
+/// (each installs itself as the same module, so each has a venv of its own).
+pub fn python_of(name: &str) -> PathBuf {
+    let venv = root().join(format!(".venv-{name}/bin/python"));
+    assert!(
+        venv.exists(),
+        "no .venv-{name} for the interop tests: run scripts/test-all (it creates it from \
+         tests/interop/requirements-{name}.txt)"
+    );
+    venv
+}
+
 pub fn hex(text: &str) -> Vec<u8> {
     mtproto_auth::tools::tl_decode::parse_hex(text.as_bytes()).expect("valid hex")
 }
@@ -44,11 +56,17 @@ pub fn json_field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
 /// the script fails.
 #[allow(dead_code)]
 pub fn run_python(script: &str, args: &[String]) -> String {
-    let out = std::process::Command::new(python())
+    run_script(python(), script, args)
+}
+
+/// Runs `tests/interop/SCRIPT` with `interpreter` (a Python or node); its stdout. Fails the test
+/// if the script fails.
+pub fn run_script(interpreter: PathBuf, script: &str, args: &[String]) -> String {
+    let out = std::process::Command::new(interpreter)
         .arg(root().join("tests/interop").join(script))
         .args(args)
         .output()
-        .expect("python runs");
+        .expect("the interpreter runs");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
         out.status.success(),
