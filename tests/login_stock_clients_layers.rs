@@ -68,3 +68,47 @@ fn pyrofork_2_3_69_of_layer_220_signs_up_and_logs_in() {
     // pyrofork has no sign_up: the script sends a raw auth.SignUp.
     pyrogram_fork("pyrofork", "220", "9996624220");
 }
+
+/// GramJS on Node dials port 80 whatever the session says: the DCs listen on
+/// 127.0.2.1-3:80 (root, or CAP_NET_BIND_SERVICE, is needed to bind them).
+fn gramjs_server() -> TestServer {
+    TestServer::start_with(3, |c| {
+        c.dcs = (1..=3)
+            .map(|id| (id, format!("127.0.2.{id}:80").parse().unwrap()))
+            .collect();
+    })
+}
+
+fn gramjs(server: &TestServer, dc: i32, phone: &str) -> String {
+    let node = std::path::PathBuf::from("node");
+    let args = vec![
+        server.public_key_pem().display().to_string(),
+        server.addr(dc).ip().to_string(),
+        dc.to_string(),
+        phone.to_string(),
+    ];
+    let out = run_script(node, "js/gramjs_login.js", &args);
+    out.lines().last().unwrap_or_default().to_string()
+}
+
+#[test]
+fn gramjs_2_26_22_of_layer_198_signs_up_logs_out_and_logs_back_in() {
+    let server = gramjs_server();
+    // A DC 2 number on DC 2, then a DC 3 number from DC 2: GramJS follows PHONE_MIGRATE_3 to
+    // the address help.getConfig gives (on port 80).
+    for (phone, home) in [("9996625198", "2"), ("9996635198", "3")] {
+        let line = gramjs(&server, 2, phone);
+        assert_eq!(text(&line, "signed_up"), "true", "{line}");
+        assert_eq!(text(&line, "dc"), home, "{line}");
+        assert_eq!(text(&line, "first_name"), "Gram", "{line}");
+        assert_eq!(text(&line, "phone"), phone, "{line}");
+        assert_eq!(text(&line, "is_self"), "true", "{line}");
+        assert_eq!(text(&line, "state"), "updates.State", "{line}");
+        assert_eq!(text(&line, "logged_out"), "auth.LoggedOut", "{line}");
+        let id = text(&line, "user_id");
+        assert_eq!(text(&line, "relogin_user_id"), id, "{line}");
+        assert_eq!(text(&line, "relogin_dc"), home, "{line}");
+        assert_eq!(text(&line, "authorized"), "true", "{line}");
+        assert_eq!(text(&line, "warnings"), "0", "{line}");
+    }
+}

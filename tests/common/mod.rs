@@ -41,9 +41,9 @@ pub fn hex(text: &str) -> Vec<u8> {
 
 /// The value of `"key": ...` in one line of flat JSON (a string without escapes, or a number).
 pub fn json_field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    let pat = format!("\"{key}\": ");
+    let pat = format!("\"{key}\":");
     let start = line.find(&pat)? + pat.len();
-    let rest = &line[start..];
+    let rest = line[start..].trim_start();
     if let Some(s) = rest.strip_prefix('"') {
         s.find('"').map(|end| &s[..end])
     } else {
