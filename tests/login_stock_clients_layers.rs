@@ -1,5 +1,5 @@
 //! Stock clients of older layers log in (AC-3): pyrogram 2.0.106 (layer 158), hydrogram 0.2.0
-//! (181), pyrofork 2.3.69 (220) and GramJS 2.26.22 (198) each create a key, sign a new test
+//! (181), GramJS 2.26.22 (198), pyrofork 2.3.69 (220) and mtcute 0.30.3 (227) each create a key, sign a new test
 //! number up, read it back with get_me, log out and log back in on a new key. Each decodes
 //! every answer with its own layer's types, and its script stops at the first packet it
 //! cannot read, so a constructor of the wrong layer fails the test at once.
@@ -111,4 +111,36 @@ fn gramjs_2_26_22_of_layer_198_signs_up_logs_out_and_logs_back_in() {
         assert_eq!(text(&line, "authorized"), "true", "{line}");
         assert_eq!(text(&line, "warnings"), "0", "{line}");
     }
+}
+
+#[test]
+fn mtcute_0_30_3_of_layer_227_signs_up_logs_out_and_logs_back_in() {
+    // mtcute packs requests as zlib data in gzip_packed, sends acks with odd seqnos, and is
+    // served layer 222 (the newest sampled layer not above 227).
+    let server = TestServer::start(3);
+    let phone = "9996627227";
+    let addr = server.addr(2);
+    let args = vec![
+        server.public_key_pem().display().to_string(),
+        "2".to_string(),
+        format!("{}:{}", addr.ip(), addr.port()),
+        phone.to_string(),
+    ];
+    let out = run_script("node".into(), "js/mtcute_login.mjs", &args);
+    let line = out.lines().last().unwrap_or_default();
+    assert_eq!(text(line, "sent_code_type"), "sms", "{out}");
+    assert_eq!(
+        text(line, "sign_in"),
+        "auth.authorizationSignUpRequired",
+        "{out}"
+    );
+    assert_eq!(text(line, "first_name"), "Mt", "{out}");
+    assert_eq!(text(line, "phone"), phone, "{out}");
+    assert_eq!(text(line, "is_self"), "true", "{out}");
+    assert_eq!(text(line, "state"), "updates.state", "{out}");
+    assert_eq!(text(line, "logged_out"), "true", "{out}");
+    let id = text(line, "user_id");
+    assert_eq!(text(line, "relogin_user_id"), id, "{out}");
+    assert_eq!(text(line, "relogin_get_me"), id, "{out}");
+    assert_eq!(text(line, "warnings"), "0", "{out}");
 }

@@ -1,6 +1,10 @@
 //! `gzip_packed#3072cfa1 packed_data:bytes` (SV-3) [doc: mtproto/serialize]: inbound
 //! decompression capped at the frame cap (a zip bomb stops there), outbound compression of
 //! large results.
+//!
+//! Inbound, `packed_data` may be gzip (RFC 1952) or zlib (RFC 1950) data, as zlib's inflate takes
+//! both when asked to detect the header: mtcute 0.30 packs its requests with Node's
+//! `deflateSync` (zlib format), and Telegram answers them. Outbound it is always gzip.
 
 use std::io::{Read, Write};
 
@@ -31,10 +35,16 @@ pub fn unpack(body: &[u8], cap: usize) -> Option<Result<Vec<u8>, GzipError>> {
         let packed = r.read_bytes_slice().map_err(|_| GzipError::Malformed)?;
         r.finish().map_err(|_| GzipError::Malformed)?;
         let mut out = Vec::new();
-        flate2::read::GzDecoder::new(packed)
-            .take(cap as u64 + 1)
-            .read_to_end(&mut out)
-            .map_err(|_| GzipError::Malformed)?;
+        let read = if packed.starts_with(&[0x1f, 0x8b]) {
+            flate2::read::GzDecoder::new(packed)
+                .take(cap as u64 + 1)
+                .read_to_end(&mut out)
+        } else {
+            flate2::read::ZlibDecoder::new(packed)
+                .take(cap as u64 + 1)
+                .read_to_end(&mut out)
+        };
+        read.map_err(|_| GzipError::Malformed)?;
         if out.len() > cap {
             return Err(GzipError::TooLarge { cap });
         }
@@ -88,5 +98,25 @@ mod tests {
         let mut bad = packed.clone();
         bad[20] ^= 0xff;
         assert!(matches!(unpack(&bad, 1 << 20), Some(Err(_))));
+    }
+
+    #[test]
+    fn zlib_data_is_taken_too_as_mtcute_sends_it() {
+        let data = vec![0x22u8; 4096];
+        let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(&data).unwrap();
+        let mut packed = Vec::new();
+        write_u32(&mut packed, GZIP_PACKED_ID);
+        write_bytes(&mut packed, &enc.finish().unwrap());
+        assert_eq!(unpack(&packed, 1 << 20), Some(Ok(data)));
+        assert_eq!(
+            unpack(&packed, 100),
+            Some(Err(GzipError::TooLarge { cap: 100 }))
+        );
+        // Neither gzip nor zlib: refused.
+        let mut raw = Vec::new();
+        write_u32(&mut raw, GZIP_PACKED_ID);
+        write_bytes(&mut raw, &[0x11; 64]);
+        assert_eq!(unpack(&raw, 1 << 20), Some(Err(GzipError::Malformed)));
     }
 }
