@@ -144,3 +144,131 @@ fn mtcute_0_30_3_of_layer_227_signs_up_logs_out_and_logs_back_in() {
     assert_eq!(text(line, "relogin_get_me"), id, "{out}");
     assert_eq!(text(line, "warnings"), "0", "{out}");
 }
+
+/// grammers compiles Telegram's RSA keys in (`key_for_fingerprint` in grammers-mtproto's
+/// `src/authentication.rs`) and has no way to add one at run time. So the test builds
+/// `tests/interop/grammers` against a copy of the downloaded grammers-mtproto 0.11.0 with one
+/// line added there for the test key (a Cargo `[patch]` given on the command line); no
+/// grammers code is kept in this repository. Built once per test run, under `target/interop`.
+fn grammers_binary(key: &mtproto_auth::crypto::rsa::RsaPublicKey) -> std::path::PathBuf {
+    use std::process::Command;
+    let root = common::root();
+    let work = root.join("target/interop");
+    let crate_dir = work.join("grammers-crate");
+    let _ = std::fs::remove_dir_all(&crate_dir);
+    std::fs::create_dir_all(crate_dir.join("src")).unwrap();
+    for file in ["Cargo.toml", "Cargo.lock", "src/main.rs"] {
+        std::fs::copy(
+            root.join("tests/interop/grammers").join(file),
+            crate_dir.join(file),
+        )
+        .unwrap();
+    }
+    let manifest = crate_dir.join("Cargo.toml");
+    // Where cargo unpacked grammers-mtproto (it downloads it if needed).
+    let meta = Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--locked",
+            "--manifest-path",
+        ])
+        .arg(&manifest)
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        meta.status.success(),
+        "{}",
+        String::from_utf8_lossy(&meta.stderr)
+    );
+    let meta = String::from_utf8(meta.stdout).unwrap();
+    let source = meta
+        .split("\"manifest_path\":\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .find(|p| p.contains("grammers-mtproto-0.11.0"))
+        .map(|p| std::path::Path::new(p).parent().unwrap().to_path_buf())
+        .expect("grammers-mtproto 0.11.0 in the dependency graph");
+    let patched = work.join("grammers-mtproto");
+    let _ = std::fs::remove_dir_all(&patched);
+    copy_dir(&source, &patched);
+    let auth = patched.join("src/authentication.rs");
+    let text = std::fs::read_to_string(&auth).unwrap();
+    let anchor = "        _ => return None";
+    assert_eq!(
+        text.matches(anchor).count(),
+        1,
+        "key_for_fingerprint changed shape"
+    );
+    let line = format!(
+        "        // The mtproto-auth test key (added by tests/login_stock_clients_layers.rs).\n        {} => rsa::Key::new(\"{}\", \"65537\").unwrap(),\n{anchor}",
+        key.fingerprint(),
+        key.n()
+    );
+    std::fs::write(&auth, text.replace(anchor, &line)).unwrap();
+    let build = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--manifest-path"])
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(work.join("grammers-target"))
+        .arg("--config")
+        .arg(format!(
+            "patch.crates-io.grammers-mtproto.path={:?}",
+            patched.display().to_string()
+        ))
+        .status()
+        .expect("cargo build runs");
+    assert!(
+        build.success(),
+        "building the grammers interop client failed"
+    );
+    work.join("grammers-target/debug/grammers-interop")
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn grammers_0_11_0_of_layer_230_signs_up_logs_out_and_logs_back_in() {
+    let server = TestServer::start(3);
+    let binary = grammers_binary(&server.public_key());
+    // The sign-up on DC 2; the log-in starts on DC 1 and follows PHONE_MIGRATE_2. grammers sends
+    // msg_id 0 in the key exchange (UM-3).
+    let phone = "9996620230";
+    let mut args = vec!["2".to_string(), "1".to_string(), phone.to_string()];
+    args.extend(routes(&server));
+    let out = std::process::Command::new(&binary)
+        .args(&args)
+        .output()
+        .expect("the grammers client runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "grammers failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = stdout.lines().last().unwrap_or_default();
+    assert_eq!(text(line, "authorized_before"), "false", "{line}");
+    assert_eq!(text(line, "sign_in"), "signup required", "{line}");
+    assert_eq!(text(line, "sign_up"), "true", "{line}");
+    assert_eq!(text(line, "first_name"), "Gram", "{line}");
+    assert_eq!(text(line, "phone"), phone, "{line}");
+    assert_eq!(text(line, "is_self"), "true", "{line}");
+    assert_eq!(text(line, "state_date"), "true", "{line}");
+    assert_eq!(text(line, "authorized_after_logout"), "false", "{line}");
+    let id = text(line, "user_id");
+    assert_eq!(text(line, "relogin_user_id"), id, "{line}");
+    assert_eq!(text(line, "relogin_get_me"), id, "{line}");
+    assert_eq!(text(line, "relogin_home_dc"), "2", "{line}");
+}
