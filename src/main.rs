@@ -153,6 +153,13 @@ fn cli() -> Command {
                                 .help(
                                     "fail (exit 3) unless re-encoding reproduces the input exactly",
                                 ),
+                        )
+                        .arg(
+                            Arg::new("layer")
+                                .long("layer")
+                                .value_name("N")
+                                .value_parser(clap::value_parser!(i32).range(1..))
+                                .help("read API values in the constructors of layer N (133-230; between two sampled layers the older is used)"),
                         ),
                 ),
         )
@@ -193,7 +200,11 @@ fn main() -> ExitCode {
         },
         Some(("bench", b)) => bench(b),
         Some(("tl", tl)) => match tl.subcommand() {
-            Some(("decode", m)) => tl_decode(m.get_flag("hex"), m.get_flag("roundtrip")),
+            Some(("decode", m)) => tl_decode(
+                m.get_flag("hex"),
+                m.get_flag("roundtrip"),
+                m.get_one::<i32>("layer").copied(),
+            ),
             _ => unreachable!("clap requires a tl subcommand"),
         },
         _ => unreachable!("clap requires a subcommand"),
@@ -340,13 +351,13 @@ fn bench(b: &clap::ArgMatches) -> ExitCode {
     }
 }
 
-fn tl_decode(hex: bool, roundtrip: bool) -> ExitCode {
+fn tl_decode(hex: bool, roundtrip: bool, layer: Option<i32>) -> ExitCode {
     let mut input = Vec::new();
     if let Err(e) = std::io::stdin().read_to_end(&mut input) {
         eprintln!("error: reading stdin: {e}");
         return ExitCode::from(1);
     }
-    match mtproto_auth::tools::tl_decode::run(&input, hex, roundtrip) {
+    match mtproto_auth::tools::tl_decode::run_in_layer(&input, hex, roundtrip, layer) {
         Ok(text) => {
             let _ = std::io::stdout().write_all(text.as_bytes());
             ExitCode::SUCCESS

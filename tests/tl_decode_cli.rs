@@ -92,3 +92,28 @@ fn roundtrip_mismatch_exits_3() {
     assert_eq!(code, 3);
     assert_eq!(err, "error: at offset 8: re-encoding differs from the input (16 bytes in, 12 bytes re-encoded)\n");
 }
+
+#[test]
+fn layer_reads_an_older_clients_request_in_its_constructors() {
+    // pyrogram 2.0.106's auth.signUp#80eee427 (layer 158: no flags word).
+    let hex = "27e4ee80 0a393939 36363131 32333400 01680000 03416461 00000000";
+    let (code, _, err) = run(&["--hex"], hex.as_bytes());
+    assert_eq!(code, 1, "the current layer has no auth.signUp#80eee427");
+    assert!(err.contains("unknown constructor 0x80eee427"), "{err}");
+    let (code, out, err) = run(&["--hex", "--roundtrip", "--layer", "158"], hex.as_bytes());
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("auth.signUp#80eee427 (28 bytes, layer 158)\n"),
+        "{out}"
+    );
+    for field in [
+        "phone_number: \"9996611234\"",
+        "first_name: \"Ada\"",
+        "last_name: \"\"",
+    ] {
+        assert!(out.contains(field), "missing {field:?} in {out}");
+    }
+    // Layer 181's auth.signUp is #aac7b717, with a flags word: not this request.
+    let (code, _, _) = run(&["--hex", "--layer", "181"], hex.as_bytes());
+    assert_eq!(code, 1);
+}

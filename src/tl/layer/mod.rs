@@ -306,6 +306,23 @@ pub fn decode_any(bytes: &[u8], form: Form) -> Result<Value<'_>, LayerError> {
     Ok(v)
 }
 
+/// Writes a value in the variants of `to` (`decode` then `encode` in one layer re-encodes a
+/// value canonically: flags recomputed).
+pub fn encode(value: &Value<'_>, ty: Ty, to: Layer) -> Result<Vec<u8>, LayerError> {
+    let mut out = Vec::new();
+    write::write(value, ty, to, &mut out)?;
+    Ok(out)
+}
+
+/// The type a boxed value of `def` is read as: its result, or a query for a function.
+pub fn type_of(def: &Def) -> Ty {
+    if def.function {
+        Ty::Query
+    } else {
+        def.result
+    }
+}
+
 /// Re-encodes a whole value of `ty` written in `from` in the variants of `to`.
 pub fn transcode(bytes: &[u8], ty: Ty, from: Form, to: Layer) -> Result<Vec<u8>, LayerError> {
     if from == Form::Layer(to) {

@@ -155,6 +155,23 @@ fn old_requests_decode_into_the_current_function() {
         (d.pts, d.pts_total_limit, d.date, d.qts, d.pts_limit),
         (7, Some(100), 1_700_000_000, 3, None)
     );
+    // auth.resendCode#3ef1a9bf: no flags word, no reason.
+    let mut old = Vec::new();
+    crate::tl::write_u32(&mut old, 0x3ef1a9bf);
+    for s in ["9996611234", "hash"] {
+        crate::tl::write_bytes(&mut old, s.as_bytes());
+    }
+    let Function::AuthResendCode(r) = decode_function(&old).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        (
+            r.phone_number.as_str(),
+            r.phone_code_hash.as_str(),
+            r.reason
+        ),
+        ("9996611234", "hash", None)
+    );
     // Garbage keeps the current decoder's error.
     assert!(decode_function(&[0x27, 0x44, 0xee, 0x80, 1]).is_err());
 }

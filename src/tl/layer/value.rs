@@ -125,9 +125,15 @@ fn object<'a>(r: &mut Reader<'a>, def: &'static Def, form: Form) -> Result<Value
     Ok(Value::Object(Box::new(Object { def, fields })))
 }
 
-/// TL-like text: `user#8f97c628 { id: 5, first_name: "Ada", … }`.
+/// TL-like text: `user#8f97c628 { id: 5, first_name: "Ada", … }`; with `{:#}` one field a line,
+/// indented.
 impl fmt::Display for Value<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            let mut out = String::new();
+            self.pretty(&mut out, 0);
+            return f.write_str(&out);
+        }
         match self {
             Value::Int(v) => write!(f, "{v}"),
             Value::Long(v) => write!(f, "{v}"),
@@ -171,6 +177,50 @@ impl fmt::Display for Value<'_> {
                     }
                 }
                 f.write_str(" }")
+            }
+        }
+    }
+}
+
+impl Value<'_> {
+    fn pretty(&self, out: &mut String, indent: usize) {
+        use std::fmt::Write as _;
+        let pad = |out: &mut String, n: usize| out.extend(std::iter::repeat_n("    ", n));
+        match self {
+            Value::Vector(items) if !items.is_empty() => {
+                out.push_str("[\n");
+                for v in items {
+                    pad(out, indent + 1);
+                    v.pretty(out, indent + 1);
+                    out.push_str(",\n");
+                }
+                pad(out, indent);
+                out.push(']');
+            }
+            Value::Object(o) => {
+                let _ = write!(out, "{}#{:08x}", o.def.name, o.def.id);
+                let set: Vec<_> = o
+                    .def
+                    .params
+                    .iter()
+                    .zip(&o.fields)
+                    .filter_map(|(p, v)| v.as_ref().filter(|_| p.ty != Ty::Flags).map(|v| (p, v)))
+                    .collect();
+                if set.is_empty() {
+                    return;
+                }
+                out.push_str(" {\n");
+                for (p, v) in set {
+                    pad(out, indent + 1);
+                    let _ = write!(out, "{}: ", p.name);
+                    v.pretty(out, indent + 1);
+                    out.push_str(",\n");
+                }
+                pad(out, indent);
+                out.push('}');
+            }
+            other => {
+                let _ = write!(out, "{other}");
             }
         }
     }
