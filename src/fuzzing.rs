@@ -32,6 +32,39 @@ pub fn tl_roundtrip(data: &[u8]) {
     }
 }
 
+/// Arbitrary bytes as a boxed API value of one sampled layer (the first byte picks it), moved to
+/// another (the second byte): what a layer reads it writes back in the same layer, no longer than
+/// read and stable; what is written for another layer reads back in that layer and holds only
+/// that layer's constructors; the same bytes as a request of any layer decode without a panic,
+/// and what decodes re-encodes into a request the current decoder reads.
+pub fn tl_layers(data: &[u8]) {
+    use crate::tl::layer::{self, Form, Layer, LAYERS};
+    let [a, b, rest @ ..] = data else { return };
+    let pick = |x: u8| Layer::serving(LAYERS[usize::from(x) % LAYERS.len()]);
+    let (from, to) = (pick(*a), pick(*b));
+    if let Ok(v) = layer::decode_any(rest, Form::Layer(from)) {
+        let layer::Value::Object(o) = &v else {
+            panic!("a boxed value reads as an object");
+        };
+        let ty = layer::type_of(o.def);
+        let same = layer::encode(&v, ty, from).expect("a value of a layer writes in that layer");
+        assert!(same.len() <= rest.len(), "re-encoding grew");
+        let again = layer::decode(&same, ty, Form::Layer(from)).expect("re-encoded reads back");
+        assert_eq!(layer::encode(&again, ty, from).unwrap(), same, "not stable");
+        if let Ok(other) = layer::transcode(rest, ty, Form::Layer(from), to) {
+            let there = layer::decode(&other, ty, Form::Layer(to)).unwrap_or_else(|e| {
+                panic!("written for layer {} but not read there: {e}", to.number())
+            });
+            there.each_object(&mut |d| {
+                assert!(d.in_layer(to), "{} is not in layer {}", d.name, to.number())
+            });
+        }
+    }
+    if let Ok(f) = layer::decode_function(rest) {
+        Function::from_bytes(&f.to_bytes()).expect("an upgraded request re-encodes");
+    }
+}
+
 /// Every transport decoder, either side, fed the same bytes whole and in chunks of a size the
 /// input picks: both feeds must yield the same frames and end in the same error, no frame may
 /// exceed the cap, and the obfuscated2 server must accept or refuse any 64-byte init cleanly.

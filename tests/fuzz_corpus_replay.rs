@@ -9,12 +9,13 @@ use mtproto_auth::fuzzing;
 /// A target's property: panics when the input breaks it.
 type Check = fn(&[u8]);
 
-const TARGETS: [(&str, Check); 5] = [
+const TARGETS: [(&str, Check); 6] = [
     ("tl_decode", fuzzing::tl_roundtrip),
     ("transport_chunks", fuzzing::transport_chunks),
     ("handshake_server", fuzzing::handshake_server),
     ("session_messages", fuzzing::session_messages),
     ("store_model", fuzzing::store_model),
+    ("tl_layers", fuzzing::tl_layers),
 ];
 
 #[test]

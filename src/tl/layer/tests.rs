@@ -195,3 +195,61 @@ fn every_function_result_of_the_current_layer_is_known() {
         None
     );
 }
+
+/// The hand-made seeds of the `tl_layers` fuzz target are what the code writes today (a user in
+/// six layers, a config, layer 158's auth.signUp); `MTPROTO_WRITE_SEEDS=1` rewrites them.
+#[test]
+fn tl_layers_fuzz_seeds_match_the_code() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/tl_layers");
+    let cur = Layer::CURRENT.0;
+    let idx = |n: i32| layer(n).0;
+    let user = user().to_bytes();
+    let ty = type_named("User").unwrap();
+    let mut seeds: Vec<(String, Vec<u8>)> = Vec::new();
+    for n in [133, 158, 181, 198, 222, 230] {
+        let old = downgrade(&user, ty, layer(n)).unwrap();
+        seeds.push((
+            format!("seed-user-{n}-to-230"),
+            [vec![idx(n), cur], old.clone()].concat(),
+        ));
+        seeds.push((
+            format!("seed-user-{n}-to-133"),
+            [vec![idx(n), idx(133)], old].concat(),
+        ));
+    }
+    let config = crate::rpc::login_tests::Fixture::new()
+        .call(
+            1,
+            2,
+            &crate::tl::functions::Function::HelpGetConfig(
+                crate::tl::functions::help::GetConfig {},
+            ),
+        )
+        .unwrap();
+    seeds.push((
+        "seed-config-230-to-158".into(),
+        [vec![cur, idx(158)], config].concat(),
+    ));
+    let mut sign_up = Vec::new();
+    crate::tl::write_u32(&mut sign_up, 0x80eee427);
+    for s in ["9996611234", "hash", "Ada", ""] {
+        crate::tl::write_bytes(&mut sign_up, s.as_bytes());
+    }
+    seeds.push((
+        "seed-signup-158".into(),
+        [vec![idx(158), cur], sign_up].concat(),
+    ));
+    for (name, bytes) in seeds {
+        let path = dir.join(&name);
+        if std::env::var_os("MTPROTO_WRITE_SEEDS").is_some() {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &bytes).unwrap();
+        }
+        assert_eq!(
+            std::fs::read(&path).ok(),
+            Some(bytes),
+            "{name} differs from the code"
+        );
+        crate::fuzzing::tl_layers(&std::fs::read(&path).unwrap());
+    }
+}
