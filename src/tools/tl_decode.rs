@@ -111,25 +111,30 @@ pub fn run_in_layer(
     }
     let (id, value) = decode_any(bytes).map_err(DecodeCommandError::Decode)?;
     if roundtrip {
-        let encoded = value.to_bytes();
-        if encoded != bytes {
-            let offset = encoded
-                .iter()
-                .zip(bytes)
-                .position(|(a, b)| a != b)
-                .unwrap_or_else(|| encoded.len().min(bytes.len()));
-            return Err(DecodeCommandError::RoundTrip {
-                offset,
-                input_len: bytes.len(),
-                encoded_len: encoded.len(),
-            });
-        }
+        same_bytes(bytes, &value.to_bytes())?;
     }
     let name = any_name_for_id(id).unwrap_or("?");
     Ok(format!(
         "{name}#{id:08x} ({} bytes)\n{value:#?}\n",
         bytes.len()
     ))
+}
+
+/// `--roundtrip`: the re-encoding must be the input, else the first offset where they differ.
+fn same_bytes(input: &[u8], encoded: &[u8]) -> Result<(), DecodeCommandError> {
+    if encoded == input {
+        return Ok(());
+    }
+    let offset = encoded
+        .iter()
+        .zip(input)
+        .position(|(a, b)| a != b)
+        .unwrap_or_else(|| encoded.len().min(input.len()));
+    Err(DecodeCommandError::RoundTrip {
+        offset,
+        input_len: input.len(),
+        encoded_len: encoded.len(),
+    })
 }
 
 /// A boxed API value read in the variants of `l`.
@@ -142,18 +147,7 @@ fn in_layer(bytes: &[u8], roundtrip: bool, l: Layer) -> Result<String, DecodeCom
     if roundtrip {
         let encoded =
             layer::encode(&value, layer::type_of(def), l).map_err(DecodeCommandError::Layer)?;
-        if encoded != bytes {
-            let offset = encoded
-                .iter()
-                .zip(bytes)
-                .position(|(a, b)| a != b)
-                .unwrap_or_else(|| encoded.len().min(bytes.len()));
-            return Err(DecodeCommandError::RoundTrip {
-                offset,
-                input_len: bytes.len(),
-                encoded_len: encoded.len(),
-            });
-        }
+        same_bytes(bytes, &encoded)?;
     }
     Ok(format!(
         "{}#{:08x} ({} bytes, layer {})\n{value:#}\n",

@@ -62,15 +62,26 @@ pub fn run_python(script: &str, args: &[String]) -> String {
 /// Runs `tests/interop/SCRIPT` with `interpreter` (a Python or node); its stdout. Fails the test
 /// if the script fails.
 pub fn run_script(interpreter: PathBuf, script: &str, args: &[String]) -> String {
-    let out = std::process::Command::new(interpreter)
-        .arg(root().join("tests/interop").join(script))
+    let mut all = vec![root()
+        .join("tests/interop")
+        .join(script)
+        .display()
+        .to_string()];
+    all.extend_from_slice(args);
+    run_program(&interpreter, &all)
+}
+
+/// Runs `program` with `args`; its stdout. Fails the test if it fails.
+pub fn run_program(program: &std::path::Path, args: &[String]) -> String {
+    let out = std::process::Command::new(program)
         .args(args)
         .output()
-        .expect("the interpreter runs");
+        .unwrap_or_else(|e| panic!("{} does not run: {e}", program.display()));
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
         out.status.success(),
-        "{script} failed:\n{stdout}\n{}",
+        "{} {args:?} failed:\n{stdout}\n{}",
+        program.display(),
         String::from_utf8_lossy(&out.stderr)
     );
     stdout

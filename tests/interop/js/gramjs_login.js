@@ -12,13 +12,13 @@
 
 "use strict";
 
-const crypto = require("crypto");
 const fs = require("fs");
 const bigInt = require("big-integer");
 const { TelegramClient, Api } = require("telegram");
 const { StringSession } = require("telegram/sessions");
 const { Logger, LogLevel } = require("telegram/extensions/Logger");
 const RSA = require("telegram/crypto/RSA");
+const { serverKey } = require("./server_key.cjs");
 
 function fail(text) {
   console.log(JSON.stringify({ error: text }));
@@ -45,25 +45,12 @@ class StrictLogger extends Logger {
   }
 }
 
-/** TL bytes: the length prefix and padding to 4. */
-function tlBytes(data) {
-  const head = data.length < 254
-    ? Buffer.from([data.length])
-    : Buffer.from([254, data.length & 255, (data.length >> 8) & 255, data.length >> 16]);
-  const body = Buffer.concat([head, data]);
-  return Buffer.concat([body, Buffer.alloc((4 - (body.length % 4)) % 4)]);
-}
-
-/** Registers the server's key under its signed fingerprint (HS-2; GramJS does not compute it). */
+/** Registers the server's key under its signed fingerprint (GramJS does not compute it). */
 function registerKey(pemPath) {
-  const jwk = crypto.createPublicKey(fs.readFileSync(pemPath)).export({ format: "jwk" });
-  const n = Buffer.from(jwk.n, "base64url");
-  const e = Buffer.from(jwk.e, "base64url");
-  const digest = crypto.createHash("sha1").update(Buffer.concat([tlBytes(n), tlBytes(e)])).digest();
-  const fingerprint = digest.subarray(12, 20).readBigInt64LE(0);
-  RSA._serverKeys.set(fingerprint.toString(), {
-    n: bigInt(n.toString("hex"), 16),
-    e: Number(bigInt(e.toString("hex"), 16)),
+  const key = serverKey(fs.readFileSync(pemPath));
+  RSA._serverKeys.set(key.fingerprint.toString(), {
+    n: bigInt(key.n.toString("hex"), 16),
+    e: Number(bigInt(key.e.toString("hex"), 16)),
   });
 }
 

@@ -8,12 +8,14 @@
 //
 // usage: node mtcute_login.mjs PUBLIC_KEY_PEM DC HOST:PORT PHONE   (MTCUTE_DEBUG=1: its log on stderr)
 
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { MemoryStorage } from "@mtcute/core";
 import { TelegramClient } from "@mtcute/node";
+import serverKeyModule from "./server_key.cjs";
+
+const { serverKey } = serverKeyModule;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -29,23 +31,10 @@ const { __publicKeyIndex } = await import(
   pathToFileURL(path.join(here, "node_modules/@mtcute/core/tl/binary/rsa-keys.js")).href
 );
 
-/** TL bytes: the length prefix and padding to 4. */
-function tlBytes(data) {
-  const head = data.length < 254
-    ? Buffer.from([data.length])
-    : Buffer.from([254, data.length & 255, (data.length >> 8) & 255, data.length >> 16]);
-  const body = Buffer.concat([head, data]);
-  return Buffer.concat([body, Buffer.alloc((4 - (body.length % 4)) % 4)]);
-}
-
-/** The key as mtcute's index holds it (`parsePublicKey`): hex modulus, exponent, fingerprint. */
+/** The key as mtcute's index holds it (what its `parsePublicKey` makes): hex modulus, exponent, fingerprint. */
 function indexEntry(pem) {
-  const jwk = crypto.createPublicKey(pem).export({ format: "jwk" });
-  const n = Buffer.from(jwk.n, "base64url");
-  const e = Buffer.from(jwk.e, "base64url");
-  const sha = crypto.createHash("sha1").update(Buffer.concat([tlBytes(n), tlBytes(e)])).digest();
-  const fingerprint = Buffer.from(sha.subarray(-8)).reverse().toString("hex");
-  return { modulus: n.toString("hex"), exponent: e.toString("hex"), fingerprint, old: false };
+  const key = serverKey(pem);
+  return { modulus: key.n.toString("hex"), exponent: key.e.toString("hex"), fingerprint: key.fingerprintHex, old: false };
 }
 
 const [pemPath, dcText, address, phone] = process.argv.slice(2);
