@@ -109,10 +109,16 @@ pub fn run(store: &dyn Store, cmd: &AdminCommand, now: i64) -> Result<String, St
                 "IP",
                 "DEVICE",
                 "APP",
+                "LAYER",
                 "CREATED",
             ]);
             for a in list {
                 let a = a.value;
+                let declared = store
+                    .client_info(a.key_id)
+                    .ok()
+                    .flatten()
+                    .map_or(0, |i| i.layer);
                 t.row(vec![
                     format!("{:016x}", a.key_id as u64),
                     a.user_id.to_string(),
@@ -120,6 +126,7 @@ pub fn run(store: &dyn Store, cmd: &AdminCommand, now: i64) -> Result<String, St
                     a.ip,
                     a.device_model,
                     format!("{} {}", a.api_id, a.app_version),
+                    layer_column(declared),
                     utc(a.created),
                 ]);
             }
@@ -281,6 +288,17 @@ impl Table {
     }
 }
 
+/// The layer a key declared, and the sampled layer it is answered in where that differs
+/// (`227→222`); `-` before any invokeWithLayer.
+fn layer_column(declared: i32) -> String {
+    let served = crate::tl::layer::Layer::serving(declared).number();
+    match declared {
+        0 => "-".into(),
+        d if d == served => d.to_string(),
+        d => format!("{d}→{served}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,9 +339,21 @@ mod tests {
         assert!(users.starts_with("USER_ID"));
         assert!(users.contains("9996621234"));
         assert_eq!(users.lines().count(), 2);
+        let info = crate::store::ClientInfo {
+            layer: 227,
+            ..Default::default()
+        };
+        store.set_client_info(12, &info).unwrap();
         let sessions = run(store, &AdminCommand::Sessions { user: Some(user) }, 0).unwrap();
         assert_eq!(sessions.lines().count(), 3, "{sessions}");
         assert!(sessions.contains(&format!("{:016x}", 11u64)));
+        assert!(
+            sessions.lines().next().unwrap().contains(" LAYER "),
+            "{sessions}"
+        );
+        // Key 12 declared 227, answered in 222; key 11 declared nothing.
+        assert!(sessions.contains(" 227→222 "), "{sessions}");
+        assert!(sessions.contains(" - "), "{sessions}");
         let out = run(store, &AdminCommand::RevokeKey(11), 5).unwrap();
         assert!(out.contains("000000000000000b"));
         assert!(run(store, &AdminCommand::RevokeKey(11), 5).is_err());
