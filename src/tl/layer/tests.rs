@@ -253,3 +253,30 @@ fn tl_layers_fuzz_seeds_match_the_code() {
         crate::fuzzing::tl_layers(&std::fs::read(&path).unwrap());
     }
 }
+
+#[test]
+fn fields_sharing_a_flag_bit_are_written_together() {
+    // account.initTakeoutSession: `files:flags.5?true file_max_size:flags.5?long` (int up to
+    // layer 140). A size that does not fit layer 133's int leaves the field out, but `files`
+    // still sets bit 5, so the size goes as 0 rather than missing (found by the tl_layers fuzzer).
+    let mut request = Vec::new();
+    crate::tl::write_u32(&mut request, 0x8ef3eab0);
+    crate::tl::write_u32(&mut request, 1 << 5);
+    crate::tl::write_i64(&mut request, 1 << 40);
+    let old = transcode(&request, Ty::Query, Form::Layer(layer(158)), layer(133)).unwrap();
+    let text = decode(&old, Ty::Query, Form::Layer(layer(133)))
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        text,
+        "account.initTakeoutSession#f05b4804 { files: true, file_max_size: 0 }"
+    );
+    // One that fits is kept.
+    let mut request = request[..8].to_vec();
+    crate::tl::write_i64(&mut request, 4096);
+    let old = transcode(&request, Ty::Query, Form::Layer(layer(158)), layer(133)).unwrap();
+    let text = decode(&old, Ty::Query, Form::Layer(layer(133)))
+        .unwrap()
+        .to_string();
+    assert!(text.ends_with("file_max_size: 4096 }"), "{text}");
+}

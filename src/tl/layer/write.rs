@@ -65,60 +65,67 @@ pub(super) fn write(v: &Value<'_>, ty: Ty, to: Layer, out: &mut Vec<u8>) -> Resu
 }
 
 /// Writes `o` (read as some variant of its name) as the variant `target`.
+///
+/// Two passes: each field's bytes first (a field the layer cannot hold is left out if it may
+/// be), then the flags words from what is present, then the fields in order. Fields can share a
+/// flag bit (`files:flags.5?true file_max_size:flags.5?long`): a bit set by one of them makes
+/// every field on it present, so one that could not be written gets its empty value.
 fn object(
     o: &Object<'_>,
     target: &'static Def,
     to: Layer,
     out: &mut Vec<u8>,
 ) -> Result<(), LayerError> {
-    write_u32(out, target.id);
-    // Where each flags word of `target` stands in `out`, and its bits so far.
-    let mut words: Vec<(usize, usize, u32)> = Vec::new();
-    for (index, p) in target.params.iter().enumerate() {
-        if p.ty == Ty::Flags {
-            words.push((index, out.len(), 0));
-            write_u32(out, 0);
-            continue;
-        }
+    let mut encoded: Vec<Option<Vec<u8>>> = Vec::with_capacity(target.params.len());
+    let mut bits: Vec<u32> = vec![0; target.params.len()];
+    for p in target.params {
         let source = source_field(o, p.name);
-        let written = match (p.ty, source) {
-            (Ty::True, Some(Value::True)) => true,
-            (Ty::True, _) => false,
+        let bytes = match (p.ty, source) {
+            (Ty::Flags, _) => None,
+            (Ty::True, Some(Value::True)) => Some(Vec::new()),
+            (Ty::True, _) => None,
             (ty, Some(v)) => {
-                let mark = out.len();
-                match write(v, ty, to, out) {
-                    Ok(()) => true,
+                let mut field = Vec::new();
+                match write(v, ty, to, &mut field) {
+                    Ok(()) => Some(field),
                     // An optional field whose value the layer cannot hold is left out.
                     Err(LayerError::NotInLayer { .. } | LayerError::Unrepresentable { .. })
                         if p.cond.is_some() =>
                     {
-                        out.truncate(mark);
-                        false
+                        None
                     }
                     Err(e @ LayerError::NotInLayer { .. }) => return Err(e),
                     // A required field of another type in the source: its empty value.
                     Err(LayerError::Unrepresentable { .. }) => {
-                        out.truncate(mark);
-                        empty(ty, to, out)?;
-                        true
+                        field.clear();
+                        empty(ty, to, &mut field)?;
+                        Some(field)
                     }
                     Err(e) => return Err(e),
                 }
             }
-            (ty, None) if p.cond.is_none() => {
-                empty(ty, to, out)?;
-                true
-            }
-            (_, None) => false,
+            (_, None) => None,
         };
-        if let (true, Some(c)) = (written, p.cond) {
-            if let Some(w) = words.iter_mut().find(|w| w.0 == usize::from(c.word)) {
-                w.2 |= 1 << c.bit;
-            }
+        if let (Some(_), Some(c)) = (&bytes, p.cond) {
+            bits[usize::from(c.word)] |= 1 << c.bit;
         }
+        encoded.push(bytes);
     }
-    for (_, at, bits) in words {
-        out[at..at + 4].copy_from_slice(&bits.to_le_bytes());
+    write_u32(out, target.id);
+    for ((index, p), bytes) in target.params.iter().enumerate().zip(encoded) {
+        if p.ty == Ty::Flags {
+            write_u32(out, bits[index]);
+            continue;
+        }
+        let present = match p.cond {
+            None => true,
+            Some(c) => bits[usize::from(c.word)] & (1 << c.bit) != 0,
+        };
+        match (present, bytes) {
+            (false, _) => {}
+            (true, Some(b)) => out.extend_from_slice(&b),
+            (true, None) => empty(p.ty, to, out)?,
+        }
     }
     Ok(())
 }
