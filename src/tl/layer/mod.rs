@@ -255,13 +255,13 @@ pub fn answer_for_layer(
     answer: Vec<u8>,
     to: Layer,
 ) -> Result<Vec<u8>, LayerError> {
+    if to == Layer::CURRENT {
+        return Ok(answer);
+    }
     let Some(current) = by_id(function_id, Form::Layer(Layer::CURRENT)).filter(|d| d.function)
     else {
         return Ok(answer);
     };
-    if to == Layer::CURRENT {
-        return Ok(answer);
-    }
     let target = variant(current.name, to).map_or(current.result, |d| d.result);
     let v = decode(&answer, current.result, Form::Layer(Layer::CURRENT))?;
     let success = Value::Bool(true);
