@@ -124,3 +124,34 @@ fn users_list_without_a_server_or_store_says_so() {
     assert!(!ok && out.contains("auth key id"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn serve_refuses_a_data_dir_other_users_can_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("mtproto-shared-dir-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = bin()
+        .args([
+            "serve",
+            "--dcs",
+            "1",
+            "--listen",
+            "127.0.0.1:47431",
+            "--data-dir",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("has mode 0755"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("chmod 700 {}", dir.display())),
+        "{stderr}"
+    );
+    // Nothing was created in it: no key, no store.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -240,7 +240,7 @@ fn check_store(store: &SledStore, acked: &Acked) {
 fn acknowledged_logins_survive_sigkill() {
     let data_dir = std::env::temp_dir().join(format!("mtproto-crash-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data_dir);
-    std::fs::create_dir_all(&data_dir).unwrap();
+    mtproto_auth::server::datadir::prepare(&data_dir).unwrap();
     std::fs::copy(
         common::root().join("tests/fixtures/rsa_private.pem"),
         data_dir.join("rsa_private.pem"),

@@ -426,3 +426,27 @@ fn a_temporary_key_cannot_log_in() {
         assert_eq!((code, text.as_str()), (401, "AUTH_KEY_PERM_EMPTY"));
     });
 }
+
+#[test]
+fn the_data_dir_and_what_the_server_writes_in_it_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let server = TestServer::start(3);
+    rt().block_on(async {
+        let mut client = connect(&server, 2, Framing::Intermediate).await;
+        // Not a test number: a random code, delivered to the outbox.
+        client.send_code("4915112345678").await.unwrap();
+    });
+    let dir = &server.data_dir;
+    assert_eq!(mode(dir), 0o700);
+    assert_eq!(server.outbox().len(), 1);
+    assert_eq!(mode(&dir.join("outbox.txt")), 0o600);
+    assert_eq!(mode(&dir.join("rsa_private.pem")), 0o600);
+    assert_eq!(mode(&dir.join("store")), 0o700);
+    for entry in std::fs::read_dir(dir.join("store")).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            assert_eq!(mode(&entry.path()), 0o600, "{}", entry.path().display());
+        }
+    }
+}

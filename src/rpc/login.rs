@@ -45,9 +45,12 @@ impl CodeSender for OutboxSender {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let _guard = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).append(true);
+        // Live codes: readable by the server's user only (the data dir is 0700 too).
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options
             .open(&self.path)
             .and_then(|mut f| writeln!(f, "{now} {phone} {code}"))
             .map_err(|e| format!("{}: {e}", self.path.display()))

@@ -4,6 +4,7 @@
 #[cfg(unix)]
 mod admin;
 mod conn;
+pub mod datadir;
 mod durability;
 mod keyfile;
 mod push;
@@ -127,12 +128,13 @@ pub struct Server {
 impl Server {
     /// Opens the store, loads (or creates) the RSA key and binds every DC's listener.
     pub async fn bind(config: ServerConfig) -> io::Result<Server> {
-        std::fs::create_dir_all(&config.data_dir)?;
+        datadir::prepare(&config.data_dir)?;
         let rsa = load_or_create_rsa_key(&config.data_dir)?;
         let store = Arc::new(
             SledStore::open(&config.data_dir.join("store"))
                 .map_err(|e| io::Error::other(e.to_string()))?,
         );
+        datadir::restrict(&config.data_dir)?;
         let mut listeners = Vec::new();
         for (id, addr) in &config.dcs {
             let listener = TcpListener::bind(addr).await.map_err(|e| {

@@ -119,7 +119,7 @@ impl TestServer {
                 .unwrap()
                 .as_nanos()
         ));
-        std::fs::create_dir_all(&data_dir).unwrap();
+        mtproto_auth::server::datadir::prepare(&data_dir).unwrap();
         // The fixture key: generating one per test costs a second.
         std::fs::copy(
             root().join("tests/fixtures/rsa_private.pem"),

@@ -125,7 +125,7 @@ fn fresh_dir() -> io::Result<PathBuf> {
         .as_nanos();
     let dir =
         std::env::temp_dir().join(format!("mtproto-auth-bench-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
+    crate::server::datadir::prepare(&dir)?;
     Ok(dir)
 }
 
