@@ -20,8 +20,8 @@ pub trait CodeSender: Send + Sync {
     fn deliver(&self, phone: &str, code: &str, dc: i32) -> Result<(), String>;
 }
 
-/// The default sender: writes the code to the log and appends `unix_time phone code` to a file
-/// (`outbox.txt` in the data dir), where a developer or a test reads it.
+/// The default sender: appends `unix_time phone code` to a file (`outbox.txt` in the data dir,
+/// mode 0600), where a developer or a test reads it; the code is logged at debug level only.
 pub struct OutboxSender {
     path: PathBuf,
     /// Appends of concurrent logins must not interleave.
@@ -39,8 +39,10 @@ impl OutboxSender {
 
 impl CodeSender for OutboxSender {
     fn deliver(&self, phone: &str, code: &str, dc: i32) -> Result<(), String> {
-        // The log is this sender's delivery channel: the one place a code is written out.
-        tracing::info!(phone, code, dc, "login code");
+        // CH-2: the code itself goes to the outbox (0600 in the private data dir) and to the log
+        // only at debug level; an info log shows that one was sent.
+        tracing::info!(phone, dc, path = %self.path.display(), "login code written to the outbox");
+        tracing::debug!(phone, code, dc, "login code");
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
