@@ -146,12 +146,12 @@ pub fn unwrap(mut f: Function) -> Result<Unwrapped, RpcError> {
                 init = Some(ClientInfo {
                     layer: 0,
                     api_id: w.api_id,
-                    device_model: w.device_model,
-                    system_version: w.system_version,
-                    app_version: w.app_version,
-                    system_lang_code: w.system_lang_code,
-                    lang_pack: w.lang_pack,
-                    lang_code: w.lang_code,
+                    device_model: capped(w.device_model),
+                    system_version: capped(w.system_version),
+                    app_version: capped(w.app_version),
+                    system_lang_code: capped(w.system_lang_code),
+                    lang_pack: capped(w.lang_pack),
+                    lang_code: capped(w.lang_code),
                 });
                 *w.query
             }
@@ -174,6 +174,22 @@ pub fn unwrap(mut f: Function) -> Result<Unwrapped, RpcError> {
             }
         };
     }
+}
+
+/// The most bytes of each initConnection string kept (security review, item 2): they are
+/// stored per key and shown in account.getAuthorizations; real clients send well under 100.
+pub const MAX_CLIENT_INFO_FIELD: usize = 256;
+
+/// `s` cut to at most [`MAX_CLIENT_INFO_FIELD`] bytes, at a character boundary.
+fn capped(mut s: String) -> String {
+    if s.len() > MAX_CLIENT_INFO_FIELD {
+        let mut at = MAX_CLIENT_INFO_FIELD;
+        while !s.is_char_boundary(at) {
+            at -= 1;
+        }
+        s.truncate(at);
+    }
+    s
 }
 
 /// Runs the innermost query: access control, then its handler. Returns the serialized result.
@@ -336,6 +352,28 @@ mod tests {
         assert_eq!(u.layer, Some(229));
         let init = u.init.unwrap();
         assert_eq!((init.api_id, init.device_model.as_str()), (6, "pc"));
+    }
+
+    #[test]
+    fn client_info_fields_are_capped_at_a_character_boundary() {
+        let request = functions::InitConnection {
+            api_id: 6,
+            device_model: "é".repeat(5000),
+            system_version: "x".repeat(300),
+            app_version: "1.0".into(),
+            system_lang_code: "en".into(),
+            lang_pack: "".into(),
+            lang_code: "en".repeat(1000),
+            proxy: None,
+            params: None,
+            query: functions::help::GetConfig {},
+        };
+        let f = Function::from_bytes(&request.to_bytes()).unwrap();
+        let init = unwrap(f).unwrap().init.unwrap();
+        assert_eq!(init.device_model, "é".repeat(128));
+        assert_eq!(init.system_version.len(), MAX_CLIENT_INFO_FIELD);
+        assert_eq!(init.lang_code.len(), MAX_CLIENT_INFO_FIELD);
+        assert_eq!(init.app_version, "1.0");
     }
 
     #[test]
