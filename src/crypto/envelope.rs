@@ -12,6 +12,7 @@
 use subtle::ConstantTimeEq;
 
 use super::{ige_decrypt, ige_encrypt, sha256, AuthKey};
+use crate::rand::Rng;
 use crate::Side;
 
 /// Fewest padding bytes MTProto 2.0 allows (EN-7); the most is 1024.
@@ -69,8 +70,23 @@ pub fn message_key_iv(key: &AuthKey, msg_key: &[u8; 16], sender: Side) -> ([u8; 
     (aes_key, iv)
 }
 
+/// The fewest padding bytes that make a plaintext of `len` bytes a multiple of 16 (12..27).
+fn min_padding(len: usize) -> usize {
+    MIN_PADDING + (16 - (len + MIN_PADDING) % 16) % 16
+}
+
+/// A padding length for a plaintext of `len` bytes, picked by `choice` among every length from
+/// 12 to 1024 that makes it a multiple of 16 (EN-8: random padding hides the message's length;
+/// uniform when `choice` is).
+pub fn padding_len(len: usize, choice: u32) -> usize {
+    let min = min_padding(len);
+    let lengths = (MAX_PADDING - min) / 16 + 1;
+    min + 16 * (choice as usize % lengths)
+}
+
 /// Encrypts `plaintext` (header and data) as `sender`, padding it with the first 12..27 bytes
-/// of `random` to a multiple of 16 (EN-8), and appends the frame to `out`.
+/// of `random` to a multiple of 16 (the least padding: clients and known-answer tests), and
+/// appends the frame to `out`.
 pub fn encrypt_message(
     key: &AuthKey,
     sender: Side,
@@ -78,10 +94,32 @@ pub fn encrypt_message(
     random: &[u8; 32],
     out: &mut Vec<u8>,
 ) {
-    let pad = MIN_PADDING + (16 - (plaintext.len() + MIN_PADDING) % 16) % 16;
+    let pad = min_padding(plaintext.len());
     let mut data = Vec::with_capacity(plaintext.len() + pad);
     data.extend_from_slice(plaintext);
     data.extend_from_slice(&random[..pad]);
+    seal(key, sender, data, out);
+}
+
+/// Encrypts `plaintext` as `sender` with random padding of a random length in 12..1024 (EN-8:
+/// what the server sends), and appends the frame to `out`.
+pub fn encrypt_message_padded(
+    key: &AuthKey,
+    sender: Side,
+    plaintext: &[u8],
+    rng: &mut impl Rng,
+    out: &mut Vec<u8>,
+) {
+    let pad = padding_len(plaintext.len(), rng.next_u32());
+    let mut data = Vec::with_capacity(plaintext.len() + pad);
+    data.extend_from_slice(plaintext);
+    data.resize(plaintext.len() + pad, 0);
+    rng.fill(&mut data[plaintext.len()..]);
+    seal(key, sender, data, out);
+}
+
+/// msg_key, then AES-IGE over `data` (plaintext and padding, a multiple of 16), into `out`.
+fn seal(key: &AuthKey, sender: Side, mut data: Vec<u8>, out: &mut Vec<u8>) {
     let mk = msg_key(key, sender, &data);
     let (aes_key, iv) = message_key_iv(key, &mk, sender);
     let aligned = ige_encrypt(&mut data, &aes_key, &iv);
@@ -128,4 +166,41 @@ pub fn decrypt_message(
     }
     plain.truncate(end);
     Ok(plain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_padding_is_random_in_12_to_1024_and_decrypts() {
+        let key = AuthKey::from_bytes(std::array::from_fn(|i| i as u8));
+        let mut rng = crate::rand::SeededRng::new(4);
+        let mut lengths = std::collections::BTreeSet::new();
+        for len in [32, 36, 44, 100, 1000] {
+            let plain: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let plain = [&[0u8; 28][..], &((len as u32).to_le_bytes()), &plain[..]].concat();
+            for _ in 0..200 {
+                let mut frame = Vec::new();
+                encrypt_message_padded(&key, Side::Server, &plain, &mut rng, &mut frame);
+                let pad = frame.len() - 24 - plain.len();
+                assert!(
+                    (12..=1024).contains(&pad) && (plain.len() + pad) % 16 == 0,
+                    "{pad}"
+                );
+                lengths.insert(pad);
+                assert_eq!(decrypt_message(&key, Side::Server, &frame).unwrap(), plain);
+            }
+        }
+        // Not the minimal length only: lengths across the whole range.
+        assert!(lengths.len() > 200, "{}", lengths.len());
+        assert!(lengths.iter().any(|&p| p > 1000) && lengths.iter().any(|&p| p < 28));
+        assert_eq!(padding_len(32, 0), 16);
+        // 64 lengths for these: 16, 32, … 1024.
+        assert_eq!(padding_len(32, 63), 1024);
+        assert_eq!(padding_len(32, 64), 16);
+        assert_eq!(padding_len(40, 0), 24);
+        assert_eq!(padding_len(40, 62), 1016);
+        assert_eq!(padding_len(40, 63), 24);
+    }
 }

@@ -5,7 +5,7 @@
 
 use super::rate::AddressLimiter;
 use super::state::{KeyEntry, ServerState};
-use crate::crypto::{decrypt_message, encrypt_message, AuthKey};
+use crate::crypto::{decrypt_message, encrypt_message_padded, AuthKey};
 use crate::handshake::{
     needs_dh_work, HandshakeConfig, HandshakeOutput, KeyDecision, KeyKind, ServerHandshakes,
 };
@@ -437,8 +437,9 @@ impl Connection {
         rng: &mut impl Rng,
         out: &mut Output,
     ) {
-        let mut frame = Vec::with_capacity(plain.len() + 64);
-        encrypt_message(key, Side::Server, plain, &rng.array(), &mut frame);
+        let mut frame = Vec::with_capacity(plain.len() + 24 + 1024);
+        // EN-8: random padding of a random length, so sizes tell an observer less.
+        encrypt_message_padded(key, Side::Server, plain, rng, &mut frame);
         self.send_frame(&frame, rng, out);
     }
 
@@ -593,7 +594,7 @@ fn update_for_key(state: &ServerState, key_id: i64, body: &[u8]) -> Option<Vec<u
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::decrypt_message;
+    use crate::crypto::{decrypt_message, encrypt_message};
     use crate::fuzzing::fixture_state;
     use crate::rand::SeededRng;
     use crate::tl::{functions, types, Deserializable, Serializable};
