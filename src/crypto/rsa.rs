@@ -11,6 +11,7 @@
 use base64::Engine as _;
 use num_bigint::BigUint;
 use num_traits::Zero;
+use zeroize::Zeroize;
 
 use super::bignum::{is_probable_prime, to_fixed_be, wipe};
 use super::sha1;
@@ -205,9 +206,18 @@ impl RsaPrivateKey {
             }
         };
         let blinded = (&c * r.modpow(e, n)) % n;
+        // Exponent blinding as well (security review, item 5): dp + k1·(p − 1) and
+        // dq + k2·(q − 1) with fresh 64-bit k1, k2 give the same powers (Fermat), while the
+        // exponent bits that drive the square-and-multiply differ on every call, so a
+        // co-located cache observer never sees one exponent twice.
+        let mut k = [0u8; 16];
+        rng.fill(&mut k);
+        let mut dp = &self.dp + BigUint::from_bytes_le(&k[..8]) * (&self.p - 1u32);
+        let mut dq = &self.dq + BigUint::from_bytes_le(&k[8..]) * (&self.q - 1u32);
+        k.zeroize();
         // CRT: m1 = c^dp mod p, m2 = c^dq mod q, h = qinv·(m1 − m2) mod p, m = m2 + h·q.
-        let mut m1 = blinded.modpow(&self.dp, &self.p);
-        let mut m2 = blinded.modpow(&self.dq, &self.q);
+        let mut m1 = blinded.modpow(&dp, &self.p);
+        let mut m2 = blinded.modpow(&dq, &self.q);
         let diff = (&m1 + &self.p - (&m2 % &self.p)) % &self.p;
         let mut h = (&self.qinv * diff) % &self.p;
         let mut m_blinded = &m2 + &h * &self.q;
@@ -217,6 +227,8 @@ impl RsaPrivateKey {
         for x in [
             &mut r,
             &mut r_inv,
+            &mut dp,
+            &mut dq,
             &mut m1,
             &mut m2,
             &mut h,
