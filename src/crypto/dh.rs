@@ -90,7 +90,11 @@ impl Exponent {
 
     /// `other^secret mod p` as exactly 256 bytes, left-padded, never trimmed (HS-16).
     pub fn shared(&self, other: &BigUint) -> [u8; 256] {
-        to_fixed_be(&other.modpow(&self.secret, &prime())).expect("below a 2048-bit prime")
+        let mut g_ab = other.modpow(&self.secret, &prime());
+        let out = to_fixed_be(&g_ab).expect("below a 2048-bit prime");
+        // CH-2: the big integer is the auth key too.
+        super::bignum::wipe(&mut g_ab);
+        out
     }
 }
 

@@ -20,6 +20,7 @@ use super::rsa::{RsaPrivateKey, RsaPublicKey, MODULUS_BYTES};
 use super::{ige_decrypt, ige_encrypt, sha1, sha256};
 use crate::rand::Rng;
 use crate::tl::{enums, Deserializable, Reader};
+use zeroize::Zeroize;
 
 /// Longest inner data RSA_PAD can carry.
 pub const RSA_PAD_MAX_DATA: usize = 144;
@@ -48,24 +49,36 @@ pub fn decode(
         return Err(RsaPadError);
     };
     // A ciphertext ≥ n gets a dummy plaintext so that the rest of the work still happens.
-    let (m, in_range) = match key.decrypt_raw(c, rng) {
+    let (mut m, in_range) = match key.decrypt_raw(c, rng) {
         Some(m) => (m, Choice::from(1)),
         None => ([0u8; MODULUS_BYTES], Choice::from(0)),
     };
-    let (pad_data, pad_ok) = decode_rsa_pad(&m);
-    let (legacy_data, legacy_ok) = decode_legacy(&m);
+    let (mut pad_data, pad_ok) = decode_rsa_pad(&m);
+    let (mut legacy_data, legacy_ok) = decode_legacy(&m);
+    // CH-2: the plaintext holds new_nonce.
+    m.zeroize();
     let pad_ok = pad_ok & in_range;
     let legacy_ok = legacy_ok & in_range;
-    // Select without branching on which check passed; both parses already ran.
-    match (
-        bool::from(pad_ok),
-        bool::from(legacy_ok),
-        pad_data,
-        legacy_data,
-    ) {
-        (true, _, Some(d), _) => Ok((d, Scheme::RsaPad)),
-        (false, true, _, Some(d)) => Ok((d, Scheme::Legacy)),
-        _ => Err(RsaPadError),
+    // Select without branching on which check passed; both parses already ran. What is not
+    // returned is wiped.
+    let chosen = match (bool::from(pad_ok), bool::from(legacy_ok)) {
+        (true, _) => pad_data.take().map(|d| (d, Scheme::RsaPad)),
+        (false, true) => legacy_data.take().map(|d| (d, Scheme::Legacy)),
+        _ => None,
+    };
+    for d in [&mut pad_data, &mut legacy_data].into_iter().flatten() {
+        wipe_inner(d);
+    }
+    chosen.ok_or(RsaPadError)
+}
+
+/// Zeroes the one secret of the inner data, new_nonce (CH-2).
+fn wipe_inner(d: &mut enums::PQInnerData) {
+    match d {
+        enums::PQInnerData::PQInnerData(d) => d.new_nonce.zeroize(),
+        enums::PQInnerData::Dc(d) => d.new_nonce.zeroize(),
+        enums::PQInnerData::Temp(d) => d.new_nonce.zeroize(),
+        enums::PQInnerData::TempDc(d) => d.new_nonce.zeroize(),
     }
 }
 
@@ -87,7 +100,9 @@ fn decode_rsa_pad(m: &[u8; MODULUS_BYTES]) -> (Option<enums::PQInnerData>, Choic
     let ok = expected.ct_eq(&data_with_hash[192..224]);
     let mut r = Reader::new(&data_with_padding);
     let parsed = enums::PQInnerData::deserialize(&mut r).ok();
-    zeroize::Zeroize::zeroize(&mut temp_key);
+    temp_key.zeroize();
+    data_with_hash.zeroize();
+    data_with_padding.zeroize();
     let parsed_ok = Choice::from(parsed.is_some() as u8);
     (parsed, ok & parsed_ok)
 }

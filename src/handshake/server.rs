@@ -114,24 +114,54 @@ impl ExpectDhParams {
             })?;
         let (inner, _scheme) = rsa_pad::decode(key, &req.encrypted_data, rng)
             .map_err(|_| HandshakeError::InnerData)?;
+        // CH-2: new_nonce is taken out (zeros left behind), so it lives on in `new_nonce` only,
+        // which every way out below wipes.
         let (common, dc, expires_in) = match inner {
-            enums::PQInnerData::PQInnerData(d) => (
-                (d.pq, d.p, d.q, d.nonce, d.server_nonce, d.new_nonce),
+            enums::PQInnerData::PQInnerData(mut d) => (
+                (
+                    d.pq,
+                    d.p,
+                    d.q,
+                    d.nonce,
+                    d.server_nonce,
+                    std::mem::take(&mut d.new_nonce),
+                ),
                 None,
                 None,
             ),
-            enums::PQInnerData::Dc(d) => (
-                (d.pq, d.p, d.q, d.nonce, d.server_nonce, d.new_nonce),
+            enums::PQInnerData::Dc(mut d) => (
+                (
+                    d.pq,
+                    d.p,
+                    d.q,
+                    d.nonce,
+                    d.server_nonce,
+                    std::mem::take(&mut d.new_nonce),
+                ),
                 Some(d.dc),
                 None,
             ),
-            enums::PQInnerData::Temp(d) => (
-                (d.pq, d.p, d.q, d.nonce, d.server_nonce, d.new_nonce),
+            enums::PQInnerData::Temp(mut d) => (
+                (
+                    d.pq,
+                    d.p,
+                    d.q,
+                    d.nonce,
+                    d.server_nonce,
+                    std::mem::take(&mut d.new_nonce),
+                ),
                 None,
                 Some(d.expires_in),
             ),
-            enums::PQInnerData::TempDc(d) => (
-                (d.pq, d.p, d.q, d.nonce, d.server_nonce, d.new_nonce),
+            enums::PQInnerData::TempDc(mut d) => (
+                (
+                    d.pq,
+                    d.p,
+                    d.q,
+                    d.nonce,
+                    d.server_nonce,
+                    std::mem::take(&mut d.new_nonce),
+                ),
                 Some(d.dc),
                 Some(d.expires_in),
             ),
