@@ -442,6 +442,9 @@ fn the_data_dir_and_what_the_server_writes_in_it_are_private() {
     assert_eq!(server.outbox().len(), 1);
     assert_eq!(mode(&dir.join("outbox.txt")), 0o600);
     assert_eq!(mode(&dir.join("rsa_private.pem")), 0o600);
+    // The key the stored code digests are made with, outside the store.
+    assert_eq!(std::fs::metadata(dir.join("code.key")).unwrap().len(), 32);
+    assert_eq!(mode(&dir.join("code.key")), 0o600);
     assert_eq!(mode(&dir.join("store")), 0o700);
     for entry in std::fs::read_dir(dir.join("store")).unwrap() {
         let entry = entry.unwrap();

@@ -151,7 +151,7 @@ pub fn send_code(
     let record = PendingCode {
         phone: phone.digits.clone(),
         key_id: ctx.key_id,
-        code_hash: code_digest(&hash, &code),
+        code_hash: code_digest(&ctx.login.code_key, &hash, &code),
         code_len: CODE_LEN as i32,
         created: now,
         expires: now + ctx.login.code_ttl,
@@ -227,7 +227,7 @@ pub fn resend_code(
         let mut b = Batch::default();
         count_send(ctx, &acc, &phone, &mut b)?;
         let renewed = PendingCode {
-            code_hash: code_digest(&req.phone_code_hash, &code),
+            code_hash: code_digest(&ctx.login.code_key, &req.phone_code_hash, &code),
             expires: now + ctx.login.code_ttl,
             wrong: 0,
             sends: old.value.sends.saturating_add(1),
@@ -339,7 +339,12 @@ pub fn sign_in(
         let user = acc.user_by_phone(&phone.digits)?;
         migrate_if_elsewhere(ctx, home_dc(ctx, &phone, user.as_ref()))?;
         let mut b = Batch::default();
-        if !code_matches(&req.phone_code_hash, entered, &old.value.code_hash) {
+        if !code_matches(
+            &ctx.login.code_key,
+            &req.phone_code_hash,
+            entered,
+            &old.value.code_hash,
+        ) {
             let counted = PendingCode {
                 wrong: old.value.wrong.saturating_add(1),
                 ..old.value.clone()

@@ -9,6 +9,8 @@ use crate::crypto::rsa::RsaPrivateKey;
 use crate::rand::OsRng;
 
 pub const PRIVATE_KEY_FILE: &str = "rsa_private.pem";
+/// The key login codes are stored under (`rpc::login::CodeKey`), 32 random bytes, mode 0600.
+pub const CODE_KEY_FILE: &str = "code.key";
 pub const PUBLIC_KEY_FILE: &str = "rsa_public.pem";
 
 pub fn load_or_create_rsa_key(dir: &Path) -> io::Result<RsaPrivateKey> {
@@ -33,6 +35,31 @@ pub fn load_or_create_rsa_key(dir: &Path) -> io::Result<RsaPrivateKey> {
     write_private(&private, key.to_pkcs1_pem().as_bytes())?;
     std::fs::write(&public, key.public().to_pkcs1_pem())?;
     Ok(key)
+}
+
+/// The codes' digest key of the data dir: read, or drawn and written (0600) on first start.
+/// Outside the store on purpose: a copy of the store alone gives no way to test codes.
+pub fn load_or_create_code_key(dir: &Path) -> io::Result<crate::rpc::login::CodeKey> {
+    use crate::rand::Rng;
+    let path = dir.join(CODE_KEY_FILE);
+    match std::fs::read(&path) {
+        Ok(mut bytes) => {
+            let key = <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{}: not 32 bytes", path.display()),
+                )
+            });
+            zeroize::Zeroize::zeroize(&mut bytes);
+            key.map(crate::rpc::login::CodeKey::new)
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let bytes: [u8; 32] = OsRng.array();
+            write_private(&path, &bytes)?;
+            Ok(crate::rpc::login::CodeKey::new(bytes))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(unix)]

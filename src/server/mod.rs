@@ -158,11 +158,12 @@ impl Server {
         // restart stop being valid at once.
         let salt_secret: [u8; 32] = OsRng.array();
         let store_dyn: Arc<dyn Store> = store.clone();
-        let login = config.login.unwrap_or_else(|| {
+        let mut login = config.login.unwrap_or_else(|| {
             LoginConfig::new(Arc::new(OutboxSender::new(
                 config.data_dir.join(OUTBOX_FILE),
             )))
         });
+        login.code_key = keyfile::load_or_create_code_key(&config.data_dir)?;
         let state = ServerState::new(
             store_dyn,
             Arc::new(vec![rsa]),
