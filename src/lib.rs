@@ -3,6 +3,9 @@
 
 pub mod client;
 pub mod crypto;
+/// The fuzz targets' properties and fixtures: for tests, the fuzz crate and the `testing`
+/// feature only (security review, item 5: no deterministic RNG in a production build).
+#[cfg(any(test, feature = "testing"))]
 pub mod fuzzing;
 pub mod handshake;
 pub mod rand;

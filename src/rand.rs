@@ -83,7 +83,9 @@ impl Rng for PooledOsRng {
 }
 
 /// A deterministic generator for tests and fuzzing: SHA256(seed ‖ counter) blocks. Not for
-/// production secrets.
+/// production secrets, and not compiled into a production build (the `testing` feature or
+/// tests only).
+#[cfg(any(test, feature = "testing"))]
 #[derive(Debug, Clone)]
 pub struct SeededRng {
     seed: [u8; 32],
@@ -92,6 +94,7 @@ pub struct SeededRng {
     used: usize,
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl SeededRng {
     pub fn new(seed: u64) -> Self {
         let mut s = [0u8; 32];
@@ -105,6 +108,7 @@ impl SeededRng {
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl Rng for SeededRng {
     fn fill(&mut self, buf: &mut [u8]) {
         for b in buf {
