@@ -116,55 +116,23 @@ impl ExpectDhParams {
             .map_err(|_| HandshakeError::InnerData)?;
         // CH-2: new_nonce is taken out (zeros left behind), so it lives on in `new_nonce` only,
         // which every way out below wipes.
+        macro_rules! common {
+            ($d:ident) => {
+                (
+                    $d.pq,
+                    $d.p,
+                    $d.q,
+                    $d.nonce,
+                    $d.server_nonce,
+                    std::mem::take(&mut $d.new_nonce),
+                )
+            };
+        }
         let (common, dc, expires_in) = match inner {
-            enums::PQInnerData::PQInnerData(mut d) => (
-                (
-                    d.pq,
-                    d.p,
-                    d.q,
-                    d.nonce,
-                    d.server_nonce,
-                    std::mem::take(&mut d.new_nonce),
-                ),
-                None,
-                None,
-            ),
-            enums::PQInnerData::Dc(mut d) => (
-                (
-                    d.pq,
-                    d.p,
-                    d.q,
-                    d.nonce,
-                    d.server_nonce,
-                    std::mem::take(&mut d.new_nonce),
-                ),
-                Some(d.dc),
-                None,
-            ),
-            enums::PQInnerData::Temp(mut d) => (
-                (
-                    d.pq,
-                    d.p,
-                    d.q,
-                    d.nonce,
-                    d.server_nonce,
-                    std::mem::take(&mut d.new_nonce),
-                ),
-                None,
-                Some(d.expires_in),
-            ),
-            enums::PQInnerData::TempDc(mut d) => (
-                (
-                    d.pq,
-                    d.p,
-                    d.q,
-                    d.nonce,
-                    d.server_nonce,
-                    std::mem::take(&mut d.new_nonce),
-                ),
-                Some(d.dc),
-                Some(d.expires_in),
-            ),
+            enums::PQInnerData::PQInnerData(mut d) => (common!(d), None, None),
+            enums::PQInnerData::Dc(mut d) => (common!(d), Some(d.dc), None),
+            enums::PQInnerData::Temp(mut d) => (common!(d), None, Some(d.expires_in)),
+            enums::PQInnerData::TempDc(mut d) => (common!(d), Some(d.dc), Some(d.expires_in)),
         };
         let (pq, p, q, nonce, server_nonce, mut new_nonce) = common;
         // HS-8: every common field agrees with the handshake, and p·q = pq.
