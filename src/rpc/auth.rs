@@ -300,11 +300,6 @@ fn nonzero_i64(rng: &mut dyn Rng) -> i64 {
     }
 }
 
-/// The client's layer as its last invokeWithLayer said (0: unknown, taken as current).
-fn client_layer(ctx: &RpcContext<'_>) -> Result<i32, RpcError> {
-    Ok(ctx.store.client_info(ctx.key_id)?.map_or(0, |i| i.layer))
-}
-
 fn authorization_result(user: &User) -> enums::auth::Authorization {
     types::auth::Authorization {
         setup_password_required: false,
@@ -366,7 +361,7 @@ pub fn sign_in(
             if !applied(acc.commit(&b)?) {
                 return Ok(None);
             }
-            let layer = client_layer(ctx)?;
+            let layer = ctx.store.declared_layer(ctx.key_id)?;
             if layer != 0 && layer < SIGN_UP_REQUIRED_LAYER {
                 return Err(RpcError::new(400, "PHONE_NUMBER_UNOCCUPIED"));
             }

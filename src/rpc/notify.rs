@@ -45,10 +45,8 @@ pub fn new_authorization(ctx: &RpcContext<'_>, others: &[Authorization], new: &A
         .filter(|a| a.key_id != new.key_id)
         .filter(|a| {
             ctx.store
-                .client_info(a.key_id)
-                .ok()
-                .flatten()
-                .is_some_and(|i| i.layer >= NEW_AUTHORIZATION_LAYER)
+                .declared_layer(a.key_id)
+                .is_ok_and(|l| l >= NEW_AUTHORIZATION_LAYER)
         })
         .map(|a| a.key_id)
         .collect();

@@ -571,13 +571,7 @@ impl ConnHost<'_> {
 /// An update for `key_id` in the constructors of its layer; `None` when that layer lacks one
 /// of them (AC-3: never send a constructor the client's layer does not know).
 fn update_for_key(state: &ServerState, key_id: i64, body: &[u8]) -> Option<Vec<u8>> {
-    let declared = state
-        .store
-        .client_info(key_id)
-        .ok()
-        .flatten()
-        .map_or(0, |i| i.layer);
-    let layer = Layer::serving(declared);
+    let layer = Layer::serving(state.store.declared_layer(key_id).unwrap_or(0));
     if layer == Layer::CURRENT {
         return Some(body.to_vec());
     }

@@ -181,6 +181,11 @@ pub trait Store: Send + Sync + 'static {
     /// Records the client info of a key (not flushed: losing it only loses a log detail).
     fn set_client_info(&self, id: i64, info: &ClientInfo) -> Result<(), StoreError>;
     fn client_info(&self, id: i64) -> Result<Option<ClientInfo>, StoreError>;
+
+    /// The layer the key last declared with invokeWithLayer (0: none yet), from its client info.
+    fn declared_layer(&self, id: i64) -> Result<i32, StoreError> {
+        Ok(self.client_info(id)?.map_or(0, |i| i.layer))
+    }
 }
 
 /// version (1) ‖ created (8, BE) ‖ key (256).

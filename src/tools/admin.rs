@@ -114,11 +114,7 @@ pub fn run(store: &dyn Store, cmd: &AdminCommand, now: i64) -> Result<String, St
             ]);
             for a in list {
                 let a = a.value;
-                let declared = store
-                    .client_info(a.key_id)
-                    .ok()
-                    .flatten()
-                    .map_or(0, |i| i.layer);
+                let declared = store.declared_layer(a.key_id).unwrap_or(0);
                 t.row(vec![
                     format!("{:016x}", a.key_id as u64),
                     a.user_id.to_string(),

@@ -240,9 +240,12 @@ pub fn type_named(name: &str) -> Option<Ty> {
 /// The result type of a function of the current layer, by its id; `None` for MTProto service
 /// functions, whose answers are the same in every layer.
 pub fn result_type(function_id: u32) -> Option<Ty> {
-    by_id(function_id, Form::Layer(Layer::CURRENT))
-        .filter(|d| d.function)
-        .map(|d| d.result)
+    current_function(function_id).map(|d| d.result)
+}
+
+/// The current layer's function with this id (`None` for MTProto service functions).
+fn current_function(function_id: u32) -> Option<&'static Def> {
+    by_id(function_id, Form::Layer(Layer::CURRENT)).filter(|d| d.function)
 }
 
 /// The answer to the current layer's function `function_id` (as a handler built it) for a
@@ -258,8 +261,7 @@ pub fn answer_for_layer(
     if to == Layer::CURRENT {
         return Ok(answer);
     }
-    let Some(current) = by_id(function_id, Form::Layer(Layer::CURRENT)).filter(|d| d.function)
-    else {
+    let Some(current) = current_function(function_id) else {
         return Ok(answer);
     };
     let target = variant(current.name, to).map_or(current.result, |d| d.result);
