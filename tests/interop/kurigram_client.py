@@ -6,7 +6,6 @@ usage: kurigram_client.py PUBLIC_KEY_PEM DC=HOST:PORT...
 """
 
 import asyncio
-import json
 import logging
 import sys
 
@@ -14,6 +13,7 @@ import pyrogram
 from pyrogram import raw
 
 from kurigram_setup import WARNINGS, LocalConnection, setup
+from pyrogram_family_login import report
 
 
 async def main():
@@ -35,9 +35,7 @@ async def main():
     out["test_mode"] = bool(config.test_mode)
     out["dc_count"] = len(config.dc_options)
     await app.disconnect()
-    out["warnings"] = len(WARNINGS.messages)
-    out["first_warning"] = WARNINGS.messages[0] if WARNINGS.messages else ""
-    print(json.dumps(out), flush=True)
+    report(out, WARNINGS)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ these clients do not compute (CLIENTS.md §4).
 
 import asyncio
 import hashlib
+import importlib
 import json
 import logging
 import os
@@ -25,12 +26,10 @@ try:
     import hydrogram as pyrogram
     from hydrogram import raw
     from hydrogram.crypto import mtproto, rsa as lib_rsa
-    from hydrogram.session.internals import data_center
 except ImportError:
     import pyrogram
     from pyrogram import raw
     from pyrogram.crypto import mtproto, rsa as lib_rsa
-    from pyrogram.session.internals import data_center
 
 import base64
 
@@ -117,6 +116,8 @@ def setup(pem_path, routes):
         host, port = addr.rsplit(":", 1)
         ROUTES[int(dc)] = (host, int(port))
     mtproto.unpack = strict_unpack(mtproto.unpack)
+    # Imported here: Kurigram, which runs `walk` with routing of its own, has no such module.
+    data_center = importlib.import_module(pyrogram.__name__ + ".session.internals.data_center")
     data_center.DataCenter.__new__ = lambda cls, dc_id, *args, **kwargs: ROUTES[dc_id]
     n, e = read_pkcs1(open(pem_path).read())
     lib_rsa.server_public_keys[fingerprint(n, e)] = lib_rsa.PublicKey(n, e)
@@ -133,23 +134,24 @@ def new_client(name):
     )
 
 
-async def sign_up(app, phone, phone_code_hash):
+async def sign_up(app, phone, phone_code_hash, first_name, last_name):
     if hasattr(app, "sign_up"):
-        return await app.sign_up(phone, phone_code_hash, "Pyro", "Fork")
+        return await app.sign_up(phone, phone_code_hash, first_name, last_name)
     r = await app.invoke(
         raw.functions.auth.SignUp(
-            phone_number=phone, phone_code_hash=phone_code_hash, first_name="Pyro", last_name="Fork"
+            phone_number=phone, phone_code_hash=phone_code_hash, first_name=first_name,
+            last_name=last_name
         )
     )
     return pyrogram.types.User._parse(app, r.user)
 
 
-async def main():
-    pem_path, phone = sys.argv[1:3]
-    setup(pem_path, sys.argv[3:])
+async def walk(new_client, phone, first_name, last_name):
+    """The whole walk with clients from `new_client(name)`: sign a new test number up, read it
+    back, log out, log back in on a new client. What it saw, as a dict (the Kurigram script
+    runs it too)."""
     code = phone[5] * 5
-    out = {"library": pyrogram.__name__, "version": pyrogram.__version__, "layer": raw.all.layer}
-
+    out = {}
     app = new_client("signup")
     await asyncio.wait_for(app.connect(), 60)
     sent = await asyncio.wait_for(app.send_code(phone), 30)
@@ -159,7 +161,9 @@ async def main():
         out["sign_in"] = "signup required" if signed_in is False else type(signed_in).__name__
     except pyrogram.errors.PhoneNumberUnoccupied:
         out["sign_in"] = "signup required"
-    user = await asyncio.wait_for(sign_up(app, phone, sent.phone_code_hash), 30)
+    user = await asyncio.wait_for(
+        sign_up(app, phone, sent.phone_code_hash, first_name, last_name), 30
+    )
     out["user_id"] = user.id
     out["first_name"] = user.first_name
     me = await asyncio.wait_for(app.get_me(), 30)
@@ -178,9 +182,22 @@ async def main():
     out["relogin_user_id"] = getattr(again, "id", None)
     out["relogin_get_me"] = (await asyncio.wait_for(app.get_me(), 30)).id
     await app.disconnect()
-    out["warnings"] = len(WARNINGS.messages)
-    out["first_warning"] = WARNINGS.messages[0] if WARNINGS.messages else ""
+    return out
+
+
+def report(out, warnings):
+    """Prints the one JSON line, with the count of what the client logged at WARNING or above."""
+    out["warnings"] = len(warnings.messages)
+    out["first_warning"] = warnings.messages[0] if warnings.messages else ""
     print(json.dumps(out), flush=True)
+
+
+async def main():
+    pem_path, phone = sys.argv[1:3]
+    setup(pem_path, sys.argv[3:])
+    out = {"library": pyrogram.__name__, "version": pyrogram.__version__, "layer": raw.all.layer}
+    out.update(await walk(new_client, phone, "Pyro", "Fork"))
+    report(out, WARNINGS)
 
 
 if __name__ == "__main__":
