@@ -10,22 +10,12 @@ import asyncio
 import logging
 import sys
 
-import pyrogram
-
 from kurigram_setup import WARNINGS, LocalConnection, setup
-from pyrogram_family_login import report, walk
+from pyrogram_family_login import new_client as family_client, report, walk
 
 
 def new_client(name):
-    return pyrogram.Client(
-        name,
-        api_id=12345,
-        api_hash="0123456789abcdef0123456789abcdef",
-        test_mode=True,
-        in_memory=True,
-        connection_factory=LocalConnection,
-        no_updates=True,
-    )
+    return family_client(name, connection_factory=LocalConnection)
 
 
 async def main():

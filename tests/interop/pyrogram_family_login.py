@@ -123,7 +123,8 @@ def setup(pem_path, routes):
     lib_rsa.server_public_keys[fingerprint(n, e)] = lib_rsa.PublicKey(n, e)
 
 
-def new_client(name):
+def new_client(name, **extra):
+    """A test-mode, in-memory client without updates (`extra`: e.g. a connection factory)."""
     return pyrogram.Client(
         name,
         api_id=12345,
@@ -131,6 +132,7 @@ def new_client(name):
         test_mode=True,
         in_memory=True,
         no_updates=True,
+        **extra,
     )
 
 
