@@ -42,11 +42,8 @@ pub fn tl_layers(data: &[u8]) {
     let [a, b, rest @ ..] = data else { return };
     let pick = |x: u8| Layer::serving(LAYERS[usize::from(x) % LAYERS.len()]);
     let (from, to) = (pick(*a), pick(*b));
-    if let Ok(v) = layer::decode_any(rest, Form::Layer(from)) {
-        let layer::Value::Object(o) = &v else {
-            panic!("a boxed value reads as an object");
-        };
-        let ty = layer::type_of(o.def);
+    if let Ok((def, v)) = layer::decode_any(rest, Form::Layer(from)) {
+        let ty = layer::type_of(def);
         let same = layer::encode(&v, ty, from).expect("a value of a layer writes in that layer");
         assert!(same.len() <= rest.len(), "re-encoding grew");
         let again = layer::decode(&same, ty, Form::Layer(from)).expect("re-encoded reads back");

@@ -139,11 +139,8 @@ fn same_bytes(input: &[u8], encoded: &[u8]) -> Result<(), DecodeCommandError> {
 
 /// A boxed API value read in the variants of `l`.
 fn in_layer(bytes: &[u8], roundtrip: bool, l: Layer) -> Result<String, DecodeCommandError> {
-    let value = layer::decode_any(bytes, Form::Layer(l)).map_err(DecodeCommandError::Layer)?;
-    let layer::Value::Object(o) = &value else {
-        unreachable!("a boxed value is an object");
-    };
-    let def = o.def;
+    let (def, value) =
+        layer::decode_any(bytes, Form::Layer(l)).map_err(DecodeCommandError::Layer)?;
     if roundtrip {
         let encoded =
             layer::encode(&value, layer::type_of(def), l).map_err(DecodeCommandError::Layer)?;

@@ -300,12 +300,13 @@ pub fn decode(bytes: &[u8], ty: Ty, form: Form) -> Result<Value<'_>, LayerError>
     Ok(v)
 }
 
-/// Reads a whole boxed value of any type, or a function, written in `form` (for tools).
-pub fn decode_any(bytes: &[u8], form: Form) -> Result<Value<'_>, LayerError> {
+/// Reads a whole boxed value of any type, or a function, written in `form` (for tools): the
+/// variant its id names, and the value.
+pub fn decode_any(bytes: &[u8], form: Form) -> Result<(&'static Def, Value<'_>), LayerError> {
     let mut r = Reader::new(bytes);
-    let v = value::read_any(&mut r, form)?;
+    let read = value::read_any(&mut r, form)?;
     r.finish()?;
-    Ok(v)
+    Ok(read)
 }
 
 /// Writes a value in the variants of `to` (`decode` then `encode` in one layer re-encodes a

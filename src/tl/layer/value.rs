@@ -91,16 +91,17 @@ pub(super) fn read<'a>(r: &mut Reader<'a>, ty: Ty, form: Form) -> Result<Value<'
 }
 
 /// Reads any boxed constructor or function (the type unknown, as in a capture).
-pub(super) fn read_any<'a>(r: &mut Reader<'a>, form: Form) -> Result<Value<'a>, LayerError> {
+/// Returns the variant its id names with the value.
+pub(super) fn read_any<'a>(
+    r: &mut Reader<'a>,
+    form: Form,
+) -> Result<(&'static Def, Value<'a>), LayerError> {
     let id = r.peek_u32()?;
-    match by_id(id, form) {
-        Some(d) if d.function => read(r, Ty::Query, form),
-        Some(d) => read(r, d.result, form),
-        None => {
-            r.read_u32()?;
-            Err(r.unknown_constructor(id).into())
-        }
-    }
+    let Some(def) = by_id(id, form) else {
+        r.read_u32()?;
+        return Err(r.unknown_constructor(id).into());
+    };
+    Ok((def, read(r, super::type_of(def), form)?))
 }
 
 /// The fields of `def`, its id already read.
