@@ -283,23 +283,34 @@ impl Connection {
             pushes: std::cell::RefCell::new(Vec::new()),
         };
         let connection = self.id;
-        let packet = state.with_session(key_id, session_id, connection, now.0, |session, moved| {
-            let mut messages = Vec::new();
-            let mut effects = Vec::new();
-            if moved {
-                messages.extend(session.resume(&env).messages);
-            }
-            let message = Message {
-                salt,
-                msg_id,
-                seqno,
-                body,
-            };
-            let reply = session.handle(&env, message, &mut host, rng);
-            messages.extend(reply.messages);
-            effects.extend(reply.effects);
-            (session.pack(&env, messages), effects)
-        });
+        let message = Message {
+            salt,
+            msg_id,
+            seqno,
+            body,
+        };
+        let packet = state.with_admitted(
+            key_id,
+            session_id,
+            connection,
+            now.0,
+            // A refused message gets its bad_msg_notification, bad_server_salt or held answer,
+            // and changes nothing (SS-4).
+            |session| {
+                session
+                    .admit(&env, message)
+                    .map_err(|refused| (session.pack(&env, refused.messages), refused.effects))
+            },
+            |session, admitted, moved| {
+                let mut messages = Vec::new();
+                if moved {
+                    messages.extend(session.resume(&env).messages);
+                }
+                let reply = session.run(&env, admitted, &mut host, rng);
+                messages.extend(reply.messages);
+                (session.pack(&env, messages), reply.effects)
+            },
+        );
         let (packet, effects) = packet;
         if host.touched_store {
             // Whatever the answers say rests on the store as it is now: durable first.
@@ -362,11 +373,11 @@ impl Connection {
         let env = self.env(state, key_id, &entry, now);
         let key_salts = env.key_salts;
         for session_id in state.sessions_on(key_id, self.id) {
-            let packet = state.with_session(key_id, session_id, self.id, now.0, |session, _| {
+            let packet = state.with_existing(key_id, session_id, |session| {
                 let reply = session.notify(&env, body.clone());
                 session.pack(&env, reply.messages)
             });
-            if let Some((msg_id, seqno, body)) = packet {
+            if let Some((msg_id, seqno, body)) = packet.flatten() {
                 let plain = join_plaintext(key_salts.current, session_id, msg_id, seqno, &body);
                 self.send_encrypted(&entry.key, &plain, rng, &mut out);
             }

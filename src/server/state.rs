@@ -39,14 +39,48 @@ pub struct SessionSlot {
     pub connection: u64,
 }
 
-/// `last_used` lives outside the slot's lock so that eviction never waits on a running request.
+/// `last_used` and `newest` live outside the slot's lock so that eviction never waits on a
+/// running request (which may itself take the registry lock, for destroy_session).
 #[derive(Debug)]
 struct SlotCell {
     last_used: AtomicI64,
+    /// The newest client msg_id the session accepted (0: none yet).
+    newest: AtomicI64,
     slot: Mutex<SessionSlot>,
 }
 
 type SharedSlot = Arc<SlotCell>;
+
+/// The sessions of one key.
+#[derive(Debug, Default)]
+struct KeySessions {
+    sessions: HashMap<i64, SharedSlot>,
+    /// The newest client msg_id of any session this key lost (evicted, or ended by
+    /// destroy_session): a new session refuses ids at or below it (SS-4), so the messages of a
+    /// forgotten session cannot run again in a new one under the same session_id.
+    floor: Option<i64>,
+}
+
+impl KeySessions {
+    /// The floor while it matters: once its time is past the 300 s window, 16 refuses those
+    /// ids anyway.
+    fn floor(&self, now: i64) -> Option<i64> {
+        self.floor
+            .filter(|f| (f >> 32) >= now - crate::session::msg_id::MAX_PAST_SECS)
+    }
+
+    /// Drops a session, raising the floor to its newest id.
+    fn forget(&mut self, session_id: i64) -> bool {
+        let Some(cell) = self.sessions.remove(&session_id) else {
+            return false;
+        };
+        let newest = cell.newest.load(Ordering::Relaxed);
+        if newest != 0 {
+            self.floor = Some(self.floor.map_or(newest, |f| f.max(newest)));
+        }
+        true
+    }
+}
 
 pub struct ServerState {
     pub store: Arc<dyn Store>,
@@ -57,7 +91,7 @@ pub struct ServerState {
     pub max_temp_expires_in: i32,
     pub login: LoginConfig,
     keys: Mutex<HashMap<i64, Arc<KeyEntry>>>,
-    sessions: Mutex<HashMap<i64, HashMap<i64, SharedSlot>>>,
+    sessions: Mutex<HashMap<i64, KeySessions>>,
     /// Unix time of the last sweep for idle sessions (written under the `sessions` lock).
     last_sweep: AtomicI64,
 }
@@ -157,62 +191,142 @@ impl ServerState {
         Ok(stored || was_temp)
     }
 
-    /// Runs `f` on the session, creating it if new. Returns `f`'s result and whether the session
-    /// was last used by another connection (then its unacknowledged messages go again, SV-6).
-    pub fn with_session<R>(
+    /// Runs one decrypted message through its session (SS-4, SS-10). `admit` checks it against
+    /// the session as it is ([`Session::admit`]); only a message it admits creates the session
+    /// (evicting the key's least recently used one past [`MAX_SESSIONS_PER_KEY`]), refreshes
+    /// it or moves its delivery to `connection`, so a replayed frame changes nothing. A new
+    /// session refuses the ids of sessions its key lost in the last 300 s ([`Session::above`]).
+    /// `run` gets the admitted message and whether the session was last used by another
+    /// connection (then its unacknowledged messages go again, SV-6).
+    pub fn with_admitted<A, R>(
         &self,
         key_id: i64,
         session_id: i64,
         connection: u64,
         now: i64,
-        f: impl FnOnce(&mut Session, bool) -> R,
+        mut admit: impl FnMut(&mut Session) -> Result<A, R>,
+        run: impl FnOnce(&mut Session, A, bool) -> R,
     ) -> R {
-        let cell = {
-            let mut sessions = lock(&self.sessions);
-            if now.saturating_sub(self.last_sweep.load(Ordering::Relaxed)) >= SWEEP_EVERY_SECS {
-                self.last_sweep.store(now, Ordering::Relaxed);
-                sessions.retain(|_, of_key| {
-                    of_key.retain(|_, c| {
-                        c.last_used.load(Ordering::Relaxed) > now - SESSION_IDLE_SECS
-                    });
-                    !of_key.is_empty()
-                });
-            }
-            let of_key = sessions.entry(key_id).or_default();
-            if !of_key.contains_key(&session_id) && of_key.len() >= MAX_SESSIONS_PER_KEY {
-                if let Some(oldest) = of_key
-                    .iter()
-                    .min_by_key(|(_, s)| s.last_used.load(Ordering::Relaxed))
-                    .map(|(id, _)| *id)
-                {
-                    of_key.remove(&oldest);
+        let (existing, floor) = self.lookup(key_id, session_id, now);
+        let cell = match existing {
+            Some(cell) => cell,
+            None => {
+                let mut session = Session::above(session_id, floor);
+                let admitted = match admit(&mut session) {
+                    Ok(admitted) => admitted,
+                    Err(refused) => return refused,
+                };
+                match self.register(key_id, session, connection, now) {
+                    Ok(cell) => {
+                        let mut slot = lock(&cell.slot);
+                        let moved = slot.connection != connection;
+                        slot.connection = connection;
+                        return run(&mut slot.session, admitted, moved);
+                    }
+                    // Another connection started the session meanwhile: check against it.
+                    Err(existing) => existing,
                 }
             }
-            of_key
-                .entry(session_id)
-                .or_insert_with(|| {
-                    Arc::new(SlotCell {
-                        last_used: AtomicI64::new(now),
-                        slot: Mutex::new(SessionSlot {
-                            session: Session::new(session_id),
-                            connection,
-                        }),
-                    })
-                })
-                .clone()
+        };
+        let mut slot = lock(&cell.slot);
+        let admitted = match admit(&mut slot.session) {
+            Ok(admitted) => admitted,
+            Err(refused) => return refused,
         };
         cell.last_used.store(now, Ordering::Relaxed);
-        let mut slot = lock(&cell.slot);
+        if let Some(id) = slot.session.newest_msg_id() {
+            cell.newest.fetch_max(id, Ordering::Relaxed);
+        }
         let moved = slot.connection != connection;
         slot.connection = connection;
-        f(&mut slot.session, moved)
+        run(&mut slot.session, admitted, moved)
+    }
+
+    /// Runs `f` on a session if it exists, changing nothing else (a pushed update).
+    pub fn with_existing<R>(
+        &self,
+        key_id: i64,
+        session_id: i64,
+        f: impl FnOnce(&mut Session) -> R,
+    ) -> Option<R> {
+        let cell = lock(&self.sessions)
+            .get(&key_id)?
+            .sessions
+            .get(&session_id)?
+            .clone();
+        let mut slot = lock(&cell.slot);
+        Some(f(&mut slot.session))
+    }
+
+    /// The session's cell if it exists, and the floor for a new session of the key; sweeps
+    /// idle sessions at most once a minute.
+    fn lookup(&self, key_id: i64, session_id: i64, now: i64) -> (Option<SharedSlot>, Option<i64>) {
+        let mut sessions = lock(&self.sessions);
+        if now.saturating_sub(self.last_sweep.load(Ordering::Relaxed)) >= SWEEP_EVERY_SECS {
+            self.last_sweep.store(now, Ordering::Relaxed);
+            sessions.retain(|_, of_key| {
+                of_key
+                    .sessions
+                    .retain(|_, c| c.last_used.load(Ordering::Relaxed) > now - SESSION_IDLE_SECS);
+                of_key.floor = of_key.floor(now);
+                !of_key.sessions.is_empty() || of_key.floor.is_some()
+            });
+        }
+        match sessions.get(&key_id) {
+            Some(of_key) => (of_key.sessions.get(&session_id).cloned(), of_key.floor(now)),
+            None => (None, None),
+        }
+    }
+
+    /// Keeps an admitted new session, evicting the key's least recently used one past
+    /// [`MAX_SESSIONS_PER_KEY`] (its newest id raises the key's floor). `Err`: the session
+    /// exists already.
+    fn register(
+        &self,
+        key_id: i64,
+        session: Session,
+        connection: u64,
+        now: i64,
+    ) -> Result<SharedSlot, SharedSlot> {
+        let id = session.id();
+        let mut sessions = lock(&self.sessions);
+        let of_key = sessions.entry(key_id).or_default();
+        if let Some(existing) = of_key.sessions.get(&id) {
+            return Err(existing.clone());
+        }
+        if of_key.sessions.len() >= MAX_SESSIONS_PER_KEY {
+            if let Some(oldest) = of_key
+                .sessions
+                .iter()
+                .min_by_key(|(_, s)| s.last_used.load(Ordering::Relaxed))
+                .map(|(id, _)| *id)
+            {
+                of_key.forget(oldest);
+            }
+        }
+        let cell = Arc::new(SlotCell {
+            last_used: AtomicI64::new(now),
+            newest: AtomicI64::new(session.newest_msg_id().unwrap_or(0)),
+            slot: Mutex::new(SessionSlot {
+                session,
+                connection,
+            }),
+        });
+        of_key.sessions.insert(id, cell.clone());
+        Ok(cell)
     }
 
     /// The sessions of `key_id` that connection `connection` carried last.
     pub fn sessions_on(&self, key_id: i64, connection: u64) -> Vec<i64> {
         let cells: Vec<(i64, SharedSlot)> = lock(&self.sessions)
             .get(&key_id)
-            .map(|of_key| of_key.iter().map(|(id, c)| (*id, c.clone())).collect())
+            .map(|of_key| {
+                of_key
+                    .sessions
+                    .iter()
+                    .map(|(id, c)| (*id, c.clone()))
+                    .collect()
+            })
             .unwrap_or_default();
         cells
             .into_iter()
@@ -221,17 +335,21 @@ impl ServerState {
             .collect()
     }
 
-    /// destroy_session of another session of the same key (SV-8).
+    /// destroy_session of another session of the same key (SV-8); its messages stay refused
+    /// in a new session of that id (the key's floor).
     pub fn destroy_session(&self, key_id: i64, session_id: i64) -> bool {
         lock(&self.sessions)
             .get_mut(&key_id)
-            .is_some_and(|s| s.remove(&session_id).is_some())
+            .is_some_and(|s| s.forget(session_id))
     }
 
     /// Keys and sessions held in memory (for logs and tests).
     pub fn counts(&self) -> (usize, usize) {
         let keys = lock(&self.keys).len();
-        let sessions = lock(&self.sessions).values().map(HashMap::len).sum();
+        let sessions = lock(&self.sessions)
+            .values()
+            .map(|k| k.sessions.len())
+            .sum();
         (keys, sessions)
     }
 }
@@ -247,10 +365,158 @@ mod tests {
         ServerState::new(store, Arc::new(Vec::new()), [1; 32], Vec::new(), true)
     }
 
+    /// A client msg_id at `now`, `n` quarter-ticks into the second.
+    fn id_at(now: i64, n: i64) -> i64 {
+        (now << 32) | (n * 4)
+    }
+
+    /// Offers an empty msgs_ack as `msg_id` to a session on `connection`: `Ok(moved)` if it was
+    /// admitted, else the code of the refusal (0: a duplicate, answered with nothing).
+    fn offer(
+        s: &ServerState,
+        key_id: i64,
+        session_id: i64,
+        connection: u64,
+        now: i64,
+        msg_id: i64,
+    ) -> Result<bool, i32> {
+        use crate::session::{Env, Message};
+        use crate::tl::{enums, types, Deserializable, Serializable};
+        let env = Env {
+            auth_key_id: key_id,
+            salts: &s.salts,
+            key_salts: s.salts.key_salts(key_id, now),
+            initial_salt: None,
+            now,
+            nanos: 0,
+        };
+        let ack = types::MsgsAck { msg_ids: vec![] }.to_bytes();
+        let message = Message {
+            salt: env.key_salts.current,
+            msg_id,
+            seqno: 0,
+            body: &ack,
+        };
+        s.with_admitted(
+            key_id,
+            session_id,
+            connection,
+            now,
+            |session| {
+                session.admit(&env, message).map_err(|refused| {
+                    Err(match refused.messages.first() {
+                        None => 0,
+                        Some(m) => match enums::BadMsgNotification::from_bytes(&m.body) {
+                            Ok(enums::BadMsgNotification::BadMsgNotification(b)) => b.error_code,
+                            Ok(enums::BadMsgNotification::BadServerSalt(b)) => b.error_code,
+                            Err(e) => panic!("{e:?}"),
+                        },
+                    })
+                })
+            },
+            |session, _, moved| {
+                assert_eq!(session.id(), session_id);
+                Ok(moved)
+            },
+        )
+    }
+
     fn touch(state: &ServerState, key_id: i64, session_id: i64, now: i64) {
-        state.with_session(key_id, session_id, 1, now, |s, _| {
-            assert_eq!(s.id(), session_id)
-        });
+        offer(state, key_id, session_id, 1, now, id_at(now, 1)).unwrap();
+    }
+
+    #[test]
+    fn a_refused_message_creates_refreshes_and_moves_nothing() {
+        let s = state();
+        let first = id_at(T0, 1);
+        assert_eq!(offer(&s, 1, 10, 1, T0, first), Ok(false));
+        // The same message again, from another connection: a duplicate, and the session stays
+        // on connection 1 (the next new message there is not a move).
+        assert_eq!(offer(&s, 1, 10, 2, T0 + 5, first), Err(0));
+        assert_eq!(offer(&s, 1, 10, 1, T0 + 5, id_at(T0 + 5, 1)), Ok(false));
+        let used = lock(&s.sessions)[&1].sessions[&10]
+            .last_used
+            .load(Ordering::Relaxed);
+        assert_eq!(offer(&s, 1, 10, 2, T0 + 9, first), Err(0));
+        let after = lock(&s.sessions)[&1].sessions[&10]
+            .last_used
+            .load(Ordering::Relaxed);
+        assert_eq!(
+            (used, after),
+            (T0 + 5, T0 + 5),
+            "a duplicate refreshes nothing"
+        );
+        // New sessions whose first message is refused are never created.
+        assert_eq!(offer(&s, 1, 11, 2, T0, id_at(T0 - 301, 1)), Err(16));
+        assert_eq!(offer(&s, 1, 12, 2, T0, id_at(T0 + 31, 1)), Err(17));
+        assert_eq!(offer(&s, 1, 13, 2, T0, id_at(T0, 1) + 1), Err(18));
+        assert_eq!(s.counts().1, 1);
+        // A move: an admitted new message from connection 2.
+        assert_eq!(offer(&s, 1, 10, 2, T0 + 9, id_at(T0 + 9, 1)), Ok(true));
+    }
+
+    #[test]
+    fn a_bad_salt_creates_no_session() {
+        use crate::session::{Env, Message};
+        use crate::tl::{types, Serializable};
+        let s = state();
+        let env = Env {
+            auth_key_id: 1,
+            salts: &s.salts,
+            key_salts: s.salts.key_salts(1, T0),
+            initial_salt: None,
+            now: T0,
+            nanos: 0,
+        };
+        let ping = types::MsgsAck { msg_ids: vec![] }.to_bytes();
+        let message = Message {
+            salt: env.key_salts.current ^ 1,
+            msg_id: id_at(T0, 1),
+            seqno: 0,
+            body: &ping,
+        };
+        let refused = s.with_admitted(
+            1,
+            10,
+            1,
+            T0,
+            |session| {
+                session
+                    .admit(&env, message)
+                    .map_err(|r| Err::<(), _>(r.messages.len()))
+            },
+            |_, _, _| unreachable!("a bad salt is never admitted"),
+        );
+        assert_eq!(refused, Err(1), "bad_server_salt and nothing else");
+        assert_eq!(s.counts().1, 0);
+    }
+
+    #[test]
+    fn evicted_and_destroyed_sessions_messages_stay_refused_in_new_sessions() {
+        let s = state();
+        // Session 0 first, then 1..32: the 33rd evicts session 0, the least recently used.
+        for sid in 0..=MAX_SESSIONS_PER_KEY as i64 {
+            assert_eq!(
+                offer(&s, 1, sid, 1, T0 + sid, id_at(T0, sid + 1)),
+                Ok(false)
+            );
+        }
+        assert_eq!(s.counts().1, MAX_SESSIONS_PER_KEY);
+        assert!(!lock(&s.sessions)[&1].sessions.contains_key(&0));
+        // Session 0's message again, in a new session 0: refused with 16, nothing created.
+        assert_eq!(offer(&s, 1, 0, 2, T0 + 40, id_at(T0, 1)), Err(16));
+        // So is any id up to the newest the key lost, in any new session.
+        assert_eq!(offer(&s, 1, 99, 2, T0 + 40, id_at(T0, 1)), Err(16));
+        assert_eq!(s.counts().1, MAX_SESSIONS_PER_KEY);
+        // destroy_session raises the floor to the destroyed session's newest id.
+        assert!(s.destroy_session(1, 20));
+        assert_eq!(offer(&s, 1, 20, 2, T0 + 40, id_at(T0, 21)), Err(16));
+        // Newer ids start sessions as usual; other keys are not affected.
+        assert_eq!(offer(&s, 1, 20, 2, T0 + 40, id_at(T0 + 1, 1)), Ok(false));
+        assert_eq!(offer(&s, 2, 0, 2, T0 + 40, id_at(T0, 1)), Ok(false));
+        // Once the floor is past the 300 s window, the sweep forgets it.
+        touch(&s, 3, 1, T0 + 301);
+        assert_eq!(lock(&s.sessions)[&1].floor, None);
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //! RPC queries go to a `Host`, which the server implements over its dispatch and store.
 //!
 //! Order per message (SS-6, P-1): msg_id and seqno (bad_msg_notification 16–35) → salt
-//! (bad_server_salt) → new_session_created on the first accepted message → containers (64) →
-//! gzip → service messages → RPC.
+//! (bad_server_salt) → gzip (its content's seqno parity) — together `admit`, before which
+//! nothing acts on a message — → new_session_created on the first accepted message →
+//! containers (64) → service messages → RPC.
 
 use std::borrow::Cow;
 
@@ -120,6 +121,16 @@ pub struct Reply {
     pub effects: Vec<Effect>,
 }
 
+/// A message that passed its session's checks ([`Session::admit`]), its gzip_packed wrapper
+/// opened, ready for [`Session::run`].
+#[derive(Debug)]
+pub struct Admitted<'a> {
+    msg_id: i64,
+    seqno: i32,
+    body: Cow<'a, [u8]>,
+    container: bool,
+}
+
 /// The state of one session.
 #[derive(Debug)]
 pub struct Session {
@@ -133,9 +144,16 @@ pub struct Session {
 
 impl Session {
     pub fn new(id: i64) -> Self {
+        Self::above(id, None)
+    }
+
+    /// A new session that refuses every client msg_id at or below `floor` with 16: the newest
+    /// id of a session of its key that was evicted or destroyed in the last 300 s, so that
+    /// none of that session's messages runs again in a new one (SS-4).
+    pub fn above(id: i64, floor: Option<i64>) -> Self {
         Session {
             id,
-            window: MsgWindow::new(),
+            window: MsgWindow::above(floor),
             msg_ids: MsgIdGenerator::new(),
             content_sent: 0,
             unacked: Held::default(),
@@ -152,7 +170,12 @@ impl Session {
         self.unacked.len()
     }
 
-    /// Handles one decrypted message.
+    /// The newest client msg_id this session accepted.
+    pub fn newest_msg_id(&self) -> Option<i64> {
+        self.window.newest()
+    }
+
+    /// Handles one decrypted message: [`admit`](Self::admit), then [`run`](Self::run).
     pub fn handle(
         &mut self,
         env: &Env<'_>,
@@ -160,6 +183,23 @@ impl Session {
         host: &mut dyn Host,
         rng: &mut impl Rng,
     ) -> Reply {
+        match self.admit(env, message) {
+            Ok(admitted) => self.run(env, admitted, host, rng),
+            Err(refused) => refused,
+        }
+    }
+
+    /// The checks a message must pass before anything acts on it (SS-6): msg_id and seqno
+    /// (bad_msg_notification 16–35, a duplicate answered from the held answers, SS-4), then the
+    /// salt (bad_server_salt, SS-8), then a gzip_packed body inflated and its seqno parity
+    /// checked against what it holds. Only an admitted message may create, refresh, move or
+    /// evict a session; the `Err` reply is all a refused one gets, and it changes no state
+    /// but this session's server msg_id counter.
+    pub fn admit<'b>(
+        &mut self,
+        env: &Env<'_>,
+        message: Message<'b>,
+    ) -> Result<Admitted<'b>, Reply> {
         let Message {
             salt,
             msg_id,
@@ -167,42 +207,40 @@ impl Session {
             body,
         } = message;
         let mut reply = Reply::default();
-        let is_container = top_id(body) == Some(CONTAINER_ID);
-        // gzip_packed takes the content-relatedness of what it wraps.
-        let Some(body) = self.open_gzip(env, msg_id, seqno, body, &mut reply) else {
-            return reply;
-        };
-        let body = &*body;
-        match self
-            .window
-            .check(msg_id, seqno, seqno_parity(body), is_container, env.now)
-        {
-            Err(bad) => {
-                self.bad_msg(env, msg_id, seqno, bad.code(), &mut reply);
-                return reply;
-            }
-            Ok(Received::Duplicate) => {
-                // SS-4: never process twice; re-send the answer if it is still held.
-                self.resend_answer_to(env, msg_id, &mut reply);
-                return reply;
-            }
-            Ok(Received::New) => {}
+        let container = top_id(body) == Some(CONTAINER_ID);
+        match self.screen(env, Some(salt), msg_id, seqno, body, container, &mut reply) {
+            // Recorded at once: the same message admitted again, even concurrently by another
+            // connection's copy of a brand-new session, is a duplicate (SS-4).
+            Some(body) => Ok(Admitted {
+                msg_id,
+                seqno,
+                body,
+                container,
+            }),
+            None => Err(reply),
         }
-        // SS-6: the salt after the clock checks; bad_server_salt without processing (SS-8).
-        if !env.salt_ok(salt) {
-            let body = types::BadServerSalt {
-                bad_msg_id: msg_id,
-                bad_msg_seqno: seqno,
-                error_code: 48,
-                new_server_salt: env.current_salt(),
-            }
-            .to_bytes();
-            self.push(env, body, false, true, None, &mut reply);
-            return reply;
-        }
-        if is_container {
-            let inner = match container::parse(body, msg_id, seqno) {
-                Ok(inner) => inner,
+        .inspect(|_| self.window.record(msg_id, seqno))
+    }
+
+    /// Processes an admitted message: new_session_created for a new session (SS-1), then the
+    /// message or each message of its container (64 for a malformed one, −429 past SV-1).
+    pub fn run(
+        &mut self,
+        env: &Env<'_>,
+        admitted: Admitted<'_>,
+        host: &mut dyn Host,
+        rng: &mut impl Rng,
+    ) -> Reply {
+        let Admitted {
+            msg_id,
+            seqno,
+            body,
+            container,
+        } = admitted;
+        let mut reply = Reply::default();
+        let inner = if container {
+            match container::parse(&body, msg_id, seqno) {
+                Ok(inner) => Some(inner),
                 Err(ContainerError::TooMany { .. }) => {
                     reply.effects.push(Effect::TransportError(-429));
                     return reply;
@@ -211,69 +249,90 @@ impl Session {
                     self.bad_msg(env, msg_id, seqno, 64, &mut reply);
                     return reply;
                 }
-            };
-            self.announce(env, msg_id, rng, &mut reply);
-            self.window.record(msg_id, seqno);
-            let mut io = Io { host, rng };
-            for m in inner {
-                self.handle_inner(env, m.msg_id, m.seqno, m.body, &mut io, &mut reply);
             }
         } else {
-            self.announce(env, msg_id, rng, &mut reply);
-            self.window.record(msg_id, seqno);
-            let mut io = Io { host, rng };
-            self.process(env, msg_id, seqno, body, &mut io, &mut reply);
+            None
+        };
+        self.announce(env, msg_id, rng, &mut reply);
+        let mut io = Io { host, rng };
+        match inner {
+            Some(inner) => {
+                for m in inner {
+                    let Some(body) =
+                        self.screen(env, None, m.msg_id, m.seqno, m.body, false, &mut reply)
+                    else {
+                        continue;
+                    };
+                    self.window.record(m.msg_id, m.seqno);
+                    self.process(env, m.msg_id, m.seqno, &body, &mut io, &mut reply);
+                }
+            }
+            None => self.process(env, msg_id, seqno, &body, &mut io, &mut reply),
         }
         reply
     }
 
-    /// A message from a container: its own id and seqno checks (SS-5), then processing.
-    fn handle_inner(
+    /// One message's checks (SS-5, SS-6), `salt` only for an outer one (a container's messages
+    /// have none of their own). A gzip_packed body is inflated (SV-3, capped at the frame cap)
+    /// only once the message passed every other check, and its seqno parity is then judged by
+    /// what it holds. `None` once the refusal is in `reply`.
+    #[allow(clippy::too_many_arguments)]
+    fn screen<'b>(
         &mut self,
         env: &Env<'_>,
-        msg_id: i64,
-        seqno: i32,
-        body: &[u8],
-        io: &mut Io<'_>,
-        reply: &mut Reply,
-    ) {
-        let Some(body) = self.open_gzip(env, msg_id, seqno, body, reply) else {
-            return;
-        };
-        let body = &*body;
-        match self
-            .window
-            .check(msg_id, seqno, seqno_parity(body), false, env.now)
-        {
-            Err(bad) => self.bad_msg(env, msg_id, seqno, bad.code(), reply),
-            Ok(Received::Duplicate) => self.resend_answer_to(env, msg_id, reply),
-            Ok(Received::New) => {
-                self.window.record(msg_id, seqno);
-                self.process(env, msg_id, seqno, body, io, reply);
-            }
-        }
-    }
-
-    /// The body with a gzip_packed wrapper opened (SV-3, capped at the frame cap); `None` once a
-    /// malformed or oversize one was answered with bad_msg 64.
-    fn open_gzip<'b>(
-        &mut self,
-        env: &Env<'_>,
+        salt: Option<i64>,
         msg_id: i64,
         seqno: i32,
         body: &'b [u8],
+        container: bool,
         reply: &mut Reply,
     ) -> Option<Cow<'b, [u8]>> {
-        match gzip::unpack(body, crate::transport::MAX_FRAME) {
-            None => Some(Cow::Borrowed(body)),
-            Some(Ok(inner)) => Some(Cow::Owned(inner)),
-            Some(Err(_)) => {
-                self.bad_msg(env, msg_id, seqno, 64, reply);
-                None
+        let packed = top_id(body) == Some(GZIP_PACKED_ID);
+        let parity = if packed {
+            Parity::Either
+        } else {
+            seqno_parity(body)
+        };
+        match self.window.check(msg_id, seqno, parity, container, env.now) {
+            Err(bad) => {
+                self.bad_msg(env, msg_id, seqno, bad.code(), reply);
+                return None;
             }
+            Ok(Received::Duplicate) => {
+                // SS-4: never process twice; re-send the answer if it is still held.
+                self.resend_answer_to(env, msg_id, reply);
+                return None;
+            }
+            Ok(Received::New) => {}
         }
+        // SS-6: the salt after the clock checks; bad_server_salt without processing (SS-8).
+        if salt.is_some_and(|salt| !env.salt_ok(salt)) {
+            let body = types::BadServerSalt {
+                bad_msg_id: msg_id,
+                bad_msg_seqno: seqno,
+                error_code: 48,
+                new_server_salt: env.current_salt(),
+            }
+            .to_bytes();
+            self.push(env, body, false, true, None, reply);
+            return None;
+        }
+        if !packed {
+            return Some(Cow::Borrowed(body));
+        }
+        let inner = match gzip::unpack(body, crate::transport::MAX_FRAME) {
+            Some(Ok(inner)) => inner,
+            _ => {
+                self.bad_msg(env, msg_id, seqno, 64, reply);
+                return None;
+            }
+        };
+        if let Err(bad) = seqno_parity(&inner).admits(seqno) {
+            self.bad_msg(env, msg_id, seqno, bad.code(), reply);
+            return None;
+        }
+        Some(Cow::Owned(inner))
     }
-
     /// SS-1: new_session_created before the first answer of a new session.
     fn announce(
         &mut self,

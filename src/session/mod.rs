@@ -9,6 +9,6 @@ pub mod held;
 pub mod msg_id;
 pub mod salt;
 
-pub use engine::{DestroyKey, Effect, Env, Host, Message, Outgoing, Reply, Session};
+pub use engine::{Admitted, DestroyKey, Effect, Env, Host, Message, Outgoing, Reply, Session};
 pub use msg_id::{BadMsg, MsgIdGenerator, MsgWindow, Parity, Received};
 pub use salt::{FutureSalt, KeySalts, SaltSchedule, SALT_PERIOD};

@@ -78,11 +78,34 @@ fn seconds(msg_id: i64) -> i64 {
 #[derive(Debug, Clone, Default)]
 pub struct MsgWindow {
     ids: VecDeque<(i64, i32)>,
+    /// Ids at or below this are refused as too old (16): a new session of a key that lost one
+    /// (evicted or destroyed) must not take that session's messages again (SS-4).
+    floor: Option<i64>,
+}
+
+impl Parity {
+    /// Whether `seqno` has this parity: 34 (an even one was expected) or 35 (an odd one).
+    pub fn admits(self, seqno: i32) -> Result<(), BadMsg> {
+        let odd = seqno & 1 == 1;
+        match self {
+            Parity::Odd if !odd => Err(BadMsg::OddExpected),
+            Parity::Even if odd => Err(BadMsg::EvenExpected),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl MsgWindow {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A window that refuses every id at or below `floor` with 16, as if it had seen them.
+    pub fn above(floor: Option<i64>) -> Self {
+        MsgWindow {
+            ids: VecDeque::new(),
+            floor,
+        }
     }
 
     /// Classifies a client message. `parity`: the seqno parity its kind requires (SS-5 codes
@@ -108,6 +131,9 @@ impl MsgWindow {
         if t > now_secs + MAX_FUTURE_SECS {
             return Err(BadMsg::TooNew);
         }
+        if self.floor.is_some_and(|floor| msg_id <= floor) {
+            return Err(BadMsg::TooOld);
+        }
         let pos = self.position(msg_id);
         if self.ids.get(pos).is_some_and(|&(id, _)| id == msg_id) {
             return if container {
@@ -119,12 +145,8 @@ impl MsgWindow {
         if self.ids.len() >= WINDOW && pos == 0 {
             return Err(BadMsg::Forgotten);
         }
+        parity.admits(seqno)?;
         let odd = seqno & 1 == 1;
-        match parity {
-            Parity::Odd if !odd => return Err(BadMsg::OddExpected),
-            Parity::Even if odd => return Err(BadMsg::EvenExpected),
-            _ => {}
-        }
         // Stored seqnos never decrease with msg_id, so the neighbours decide.
         if let Some(&(_, before)) = pos.checked_sub(1).and_then(|i| self.ids.get(i)) {
             if before > seqno || (before == seqno && odd) {
@@ -170,6 +192,11 @@ impl MsgWindow {
     /// The oldest id still remembered.
     pub fn oldest(&self) -> Option<i64> {
         self.ids.front().map(|&(id, _)| id)
+    }
+
+    /// The newest id received.
+    pub fn newest(&self) -> Option<i64> {
+        self.ids.back().map(|&(id, _)| id)
     }
 }
 
@@ -255,6 +282,28 @@ mod tests {
         );
         assert_eq!(
             w.check(id(NOW + 31, 6), 1, Parity::Odd, false, NOW),
+            Err(BadMsg::BadParity)
+        );
+    }
+
+    #[test]
+    fn ids_at_or_below_the_floor_are_16() {
+        let w = MsgWindow::above(Some(id(NOW - 10, 40)));
+        assert_eq!(
+            w.check(id(NOW - 10, 40), 1, Parity::Odd, false, NOW),
+            Err(BadMsg::TooOld)
+        );
+        assert_eq!(
+            w.check(id(NOW - 20, 4), 1, Parity::Odd, false, NOW),
+            Err(BadMsg::TooOld)
+        );
+        assert_eq!(
+            w.check(id(NOW - 10, 44), 1, Parity::Odd, false, NOW),
+            Ok(Received::New)
+        );
+        // Parity (18) still comes first.
+        assert_eq!(
+            w.check(id(NOW - 20, 5), 1, Parity::Odd, false, NOW),
             Err(BadMsg::BadParity)
         );
     }
