@@ -266,11 +266,13 @@ pub struct Client {
     recorded: Option<Recorded>,
 }
 
-/// What a recording client sent and received (layer tests).
+/// What a recording client sent and received (layer and replay tests).
 #[derive(Debug, Default, Clone)]
 pub struct Recorded {
     /// (msg_id, body) of every message sent.
     pub sent: Vec<(i64, Vec<u8>)>,
+    /// Every encrypted frame sent, as it went on the wire (what an on-path observer keeps).
+    pub frames: Vec<Vec<u8>>,
     /// Every message body received, containers opened and gzip left packed.
     pub received: Vec<Vec<u8>>,
 }
@@ -459,6 +461,9 @@ impl Client {
             &PooledOsRng.array(),
             &mut frame,
         );
+        if let Some(r) = &mut self.recorded {
+            r.frames.push(frame.clone());
+        }
         self.transport.send(&frame).await
     }
 

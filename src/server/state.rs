@@ -3,7 +3,7 @@
 //! the session registry (SS-1). Synchronous and tokio-free, so the connection core stays sans-IO.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::crypto::rsa::RsaPrivateKey;
@@ -39,11 +39,15 @@ pub struct SessionSlot {
     pub connection: u64,
 }
 
-/// `last_used` and `newest` live outside the slot's lock so that eviction never waits on a
-/// running request (which may itself take the registry lock, for destroy_session).
+/// `last_used`, `recency` and `newest` live outside the slot's lock so that eviction never
+/// waits on a running request (which may itself take the registry lock, for destroy_session).
 #[derive(Debug)]
 struct SlotCell {
+    /// Unix time of the last admitted message (the idle sweep).
     last_used: AtomicI64,
+    /// When, in the registry's count of admitted messages, it was last used: the order of
+    /// eviction, exact where seconds tie.
+    recency: AtomicU64,
     /// The newest client msg_id the session accepted (0: none yet).
     newest: AtomicI64,
     slot: Mutex<SessionSlot>,
@@ -94,6 +98,8 @@ pub struct ServerState {
     sessions: Mutex<HashMap<i64, KeySessions>>,
     /// Unix time of the last sweep for idle sessions (written under the `sessions` lock).
     last_sweep: AtomicI64,
+    /// Messages admitted so far, over all sessions (their `recency`).
+    admitted: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -119,6 +125,7 @@ impl ServerState {
             keys: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
             last_sweep: AtomicI64::new(i64::MIN),
+            admitted: AtomicU64::new(0),
         }
     }
 
@@ -234,6 +241,7 @@ impl ServerState {
             Err(refused) => return refused,
         };
         cell.last_used.store(now, Ordering::Relaxed);
+        cell.recency.store(self.tick(), Ordering::Relaxed);
         if let Some(id) = slot.session.newest_msg_id() {
             cell.newest.fetch_max(id, Ordering::Relaxed);
         }
@@ -256,6 +264,10 @@ impl ServerState {
             .clone();
         let mut slot = lock(&cell.slot);
         Some(f(&mut slot.session))
+    }
+
+    fn tick(&self) -> u64 {
+        self.admitted.fetch_add(1, Ordering::Relaxed)
     }
 
     /// The session's cell if it exists, and the floor for a new session of the key; sweeps
@@ -298,7 +310,7 @@ impl ServerState {
             if let Some(oldest) = of_key
                 .sessions
                 .iter()
-                .min_by_key(|(_, s)| s.last_used.load(Ordering::Relaxed))
+                .min_by_key(|(_, s)| s.recency.load(Ordering::Relaxed))
                 .map(|(id, _)| *id)
             {
                 of_key.forget(oldest);
@@ -306,6 +318,7 @@ impl ServerState {
         }
         let cell = Arc::new(SlotCell {
             last_used: AtomicI64::new(now),
+            recency: AtomicU64::new(self.tick()),
             newest: AtomicI64::new(session.newest_msg_id().unwrap_or(0)),
             slot: Mutex::new(SessionSlot {
                 session,
