@@ -147,11 +147,7 @@ pub(crate) fn fixture_state(key: &crate::crypto::AuthKey, now: i64) -> crate::se
         port: 4431,
     }];
     let state = ServerState::new(store, fixture_keys(), [7; 32], dcs, true);
-    let entry = KeyEntry {
-        key: crate::crypto::AuthKey::from_bytes(*key.data()),
-        expires_at: None,
-        initial_salt: None,
-    };
+    let entry = KeyEntry::new(crate::crypto::AuthKey::from_bytes(*key.data()), None, None);
     state.add_key(entry, now).expect("memory store");
     state
 }

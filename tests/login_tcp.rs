@@ -4,7 +4,7 @@
 mod common;
 
 use common::TestServer;
-use mtproto_auth::client::login::{phone_migrate_dc, with_init, SignedIn};
+use mtproto_auth::client::login::{phone_migrate_dc, with_init, with_init_layer, SignedIn};
 use mtproto_auth::client::{Client, ClientError, ConnectOptions};
 use mtproto_auth::handshake::client::{ClientConfig, InnerData, RsaScheme};
 use mtproto_auth::tl::{enums, functions, types};
@@ -424,6 +424,81 @@ fn a_temporary_key_cannot_log_in() {
         assert_eq!(config.this_dc, 2);
         let (code, text) = rpc_error(client.send_code("9996621111").await.unwrap_err());
         assert_eq!((code, text.as_str()), (401, "AUTH_KEY_PERM_EMPTY"));
+    });
+}
+
+/// Security review item 2: what initConnection says stays in memory until the key logs in
+/// (never on disk for a temporary key or one that never logs in), then lives with the login
+/// and so outlives a restart.
+#[test]
+fn client_info_is_kept_only_with_a_login() {
+    use mtproto_auth::store::accounts::Accounts;
+    let mut server = TestServer::start(3);
+    let runtime = rt();
+    let opts = ConnectOptions::new(server.addr(2), Framing::Intermediate);
+    let (mut client, idle) = runtime.block_on(async {
+        let cfg = ClientConfig {
+            scheme: RsaScheme::RsaPad,
+            inner: InnerData::Temp { expires_in: 3600 },
+            keys: vec![server.public_key()],
+        };
+        let mut temp = Client::connect(&opts, &cfg).await.unwrap();
+        temp.invoke(&with_init(functions::help::GetConfig {}, "temp-device"))
+            .await
+            .unwrap();
+        let mut client = connect(&server, 2, Framing::Intermediate).await;
+        client.set_layer(200);
+        client
+            .invoke(&with_init_layer(
+                functions::help::GetConfig {},
+                "perm-device",
+                200,
+            ))
+            .await
+            .unwrap();
+        let key_id = client.auth_key().id();
+        assert_eq!(server.state.declared_layer(key_id), 200);
+        // A permanent key that never logs in.
+        let mut idle = connect(&server, 2, Framing::Intermediate).await;
+        idle.set_layer(200);
+        idle.invoke(&with_init_layer(
+            functions::help::GetConfig {},
+            "idle-device",
+            200,
+        ))
+        .await
+        .unwrap();
+        assert_eq!(server.state.declared_layer(temp.auth_key().id()), 230);
+        let on_disk = server.state.store.scan(b"", usize::MAX).unwrap();
+        assert!(
+            !on_disk
+                .iter()
+                .any(|(_, v)| v.windows(7).any(|w| w == b"-device")),
+            "no key's client info is stored before it logs in: {on_disk:02x?}"
+        );
+        sign_up(&mut client, "9996623737").await;
+        let login = Accounts::new(&*server.state.store)
+            .authorization(key_id)
+            .unwrap()
+            .unwrap()
+            .value;
+        assert_eq!(
+            (login.device_model.as_str(), login.layer),
+            ("perm-device", 200)
+        );
+        (client, idle.auth_key().id())
+    });
+    server.restart();
+    runtime.block_on(async {
+        client.reconnect(&opts).await.unwrap();
+        // No wrappers after the restart: the layer is the login's.
+        assert_eq!(
+            client.get_me().await.unwrap().phone.as_deref(),
+            Some("9996623737")
+        );
+        assert_eq!(server.state.declared_layer(client.auth_key().id()), 200);
+        // The key that never logged in left nothing: its layer is gone with the restart.
+        assert_eq!(server.state.declared_layer(idle), 0);
     });
 }
 

@@ -265,15 +265,12 @@ pub fn cancel_code(
     })
 }
 
-/// The authorization a login creates for the calling key, with what initConnection said.
-fn new_authorization(
-    ctx: &RpcContext<'_>,
-    rng: &mut dyn Rng,
-    user_id: i64,
-) -> Result<Authorization, RpcError> {
-    let info = ctx.store.client_info(ctx.key_id)?.unwrap_or_default();
+/// The authorization a login creates for the calling key, with what initConnection and
+/// invokeWithLayer said: from here on the client info is kept with the login (item 2 of the
+/// security review: until now it was in memory only).
+fn new_authorization(ctx: &RpcContext<'_>, rng: &mut dyn Rng, user_id: i64) -> Authorization {
     let now = i64::from(ctx.now);
-    Ok(Authorization {
+    ctx.client.apply_to(&Authorization {
         key_id: ctx.key_id,
         user_id,
         hash: nonzero_i64(rng),
@@ -281,11 +278,12 @@ fn new_authorization(
         active: now,
         ip: ctx.peer.to_string(),
         dc_id: ctx.this_dc,
-        api_id: info.api_id,
-        device_model: info.device_model,
-        system_version: info.system_version,
-        app_version: info.app_version,
-        lang_code: info.lang_code,
+        api_id: 0,
+        device_model: String::new(),
+        system_version: String::new(),
+        app_version: String::new(),
+        lang_code: String::new(),
+        layer: 0,
     })
 }
 
@@ -361,7 +359,7 @@ pub fn sign_in(
             if !applied(acc.commit(&b)?) {
                 return Ok(None);
             }
-            let layer = ctx.store.declared_layer(ctx.key_id)?;
+            let layer = ctx.client.layer;
             if layer != 0 && layer < SIGN_UP_REQUIRED_LAYER {
                 return Err(RpcError::new(400, "PHONE_NUMBER_UNOCCUPIED"));
             }
@@ -372,7 +370,7 @@ pub fn sign_in(
                 .into(),
             ));
         };
-        let auth = new_authorization(ctx, rng, user.id)?;
+        let auth = new_authorization(ctx, rng, user.id);
         let previous = acc.authorization(ctx.key_id)?;
         b.swap(key.clone(), Some(&old.raw), None);
         b.bind(&auth, previous.as_ref());
@@ -431,7 +429,7 @@ pub fn sign_up(
             home_dc: ctx.this_dc,
             created: i64::from(ctx.now),
         };
-        let auth = new_authorization(ctx, rng, user.id)?;
+        let auth = new_authorization(ctx, rng, user.id);
         let previous = acc.authorization(ctx.key_id)?;
         let mut b = Batch::default();
         b.swap(code_key(&req.phone_code_hash), Some(&old.raw), None);

@@ -5,10 +5,11 @@ use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
 use super::login::{MemorySender, RateLimit};
+use super::ClientInfo;
 use super::{dispatch, DcAddress, LoginConfig, RpcContext, RpcError};
 use crate::rand::SeededRng;
 use crate::store::accounts::Accounts;
-use crate::store::{ClientInfo, MemoryStore, Store};
+use crate::store::{MemoryStore, Store};
 use crate::tl::functions::{self, Function};
 use crate::tl::{enums, types, Deserializable, RemoteCall};
 
@@ -24,6 +25,8 @@ pub struct Fixture {
     pub temp_keys_from: i64,
     pub pushes: RefCell<Vec<super::Push>>,
     rng: RefCell<SeededRng>,
+    /// Each key's client info, as the server keeps it in memory.
+    clients: RefCell<std::collections::HashMap<i64, ClientInfo>>,
 }
 
 impl Fixture {
@@ -46,10 +49,24 @@ impl Fixture {
             temp_keys_from: 1_000,
             pushes: RefCell::new(Vec::new()),
             rng: RefCell::new(SeededRng::new(5)),
+            clients: RefCell::default(),
         }
     }
 
+    /// What key `key_id`'s client declares from now on; kept with its login if it has one,
+    /// as the server does.
+    pub fn set_client(&self, key_id: i64, info: ClientInfo) {
+        super::client_info::persist(&Accounts::new(&self.store), key_id, &info).unwrap();
+        self.clients.borrow_mut().insert(key_id, info);
+    }
+
     pub fn call(&self, key_id: i64, dc: i32, query: &Function) -> Result<Vec<u8>, RpcError> {
+        let client = self
+            .clients
+            .borrow()
+            .get(&key_id)
+            .cloned()
+            .unwrap_or_default();
         let ctx = RpcContext {
             this_dc: dc,
             dcs: &self.dcs,
@@ -61,6 +78,7 @@ impl Fixture {
             peer: "127.0.0.9",
             store: &self.store,
             login: &self.login,
+            client: &client,
             pushes: &self.pushes,
         };
         dispatch(&ctx, &mut *self.rng.borrow_mut(), query)
@@ -394,7 +412,7 @@ fn old_layers_get_phone_number_unoccupied() {
         layer: 100,
         ..ClientInfo::default()
     };
-    f.store.set_client_info(1, &info).unwrap();
+    f.set_client(1, info);
     let hash = f.send_code(1, 2, A).unwrap();
     assert_eq!(
         f.sign_in(1, 2, A, &hash, "22222").unwrap_err(),
@@ -652,15 +670,13 @@ fn a_user_logged_in_elsewhere_gets_the_code_in_the_app() {
     // Key 1 never said its layer: no updateNewAuthorization for it; with layer 229, one.
     f.sign_in(2, 2, A, &sent.phone_code_hash, "22222").unwrap();
     assert!(f.pushes.take().is_empty());
-    f.store
-        .set_client_info(
-            1,
-            &ClientInfo {
-                layer: 229,
-                ..ClientInfo::default()
-            },
-        )
-        .unwrap();
+    f.set_client(
+        1,
+        ClientInfo {
+            layer: 229,
+            ..ClientInfo::default()
+        },
+    );
     f.log_in(3, A);
     let pushes = f.pushes.take();
     assert_eq!(

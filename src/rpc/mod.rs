@@ -4,6 +4,7 @@
 
 mod account;
 mod auth;
+pub mod client_info;
 mod error;
 mod help;
 pub mod login;
@@ -11,6 +12,7 @@ mod notify;
 mod updates;
 mod users;
 
+pub use client_info::{capped, ClientInfo, MAX_CLIENT_INFO_FIELD};
 pub use error::RpcError;
 pub use login::LoginConfig;
 pub use users::user_object;
@@ -18,7 +20,7 @@ pub use users::user_object;
 use crate::rand::Rng;
 use crate::store::accounts::{Accounts, BatchExt, Read};
 use crate::store::records::{authorization_key, Authorization, User};
-use crate::store::{Batch, ClientInfo, Commit, Store};
+use crate::store::{Batch, Commit, Store};
 use crate::tl::functions::Function;
 use crate::tl::Serializable;
 
@@ -49,6 +51,9 @@ pub struct RpcContext<'a> {
     pub peer: &'a str,
     pub store: &'a dyn Store,
     pub login: &'a LoginConfig,
+    /// What the calling key's client said in initConnection and invokeWithLayer, this request's
+    /// wrappers included.
+    pub client: &'a ClientInfo,
     /// Updates for other sessions the handler wants sent (after its answer is durable).
     pub pushes: &'a std::cell::RefCell<Vec<Push>>,
 }
@@ -174,22 +179,6 @@ pub fn unwrap(mut f: Function) -> Result<Unwrapped, RpcError> {
             }
         };
     }
-}
-
-/// The most bytes of each initConnection string kept (security review, item 2): they are
-/// stored per key and shown in account.getAuthorizations; real clients send well under 100.
-pub const MAX_CLIENT_INFO_FIELD: usize = 256;
-
-/// `s` cut to at most [`MAX_CLIENT_INFO_FIELD`] bytes, at a character boundary.
-fn capped(mut s: String) -> String {
-    if s.len() > MAX_CLIENT_INFO_FIELD {
-        let mut at = MAX_CLIENT_INFO_FIELD;
-        while !s.is_char_boundary(at) {
-            at -= 1;
-        }
-        s.truncate(at);
-    }
-    s
 }
 
 /// Runs the innermost query: access control, then its handler. Returns the serialized result.

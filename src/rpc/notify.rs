@@ -43,11 +43,7 @@ pub fn new_authorization(ctx: &RpcContext<'_>, others: &[Authorization], new: &A
     let keys: Vec<i64> = others
         .iter()
         .filter(|a| a.key_id != new.key_id)
-        .filter(|a| {
-            ctx.store
-                .declared_layer(a.key_id)
-                .is_ok_and(|l| l >= NEW_AUTHORIZATION_LAYER)
-        })
+        .filter(|a| a.layer >= NEW_AUTHORIZATION_LAYER)
         .map(|a| a.key_id)
         .collect();
     if keys.is_empty() {

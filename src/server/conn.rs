@@ -10,9 +10,10 @@ use crate::handshake::{
     needs_dh_work, HandshakeConfig, HandshakeOutput, KeyDecision, KeyKind, ServerHandshakes,
 };
 use crate::rand::Rng;
-use crate::rpc::{self, Push, RpcContext, RpcError};
+use crate::rpc::{self, ClientInfo, Push, RpcContext, RpcError};
 use crate::session::engine::{join_plaintext, split_plaintext};
 use crate::session::{DestroyKey, Effect, Env, Host, KeySalts, Message, SALT_PERIOD};
+use crate::store::accounts::Accounts;
 use crate::tl::functions::Function;
 use crate::tl::layer::{self, Layer};
 use crate::transport::{detect, Codec, Detection, Incoming, Obfuscated2};
@@ -275,6 +276,7 @@ impl Connection {
         let mut host = ConnHost {
             state,
             key_id,
+            entry: &entry,
             temp_key: entry.expires_at.is_some(),
             dc_id: self.dc_id,
             now: now.0,
@@ -414,11 +416,11 @@ impl Connection {
                     KeyKind::Permanent => None,
                     KeyKind::Temporary { expires_in } => Some(now.0 + i64::from(expires_in)),
                 };
-                let entry = KeyEntry {
-                    key: AuthKey::from_bytes(*ready.key().data()),
+                let entry = KeyEntry::new(
+                    AuthKey::from_bytes(*ready.key().data()),
                     expires_at,
-                    initial_salt: Some((ready.initial_salt(), now.0 + SALT_PERIOD)),
-                };
+                    Some((ready.initial_salt(), now.0 + SALT_PERIOD)),
+                );
                 let decision = match state.add_key(entry, now.0) {
                     Ok(true) => KeyDecision::Stored,
                     Ok(false) => KeyDecision::Taken,
@@ -489,6 +491,7 @@ impl Connection {
 struct ConnHost<'a> {
     state: &'a ServerState,
     key_id: i64,
+    entry: &'a KeyEntry,
     temp_key: bool,
     dc_id: i32,
     now: i64,
@@ -506,7 +509,7 @@ impl Host for ConnHost<'_> {
         rng: &mut dyn Rng,
     ) -> Result<Vec<u8>, RpcError> {
         let unwrapped = rpc::unwrap(query)?;
-        let declared = self.record_client_info(unwrapped.layer, unwrapped.init);
+        let client = self.record_client_info(unwrapped.layer, unwrapped.init);
         let ctx = RpcContext {
             this_dc: self.dc_id,
             dcs: &self.state.dcs,
@@ -518,6 +521,7 @@ impl Host for ConnHost<'_> {
             peer: self.peer,
             store: &*self.state.store,
             login: &self.state.login,
+            client: &client,
             pushes: &self.pushes,
         };
         self.touched_store = true;
@@ -527,7 +531,7 @@ impl Host for ConnHost<'_> {
             tracing::debug!(method, error = %e, "rpc error");
         }
         // AC-3: the answer in the constructors of the key's layer.
-        let layer = Layer::serving(declared);
+        let layer = Layer::serving(client.layer);
         let id = unwrapped.query.constructor_id();
         result.and_then(|bytes| {
             layer::answer_for_layer(id, bytes, layer).map_err(|e| {
@@ -554,35 +558,29 @@ impl Host for ConnHost<'_> {
 }
 
 impl ConnHost<'_> {
-    /// AC-3: the client info per key; a new initConnection replaces it, a bare layer updates it.
-    /// Written only when it changed: clients repeat the wrappers on every connection. Returns
-    /// the layer the key declared (0: none yet).
-    fn record_client_info(
-        &self,
-        layer: Option<i32>,
-        init: Option<crate::store::ClientInfo>,
-    ) -> i32 {
-        let store = &self.state.store;
-        let old = store.client_info(self.key_id).ok().flatten();
-        if layer.is_none() && init.is_none() {
-            return old.map_or(0, |o| o.layer);
+    /// AC-3: the key's client info after this request's wrappers. A change is kept in memory
+    /// with the key, and with its login if it has one; a key that is not logged in (every
+    /// temporary key) leaves nothing on disk (security review item 2).
+    fn record_client_info(&self, layer: Option<i32>, init: Option<ClientInfo>) -> ClientInfo {
+        let current = self.entry.client();
+        let Some(new) = current.declared(layer, init) else {
+            return current;
+        };
+        self.entry.set_client(new.clone());
+        if !self.temp_key {
+            let accounts = Accounts::new(&*self.state.store);
+            if let Err(e) = rpc::client_info::persist(&accounts, self.key_id, &new) {
+                tracing::warn!(error = %e, "could not keep the client info with the login");
+            }
         }
-        let mut info = init.or_else(|| old.clone()).unwrap_or_default();
-        info.layer = layer.unwrap_or_else(|| old.as_ref().map_or(0, |o| o.layer));
-        if old.as_ref() == Some(&info) {
-            return info.layer;
-        }
-        if let Err(e) = store.set_client_info(self.key_id, &info) {
-            tracing::warn!(error = %e, "could not record client info");
-        }
-        info.layer
+        new
     }
 }
 
 /// An update for `key_id` in the constructors of its layer; `None` when that layer lacks one
 /// of them (AC-3: never send a constructor the client's layer does not know).
 fn update_for_key(state: &ServerState, key_id: i64, body: &[u8]) -> Option<Vec<u8>> {
-    let layer = Layer::serving(state.store.declared_layer(key_id).unwrap_or(0));
+    let layer = Layer::serving(state.declared_layer(key_id));
     if layer == Layer::CURRENT {
         return Some(body.to_vec());
     }

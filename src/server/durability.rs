@@ -218,19 +218,6 @@ mod tests {
         fn delete_auth_key(&self, id: i64) -> Result<bool, crate::store::StoreError> {
             self.0.delete_auth_key(id)
         }
-        fn set_client_info(
-            &self,
-            id: i64,
-            info: &crate::store::ClientInfo,
-        ) -> Result<(), crate::store::StoreError> {
-            self.0.set_client_info(id, info)
-        }
-        fn client_info(
-            &self,
-            id: i64,
-        ) -> Result<Option<crate::store::ClientInfo>, crate::store::StoreError> {
-            self.0.client_info(id)
-        }
     }
 
     #[tokio::test]

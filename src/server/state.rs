@@ -9,8 +9,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::crypto::rsa::RsaPrivateKey;
 use crate::crypto::AuthKey;
 use crate::rpc::login::MemorySender;
-use crate::rpc::{DcAddress, LoginConfig};
+use crate::rpc::{ClientInfo, DcAddress, LoginConfig};
 use crate::session::{SaltSchedule, Session};
+use crate::store::accounts::Accounts;
 use crate::store::{Inserted, Store, StoreError, StoredKey};
 
 /// Sessions kept per auth key; the least recently used goes first (SS-1: bound their number).
@@ -29,6 +30,30 @@ pub struct KeyEntry {
     pub expires_at: Option<i64>,
     /// The handshake's salt and until when it is accepted (HS-18).
     pub initial_salt: Option<(i64, i64)>,
+    /// What its client said in initConnection and invokeWithLayer (AC-3): kept here, and on
+    /// disk only with the key's login (`rpc::client_info`).
+    pub client: Mutex<ClientInfo>,
+}
+
+impl KeyEntry {
+    pub fn new(key: AuthKey, expires_at: Option<i64>, initial_salt: Option<(i64, i64)>) -> Self {
+        KeyEntry {
+            key,
+            expires_at,
+            initial_salt,
+            client: Mutex::new(ClientInfo::default()),
+        }
+    }
+
+    /// The client info as it is now.
+    pub fn client(&self) -> ClientInfo {
+        lock(&self.client).clone()
+    }
+
+    /// Replaces the client info.
+    pub fn set_client(&self, info: ClientInfo) {
+        *lock(&self.client) = info;
+    }
 }
 
 /// A session and the connection that last used it (SV-6: a new connection re-sends). Each has
@@ -152,13 +177,29 @@ impl ServerState {
         let Some(stored) = self.store.auth_key(id)? else {
             return Ok(None);
         };
-        let entry = Arc::new(KeyEntry {
-            key: AuthKey::from_bytes(stored.data),
-            expires_at: None,
-            initial_salt: None,
-        });
+        let entry = KeyEntry::new(AuthKey::from_bytes(stored.data), None, None);
+        // A logged-in key's client info outlives a restart with its login.
+        if let Some(login) = Accounts::new(&*self.store).authorization(id)? {
+            entry.set_client(ClientInfo::of_login(&login.value));
+        }
+        let entry = Arc::new(entry);
         lock(&self.keys).insert(id, entry.clone());
         Ok(Some(entry))
+    }
+
+    /// The layer `key_id` declared (0: none): from memory for a key in use, else from its
+    /// login (pushes go to logged-in keys).
+    pub fn declared_layer(&self, key_id: i64) -> i32 {
+        if let Some(entry) = lock(&self.keys).get(&key_id) {
+            return lock(&entry.client).layer;
+        }
+        match Accounts::new(&*self.store).authorization(key_id) {
+            Ok(login) => login.map_or(0, |l| l.value.layer),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read a key's layer");
+                0
+            }
+        }
     }
 
     /// Keeps a new key: permanent ones durably in the store first (HS-19), temporary ones in
@@ -191,7 +232,7 @@ impl ServerState {
             .is_some_and(|k| k.expires_at.is_some());
         // Its login goes first: a crash in between leaves an unbound key, never a session
         // listed for a key that is gone.
-        crate::store::accounts::Accounts::new(&*self.store).end_authorization(id)?;
+        Accounts::new(&*self.store).end_authorization(id)?;
         let stored = self.store.delete_auth_key(id)?;
         lock(&self.keys).remove(&id);
         lock(&self.sessions).remove(&id);
@@ -537,11 +578,7 @@ mod tests {
         use crate::store::accounts::{Accounts, BatchExt};
         use crate::store::records::Authorization;
         let s = state();
-        let entry = KeyEntry {
-            key: AuthKey::from_bytes([3; 256]),
-            expires_at: None,
-            initial_salt: None,
-        };
+        let entry = KeyEntry::new(AuthKey::from_bytes([3; 256]), None, None);
         let id = entry.key.id();
         assert!(s.add_key(entry, T0).unwrap());
         let auth = Authorization {
@@ -557,6 +594,7 @@ mod tests {
             system_version: String::new(),
             app_version: String::new(),
             lang_code: String::new(),
+            layer: 0,
         };
         let mut b = crate::store::Batch::default();
         b.bind(&auth, None);

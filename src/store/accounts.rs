@@ -193,6 +193,9 @@ pub trait BatchExt {
     /// Ends an authorization (LO-1); `revoked`: from another session, so the key answers
     /// SESSION_REVOKED from now on.
     fn unbind(&mut self, old: &Read<Authorization>, revoked_at: Option<i64>) -> &mut Self;
+    /// Rewrites a login's record (its client fields), if it is still `old`.
+    fn update_authorization(&mut self, old: &Read<Authorization>, new: &Authorization)
+        -> &mut Self;
     /// A new user with its phone index entry (both must be new: PHONE_NUMBER_OCCUPIED).
     fn create_user(&mut self, user: &User) -> &mut Self;
     fn count(
@@ -237,6 +240,18 @@ impl BatchExt for Batch {
             self.put(revoked_key(a.key_id), encode_i64(at));
         }
         self
+    }
+
+    fn update_authorization(
+        &mut self,
+        old: &Read<Authorization>,
+        new: &Authorization,
+    ) -> &mut Self {
+        self.swap(
+            authorization_key(old.value.key_id),
+            Some(&old.raw),
+            Some(new.encode()),
+        )
     }
 
     fn create_user(&mut self, user: &User) -> &mut Self {
@@ -290,6 +305,7 @@ mod tests {
             system_version: String::new(),
             app_version: String::new(),
             lang_code: String::new(),
+            layer: 0,
         }
     }
 

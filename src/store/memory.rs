@@ -4,8 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use super::{
-    decode_key, encode_key, Batch, ClientInfo, Commit, Inserted, Scanned, Store, StoreError,
-    StoredKey,
+    decode_key, encode_key, Batch, Commit, Inserted, Scanned, Store, StoreError, StoredKey,
 };
 
 /// The records in key order, and the number of commits applied to them.
@@ -14,7 +13,6 @@ type Records = (BTreeMap<Vec<u8>, Vec<u8>>, u64);
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     keys: Mutex<HashMap<i64, Vec<u8>>>,
-    client_info: Mutex<HashMap<i64, Vec<u8>>>,
     records: Mutex<Records>,
 }
 
@@ -80,19 +78,6 @@ impl Store for MemoryStore {
     }
 
     fn delete_auth_key(&self, id: i64) -> Result<bool, StoreError> {
-        lock(&self.client_info).remove(&id);
         Ok(lock(&self.keys).remove(&id).is_some())
-    }
-
-    fn set_client_info(&self, id: i64, info: &ClientInfo) -> Result<(), StoreError> {
-        lock(&self.client_info).insert(id, info.encode());
-        Ok(())
-    }
-
-    fn client_info(&self, id: i64) -> Result<Option<ClientInfo>, StoreError> {
-        lock(&self.client_info)
-            .get(&id)
-            .map(|v| ClientInfo::decode(v))
-            .transpose()
     }
 }

@@ -1,6 +1,6 @@
 //! Durable state behind a narrow, fallible trait (ARCHITECTURE rule 11, DB-1 … DB-4):
 //! permanent auth keys (stored and flushed before dh_gen_ok, HS-19; erased durably by
-//! destroy_auth_key, SV-9), the client info of each key (AC-3), and the account records of
+//! destroy_auth_key, SV-9) and the account records of
 //! `records` (users, phones, authorizations, pending codes, flood counters) as ordered
 //! key → value pairs written in atomic, conditional batches. `MemoryStore` serves tests;
 //! `SledStore` is the embedded default. Every value starts with a version byte; integer keys are
@@ -13,8 +13,6 @@ mod sled_store;
 
 pub use memory::MemoryStore;
 pub use sled_store::SledStore;
-
-use crate::tl::{write_bytes, write_i32, Reader};
 
 /// A storage failure: the request that needed it fails (dh_gen_fail, 500 INTERNAL; DB-1).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,75 +45,6 @@ pub struct StoredKey {
 impl std::fmt::Debug for StoredKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "StoredKey {{ created: {} }}", self.created)
-    }
-}
-
-/// What initConnection and invokeWithLayer said about a key's client (AC-3).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClientInfo {
-    pub layer: i32,
-    pub api_id: i32,
-    pub device_model: String,
-    pub system_version: String,
-    pub app_version: String,
-    pub system_lang_code: String,
-    pub lang_pack: String,
-    pub lang_code: String,
-}
-
-const CLIENT_INFO_VERSION: u8 = 1;
-
-impl ClientInfo {
-    /// version (1) ‖ layer ‖ api_id ‖ six TL strings.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut out = vec![CLIENT_INFO_VERSION];
-        write_i32(&mut out, self.layer);
-        write_i32(&mut out, self.api_id);
-        for s in self.strings() {
-            write_bytes(&mut out, s.as_bytes());
-        }
-        out
-    }
-
-    pub fn decode(bytes: &[u8]) -> Result<Self, StoreError> {
-        let bad = |e: crate::tl::DecodeError| StoreError(format!("client info: {e}"));
-        let (&version, rest) = bytes
-            .split_first()
-            .ok_or_else(|| StoreError("client info: empty value".into()))?;
-        if version != CLIENT_INFO_VERSION {
-            return Err(StoreError(format!(
-                "client info: unknown version {version}"
-            )));
-        }
-        let mut r = Reader::new(rest);
-        let mut info = ClientInfo {
-            layer: r.read_i32().map_err(bad)?,
-            api_id: r.read_i32().map_err(bad)?,
-            ..ClientInfo::default()
-        };
-        for field in [
-            &mut info.device_model,
-            &mut info.system_version,
-            &mut info.app_version,
-            &mut info.system_lang_code,
-            &mut info.lang_pack,
-            &mut info.lang_code,
-        ] {
-            *field = r.read_string().map_err(bad)?;
-        }
-        r.finish().map_err(bad)?;
-        Ok(info)
-    }
-
-    fn strings(&self) -> [&String; 6] {
-        [
-            &self.device_model,
-            &self.system_version,
-            &self.app_version,
-            &self.system_lang_code,
-            &self.lang_pack,
-            &self.lang_code,
-        ]
     }
 }
 
@@ -178,14 +107,6 @@ pub trait Store: Send + Sync + 'static {
     fn auth_key(&self, id: i64) -> Result<Option<StoredKey>, StoreError>;
     /// Erases a key and everything bound to it, durably (SV-9). `false`: there was none.
     fn delete_auth_key(&self, id: i64) -> Result<bool, StoreError>;
-    /// Records the client info of a key (not flushed: losing it only loses a log detail).
-    fn set_client_info(&self, id: i64, info: &ClientInfo) -> Result<(), StoreError>;
-    fn client_info(&self, id: i64) -> Result<Option<ClientInfo>, StoreError>;
-
-    /// The layer the key last declared with invokeWithLayer (0: none yet), from its client info.
-    fn declared_layer(&self, id: i64) -> Result<i32, StoreError> {
-        Ok(self.client_info(id)?.map_or(0, |i| i.layer))
-    }
 }
 
 /// version (1) ‖ created (8, BE) ‖ key (256).
@@ -233,23 +154,13 @@ mod tests {
             Inserted::AlreadyExists
         );
         assert_eq!(store.auth_key(1).unwrap(), Some(key));
-        let info = ClientInfo {
-            layer: 229,
-            api_id: 6,
-            device_model: "pc".into(),
-            lang_code: "en".into(),
-            ..ClientInfo::default()
-        };
-        store.set_client_info(1, &info).unwrap();
-        assert_eq!(store.client_info(1).unwrap(), Some(info));
         assert!(store.delete_auth_key(1).unwrap());
         assert!(!store.delete_auth_key(1).unwrap());
         assert_eq!(store.auth_key(1).unwrap(), None);
-        assert_eq!(store.client_info(1).unwrap(), None);
     }
 
     #[test]
-    fn memory_store_keeps_keys_and_client_info() {
+    fn memory_store_keeps_keys() {
         exercise(&MemoryStore::default());
     }
 
@@ -273,6 +184,25 @@ mod tests {
     }
 
     #[test]
+    fn the_old_client_info_tree_is_dropped_on_open() {
+        let dir = std::env::temp_dir().join(format!("mtproto-store-old-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        {
+            let db = sled::open(&dir).unwrap();
+            db.open_tree("client_info")
+                .unwrap()
+                .insert(1i64.to_be_bytes(), vec![1; 4096])
+                .unwrap();
+            db.flush().unwrap();
+        }
+        drop(SledStore::open(&dir).unwrap());
+        let db = sled::open(&dir).unwrap();
+        assert!(!db.tree_names().iter().any(|n| &n[..] == b"client_info"));
+        drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn a_store_held_open_is_not_opened_twice() {
         let dir = std::env::temp_dir().join(format!("mtproto-store-held-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -281,16 +211,5 @@ mod tests {
         assert!(second.unwrap_err().0.contains("lock"));
         drop(held);
         let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn client_info_refuses_unknown_versions_and_truncation() {
-        let bytes = ClientInfo::default().encode();
-        assert!(ClientInfo::decode(&bytes).is_ok());
-        assert!(ClientInfo::decode(&bytes[..bytes.len() - 1]).is_err());
-        let mut v2 = bytes.clone();
-        v2[0] = 2;
-        assert!(ClientInfo::decode(&v2).is_err());
-        assert!(ClientInfo::decode(&[]).is_err());
     }
 }

@@ -45,6 +45,9 @@ pub struct Authorization {
     pub system_version: String,
     pub app_version: String,
     pub lang_code: String,
+    /// The layer the key declared (invokeWithLayer, AC-3; 0: none): kept with the login so
+    /// that it outlives a restart, and only for keys that logged in.
+    pub layer: i32,
 }
 
 /// Where a login code was delivered [doc: type/auth.SentCodeType].
@@ -213,6 +216,7 @@ impl Authorization {
         ] {
             write_bytes(&mut v, s.as_bytes());
         }
+        write_i32(&mut v, self.layer);
         v
     }
 
@@ -231,6 +235,8 @@ impl Authorization {
                 system_version: r.read_string()?,
                 app_version: r.read_string()?,
                 lang_code: r.read_string()?,
+                // Absent in records written before the layer was kept here.
+                layer: if r.remaining() > 0 { r.read_i32()? } else { 0 },
             })
         })
     }
@@ -370,6 +376,7 @@ mod tests {
             system_version: "linux".into(),
             app_version: "1.0".into(),
             lang_code: "en".into(),
+            layer: 229,
         };
         let counter = Counter {
             window_start: 100,
@@ -377,6 +384,16 @@ mod tests {
         };
         assert_eq!(User::decode(&user.encode()).unwrap(), user);
         assert_eq!(Authorization::decode(&auth.encode()).unwrap(), auth);
+        // A record from before the layer was kept: layer 0.
+        let old = auth.encode();
+        let old = Authorization::decode(&old[..old.len() - 4]).unwrap();
+        assert_eq!(
+            old,
+            Authorization {
+                layer: 0,
+                ..auth.clone()
+            }
+        );
         assert_eq!(PendingCode::decode(&code().encode()).unwrap(), code());
         assert_eq!(Counter::decode(&counter.encode()).unwrap(), counter);
         assert_eq!(decode_i64("x", &encode_i64(-3)).unwrap(), -3);

@@ -1,29 +1,28 @@
-//! `SledStore`: the `Store` trait over sled 0.34 (DB-3: the 0.34 line keeps multi-tree
-//! transactions). Trees: `auth_keys` (id BE → version ‖ created ‖ key), `client_info`, and
-//! `records` (the account records, written by single-tree transactions). Key insertion is a
-//! compare-and-swap on the id, so two handshakes can never share one.
+//! `SledStore`: the `Store` trait over sled 0.34. Trees: `auth_keys` (id BE → version ‖
+//! created ‖ key) and `records` (the account records, written by single-tree transactions).
+//! Key insertion is a compare-and-swap on the id, so two handshakes can never share one.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use sled::transaction::{abort, TransactionError};
-use sled::Transactional;
 
 use super::{
-    decode_key, encode_key, Batch, ClientInfo, Commit, Inserted, Scanned, Store, StoreError,
-    StoredKey,
+    decode_key, encode_key, Batch, Commit, Inserted, Scanned, Store, StoreError, StoredKey,
 };
 
 #[derive(Debug, Clone)]
 pub struct SledStore {
     db: sled::Db,
     keys: sled::Tree,
-    client_info: sled::Tree,
     records: sled::Tree,
     /// Commits applied to `records` since open (a commit counts once it is applied).
     seq: Arc<AtomicU64>,
 }
+
+/// The tree of client info that earlier versions kept for every key.
+const OLD_CLIENT_INFO_TREE: &str = "client_info";
 
 /// How long `open` waits for a lock that a just-closed store of this process still holds.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
@@ -56,9 +55,11 @@ impl SledStore {
                 other => break other.map_err(err)?,
             }
         };
+        // Earlier versions kept every key's initConnection strings here, logged in or not;
+        // they now live with the login (records::Authorization), so the tree goes.
+        db.drop_tree(OLD_CLIENT_INFO_TREE).map_err(err)?;
         Ok(SledStore {
             keys: db.open_tree("auth_keys").map_err(err)?,
-            client_info: db.open_tree("client_info").map_err(err)?,
             records: db.open_tree("records").map_err(err)?,
             seq: Arc::new(AtomicU64::new(0)),
             db,
@@ -146,28 +147,8 @@ impl Store for SledStore {
 
     fn delete_auth_key(&self, id: i64) -> Result<bool, StoreError> {
         let k = id.to_be_bytes();
-        let existed = (&self.keys, &self.client_info)
-            .transaction(|(keys, info)| {
-                info.remove(&k)?;
-                Ok(keys.remove(&k)?.is_some())
-            })
-            .map_err(|e: sled::transaction::TransactionError<()>| err(format!("{e:?}")))?;
+        let existed = self.keys.remove(k).map_err(err)?.is_some();
         self.db.flush().map_err(err)?;
         Ok(existed)
-    }
-
-    fn set_client_info(&self, id: i64, info: &ClientInfo) -> Result<(), StoreError> {
-        self.client_info
-            .insert(id.to_be_bytes(), info.encode())
-            .map_err(err)?;
-        Ok(())
-    }
-
-    fn client_info(&self, id: i64) -> Result<Option<ClientInfo>, StoreError> {
-        self.client_info
-            .get(id.to_be_bytes())
-            .map_err(err)?
-            .map(|v| ClientInfo::decode(&v))
-            .transpose()
     }
 }

@@ -114,7 +114,6 @@ pub fn run(store: &dyn Store, cmd: &AdminCommand, now: i64) -> Result<String, St
             ]);
             for a in list {
                 let a = a.value;
-                let declared = store.declared_layer(a.key_id).unwrap_or(0);
                 t.row(vec![
                     format!("{:016x}", a.key_id as u64),
                     a.user_id.to_string(),
@@ -122,7 +121,7 @@ pub fn run(store: &dyn Store, cmd: &AdminCommand, now: i64) -> Result<String, St
                     a.ip,
                     a.device_model,
                     format!("{} {}", a.api_id, a.app_version),
-                    layer_column(declared),
+                    layer_column(a.layer),
                     utc(a.created),
                 ]);
             }
@@ -335,11 +334,11 @@ mod tests {
         assert!(users.starts_with("USER_ID"));
         assert!(users.contains("9996621234"));
         assert_eq!(users.lines().count(), 2);
-        let info = crate::store::ClientInfo {
+        let info = crate::rpc::ClientInfo {
             layer: 227,
             ..Default::default()
         };
-        store.set_client_info(12, &info).unwrap();
+        f.set_client(12, info);
         let sessions = run(store, &AdminCommand::Sessions { user: Some(user) }, 0).unwrap();
         assert_eq!(sessions.lines().count(), 3, "{sessions}");
         assert!(sessions.contains(&format!("{:016x}", 11u64)));
