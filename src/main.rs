@@ -270,7 +270,7 @@ fn bench_cli() -> Command {
             Command::new("login")
                 .about(
                     "durable logins/s (sendCode + signIn of registered test numbers); a server \
-                     given with --addr needs --codes-per-phone 0 --codes-per-key 0",
+                     given with --addr needs --codes-per-test-phone 0 --codes-per-key 0",
                 )
                 .args(load_args),
         )
@@ -409,7 +409,16 @@ fn login_args() -> Vec<Arg> {
         n("code-ttl", format!("seconds a login code stays valid [default: {}]", l::DEFAULT_CODE_TTL)),
         n("max-wrong-codes", format!("wrong codes per code before it is dead [default: {}]", l::DEFAULT_MAX_WRONG_CODES)),
         n("codes-per-phone", format!("sendCode/resendCode per phone number per hour, 0: off [default: {}]", l::DEFAULT_CODES_PER_PHONE)),
+        n("codes-per-phone-daily", format!("… per phone number per day (PHONE_NUMBER_FLOOD), 0: off [default: {}]", l::DEFAULT_CODES_PER_PHONE_DAILY)),
+        n("failed-sign-ins", format!("wrong codes per phone number per day, over all its codes (PHONE_PASSWORD_FLOOD), 0: off [default: {}]", l::DEFAULT_FAILED_SIGN_INS_PER_PHONE)),
+        n("codes-per-address", format!("sendCode/resendCode per client address per hour, 0: off [default: {}]", l::DEFAULT_CODES_PER_ADDRESS)),
+        n("failed-sign-ins-per-address", format!("wrong codes per client address per day, 0: off [default: {}]", l::DEFAULT_FAILED_SIGN_INS_PER_ADDRESS)),
+        n("codes-per-test-phone", format!("sendCode/resendCode per test number per hour (test numbers are outside the limits above), 0: off [default: {}]", l::DEFAULT_CODES_PER_TEST_PHONE)),
         n("codes-per-key", format!("sendCode per auth key per hour, 0: off [default: {}]", l::DEFAULT_CODES_PER_KEY)),
+        Arg::new("dev-login-limits")
+            .long("dev-login-limits")
+            .action(clap::ArgAction::SetTrue)
+            .help(format!("development only: {} codes per number an hour and no daily, failed-sign-in or address limits (up to 100 guesses an hour per number); the flags above still apply on top", l::DEVELOPMENT_CODES_PER_PHONE)),
         n("fresh-reset-secs", format!("age a session needs to end others (FRESH_RESET_AUTHORISATION_FORBIDDEN) [default: {}]", l::DEFAULT_FRESH_RESET_SECS)),
     ]
 }
@@ -419,15 +428,24 @@ fn login_config(
     m: &clap::ArgMatches,
     data_dir: &std::path::Path,
 ) -> mtproto_auth::rpc::LoginConfig {
-    use mtproto_auth::rpc::login::{OutboxSender, RateLimit, DEFAULT_FLOOD_WINDOW};
-    let mut c = mtproto_auth::rpc::LoginConfig::new(std::sync::Arc::new(OutboxSender::new(
+    use mtproto_auth::rpc::login::{OutboxSender, RateLimit, DAY, DEFAULT_FLOOD_WINDOW};
+    use mtproto_auth::rpc::LoginConfig;
+    let sender = std::sync::Arc::new(OutboxSender::new(
         data_dir.join(mtproto_auth::server::OUTBOX_FILE),
-    )));
-    let get = |name: &str| m.get_one::<i64>(name).copied();
-    let per_hour = |n: i64| RateLimit {
-        limit: n.min(i64::from(i32::MAX)) as i32,
-        window: DEFAULT_FLOOD_WINDOW,
+    ));
+    let mut c = if m.get_flag("dev-login-limits") {
+        LoginConfig::development(sender)
+    } else {
+        LoginConfig::new(sender)
     };
+    let get = |name: &str| m.get_one::<i64>(name).copied();
+    let per = |window: i64| {
+        move |n: i64| RateLimit {
+            limit: n.min(i64::from(i32::MAX)) as i32,
+            window,
+        }
+    };
+    let (per_hour, per_day) = (per(DEFAULT_FLOOD_WINDOW), per(DAY));
     if let Some(v) = get("default-dc") {
         c.default_home_dc = v as i32;
     }
@@ -439,6 +457,21 @@ fn login_config(
     }
     if let Some(v) = get("codes-per-phone") {
         c.codes_per_phone = per_hour(v);
+    }
+    if let Some(v) = get("codes-per-phone-daily") {
+        c.codes_per_phone_daily = per_day(v);
+    }
+    if let Some(v) = get("failed-sign-ins") {
+        c.failed_sign_ins_per_phone = per_day(v);
+    }
+    if let Some(v) = get("codes-per-address") {
+        c.codes_per_address = per_hour(v);
+    }
+    if let Some(v) = get("failed-sign-ins-per-address") {
+        c.failed_sign_ins_per_address = per_day(v);
+    }
+    if let Some(v) = get("codes-per-test-phone") {
+        c.codes_per_test_phone = per_hour(v);
     }
     if let Some(v) = get("codes-per-key") {
         c.codes_per_key = per_hour(v);

@@ -155,3 +155,69 @@ fn serve_refuses_a_data_dir_other_users_can_read() {
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `serve`'s default login limits are the guessing budget (a sixth code an hour for a number is
+/// refused), and `--dev-login-limits` brings back the loose ones (twenty).
+#[test]
+fn serve_defaults_to_the_guessing_budget_and_dev_login_limits_loosen_it() {
+    use mtproto_auth::client::{Client, ClientError, ConnectOptions};
+    use mtproto_auth::handshake::client::{ClientConfig, InnerData, RsaScheme};
+    use mtproto_auth::transport::Framing;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for (flags, allowed) in [(&[][..], 5), (&["--dev-login-limits"][..], 20)] {
+        let dir = std::env::temp_dir().join(format!(
+            "mtproto-dev-limits-{}-{allowed}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let mut child = bin()
+            .args(["serve", "--dcs", "1", "--default-dc", "1", "--listen"])
+            .arg(addr.to_string())
+            .arg("--data-dir")
+            .arg(&dir)
+            .args(flags)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::net::TcpStream::connect(addr).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "serve did not come up"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let pem = std::fs::read_to_string(dir.join("rsa_public.pem")).unwrap();
+        let cfg = ClientConfig {
+            scheme: RsaScheme::RsaPad,
+            inner: InnerData::Plain,
+            keys: vec![mtproto_auth::crypto::rsa::RsaPublicKey::from_pkcs1_pem(&pem).unwrap()],
+        };
+        let refusal = rt.block_on(async {
+            let opts = ConnectOptions::new(addr, Framing::Intermediate);
+            let mut client = Client::connect(&opts, &cfg).await.unwrap();
+            for _ in 0..allowed {
+                client.send_code("4915112349999").await.unwrap();
+            }
+            client.send_code("4915112349999").await.unwrap_err()
+        });
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            matches!(&refusal, ClientError::Rpc(e)
+                if e.code == 420 && e.message.starts_with("FLOOD_WAIT_")),
+            "{flags:?}: {refusal:?}"
+        );
+    }
+}

@@ -68,7 +68,7 @@ fn start(data_dir: &std::path::Path, addr: SocketAddr) -> Server {
         .args([
             "--default-dc",
             "1",
-            "--codes-per-phone",
+            "--codes-per-test-phone",
             "0",
             "--codes-per-key",
             "0",

@@ -384,7 +384,7 @@ fn flood_counters_survive_a_restart() {
         let mut login = mtproto_auth::rpc::LoginConfig::new(std::sync::Arc::new(
             mtproto_auth::rpc::login::MemorySender::default(),
         ));
-        login.codes_per_phone = mtproto_auth::rpc::login::RateLimit {
+        login.codes_per_test_phone = mtproto_auth::rpc::login::RateLimit {
             limit: 2,
             window: 3600,
         };
@@ -425,6 +425,54 @@ fn a_temporary_key_cannot_log_in() {
         let (code, text) = rpc_error(client.send_code("9996621111").await.unwrap_err());
         assert_eq!((code, text.as_str()), (401, "AUTH_KEY_PERM_EMPTY"));
     });
+}
+
+/// Security review item 3 over TCP: five wrong codes a day per number, whichever keys try
+/// them, then PHONE_PASSWORD_FLOOD for the right code and for a new one, across a restart.
+#[test]
+fn wrong_codes_are_budgeted_per_number_across_keys_and_restarts() {
+    let mut server = TestServer::start(3);
+    let runtime = rt();
+    let phone = "4915112340000";
+    runtime.block_on(async {
+        let mut first = connect(&server, 2, Framing::Intermediate).await;
+        let sent = first.send_code(phone).await.unwrap();
+        let right = server.outbox().last().unwrap().1.clone();
+        let wrong = if right == "00000" { "00001" } else { "00000" };
+        for _ in 0..3 {
+            let e = first.sign_in(phone, &sent.phone_code_hash, wrong).await;
+            assert_eq!(
+                rpc_error(e.unwrap_err()),
+                (400, "PHONE_CODE_INVALID".into())
+            );
+        }
+        let mut second = connect(&server, 2, Framing::Abridged).await;
+        let other = second.send_code(phone).await.unwrap();
+        for _ in 0..2 {
+            let e = second.sign_in(phone, &other.phone_code_hash, wrong).await;
+            assert_eq!(
+                rpc_error(e.unwrap_err()),
+                (400, "PHONE_CODE_INVALID".into())
+            );
+        }
+        let right = server.outbox().last().unwrap().1.clone();
+        let e = second.sign_in(phone, &other.phone_code_hash, &right).await;
+        assert_eq!(
+            rpc_error(e.unwrap_err()),
+            (406, "PHONE_PASSWORD_FLOOD".into())
+        );
+    });
+    let sent_before = server.outbox().len();
+    server.restart();
+    runtime.block_on(async {
+        let mut third = connect(&server, 2, Framing::Intermediate).await;
+        let e = third.send_code(phone).await;
+        assert_eq!(
+            rpc_error(e.unwrap_err()),
+            (406, "PHONE_PASSWORD_FLOOD".into())
+        );
+    });
+    assert_eq!(server.outbox().len(), sent_before, "no code was sent");
 }
 
 /// Security review item 2: what initConnection says stays in memory until the key logs in

@@ -7,14 +7,12 @@
 use super::login::{
     code_digest, code_matches, new_code, new_code_hash, parse_phone, Phone, CODE_LEN,
 };
-use super::notify;
 use super::users::user_object;
+use super::{flood, notify};
 use super::{Caller, RpcContext, RpcError};
 use crate::rand::Rng;
 use crate::store::accounts::{Accounts, BatchExt, Read};
-use crate::store::records::{
-    code_key, counter_key, Authorization, CodeKind, CodeState, PendingCode, User,
-};
+use crate::store::records::{code_key, Authorization, CodeKind, CodeState, PendingCode, User};
 use crate::store::{Batch, Commit};
 use crate::tl::{enums, functions, types};
 
@@ -27,9 +25,6 @@ const MAX_NAME_CHARS: usize = 64;
 
 /// phone_code_hash lengths looked up at most.
 const MAX_HASH_LEN: usize = 64;
-
-const COUNT_PHONE: u8 = b'p';
-const COUNT_KEY: u8 = b'k';
 
 fn expired() -> RpcError {
     RpcError::new(400, "PHONE_CODE_EXPIRED")
@@ -161,43 +156,16 @@ pub fn send_code(
         state: CodeState::Sent,
     };
     with_retries(|| {
+        flood::refuse_if_guessed_out(ctx, &acc, &phone)?;
         let mut b = Batch::default();
-        count_send(ctx, &acc, &phone, &mut b)?;
-        let key = ctx.key_id.to_be_bytes();
-        let old = acc.counter(&counter_key(COUNT_KEY, &key))?;
-        let next = ctx
-            .login
-            .codes_per_key
-            .bump(old.as_ref().map(|o| o.value), now)
-            .map_err(|wait| RpcError::new(420, format!("FLOOD_WAIT_{wait}")))?;
-        b.count(COUNT_KEY, &key, old.as_ref(), next);
+        flood::count_send(ctx, &acc, &phone, &mut b)?;
+        flood::count_key(ctx, &acc, &mut b)?;
         b.swap(code_key(&hash), None, Some(record.encode()));
         Ok(applied(acc.commit(&b)?).then_some(()))
     })?;
     deliver(ctx, &phone, &code, home);
     notify::login_code(ctx, elsewhere, &code);
     Ok(sent_code(kind, hash))
-}
-
-/// Counts one more code sent to `phone` into `b` (AB-2); test numbers get D7's error.
-fn count_send(
-    ctx: &RpcContext<'_>,
-    acc: &Accounts<'_>,
-    phone: &Phone,
-    b: &mut Batch,
-) -> Result<(), RpcError> {
-    let subject = phone.digits.as_bytes();
-    let old = acc.counter(&counter_key(COUNT_PHONE, subject))?;
-    let next = ctx
-        .login
-        .codes_per_phone
-        .bump(old.as_ref().map(|o| o.value), i64::from(ctx.now))
-        .map_err(|wait| match phone.test_dc {
-            Some(_) => RpcError::new(420, format!("FLOOD_TEST_PHONE_WAIT_{wait}")),
-            None => RpcError::new(420, format!("FLOOD_WAIT_{wait}")),
-        })?;
-    b.count(COUNT_PHONE, subject, old.as_ref(), next);
-    Ok(())
 }
 
 fn deliver(ctx: &RpcContext<'_>, phone: &Phone, code: &str, home: i32) {
@@ -225,11 +193,11 @@ pub fn resend_code(
             return Err(expired());
         }
         let mut b = Batch::default();
-        count_send(ctx, &acc, &phone, &mut b)?;
+        flood::count_send(ctx, &acc, &phone, &mut b)?;
+        // The wrong tries stay: a resend is no new budget (AB-1).
         let renewed = PendingCode {
             code_hash: code_digest(&ctx.login.code_key, &req.phone_code_hash, &code),
             expires: now + ctx.login.code_ttl,
-            wrong: 0,
             sends: old.value.sends.saturating_add(1),
             kind: CodeKind::Sms,
             ..old.value.clone()
@@ -328,6 +296,7 @@ pub fn sign_in(
     let acc = Accounts::new(ctx.store);
     let key = code_key(&req.phone_code_hash);
     with_retries(|| {
+        flood::refuse_if_guessed_out(ctx, &acc, &phone)?;
         let old = live_code(ctx, &acc, &req.phone_code_hash, &phone)?;
         let user = acc.user_by_phone(&phone.digits)?;
         migrate_if_elsewhere(ctx, home_dc(ctx, &phone, user.as_ref()))?;
@@ -343,6 +312,7 @@ pub fn sign_in(
                 ..old.value.clone()
             };
             b.swap(key.clone(), Some(&old.raw), Some(counted.encode()));
+            flood::count_failure(ctx, &acc, &phone, &mut b)?;
             return if applied(acc.commit(&b)?) {
                 Err(RpcError::new(400, "PHONE_CODE_INVALID"))
             } else {

@@ -116,19 +116,31 @@ impl RateLimit {
     }
 }
 
-/// Login settings (`serve` flags). The defaults suit development and CI: small enough to
-/// show each limit working, large enough that a test suite does not meet them.
+/// Login settings (`serve` flags). The defaults are the code-guessing budget of AB-1 and AB-2
+/// (`rpc::flood`); [`LoginConfig::development`] has the looser values of earlier versions
+/// (`serve --dev-login-limits`). Test numbers are outside the budget in both.
 #[derive(Clone)]
 pub struct LoginConfig {
     /// Home DC of numbers that are neither test numbers nor registered.
     pub default_home_dc: i32,
     /// Seconds a code stays valid (AB-1: at most 10 minutes).
     pub code_ttl: i64,
-    /// Wrong codes per phone_code_hash; the next try finds it expired (AB-1).
+    /// Wrong codes per phone_code_hash, resendCode included; the next try finds it expired
+    /// (AB-1).
     pub max_wrong_codes: i32,
-    /// sendCode and resendCode per phone number (AB-2).
+    /// sendCode and resendCode per phone number an hour (FLOOD_WAIT_X) …
     pub codes_per_phone: RateLimit,
-    /// sendCode per auth key (AB-2).
+    /// … and a day (PHONE_NUMBER_FLOOD) (AB-2).
+    pub codes_per_phone_daily: RateLimit,
+    /// Wrong codes per phone number a day, over all its codes (PHONE_PASSWORD_FLOOD, AB-2).
+    pub failed_sign_ins_per_phone: RateLimit,
+    /// sendCode and resendCode per client address an hour (FLOOD_WAIT_X).
+    pub codes_per_address: RateLimit,
+    /// Wrong codes per client address a day (FLOOD_WAIT_X).
+    pub failed_sign_ins_per_address: RateLimit,
+    /// sendCode and resendCode per test number an hour (FLOOD_TEST_PHONE_WAIT_X, D7).
+    pub codes_per_test_phone: RateLimit,
+    /// sendCode per auth key an hour (FLOOD_WAIT_X).
     pub codes_per_key: RateLimit,
     /// auth.resetAuthorizations and account.resetAuthorization need the calling authorization
     /// to be at least this old (FRESH_RESET_AUTHORISATION_FORBIDDEN); 0 = never refused.
@@ -145,6 +157,14 @@ impl std::fmt::Debug for LoginConfig {
             .field("code_ttl", &self.code_ttl)
             .field("max_wrong_codes", &self.max_wrong_codes)
             .field("codes_per_phone", &self.codes_per_phone)
+            .field("codes_per_phone_daily", &self.codes_per_phone_daily)
+            .field("failed_sign_ins_per_phone", &self.failed_sign_ins_per_phone)
+            .field("codes_per_address", &self.codes_per_address)
+            .field(
+                "failed_sign_ins_per_address",
+                &self.failed_sign_ins_per_address,
+            )
+            .field("codes_per_test_phone", &self.codes_per_test_phone)
             .field("codes_per_key", &self.codes_per_key)
             .field("fresh_reset_secs", &self.fresh_reset_secs)
             .finish_non_exhaustive()
@@ -153,31 +173,77 @@ impl std::fmt::Debug for LoginConfig {
 
 pub const DEFAULT_CODE_TTL: i64 = 300;
 pub const DEFAULT_MAX_WRONG_CODES: i32 = 5;
-pub const DEFAULT_CODES_PER_PHONE: i32 = 20;
+/// AB-2: "sendCode/resendCode ≤ ~5/h, ≤ 10/day, failed sign-ins ≤ 5/day" per phone.
+pub const DEFAULT_CODES_PER_PHONE: i32 = 5;
+pub const DEFAULT_CODES_PER_PHONE_DAILY: i32 = 10;
+pub const DEFAULT_FAILED_SIGN_INS_PER_PHONE: i32 = 5;
+/// Per client address: a few people behind one NAT, each logging in now and then.
+pub const DEFAULT_CODES_PER_ADDRESS: i32 = 20;
+pub const DEFAULT_FAILED_SIGN_INS_PER_ADDRESS: i32 = 20;
+/// Test numbers: a CI suite logs the same ones in again and again.
+pub const DEFAULT_CODES_PER_TEST_PHONE: i32 = 20;
 pub const DEFAULT_CODES_PER_KEY: i32 = 50;
+/// `--dev-login-limits`: sends per phone an hour, and no daily, failure or address limits.
+pub const DEVELOPMENT_CODES_PER_PHONE: i32 = 20;
 pub const DEFAULT_FLOOD_WINDOW: i64 = 3600;
+pub const DAY: i64 = 86_400;
 /// Telegram refuses to end other sessions from one younger than a day.
 pub const DEFAULT_FRESH_RESET_SECS: i64 = 86_400;
 
 impl LoginConfig {
     /// The defaults, delivering codes through `sender`.
     pub fn new(sender: Arc<dyn CodeSender>) -> Self {
+        let per = |limit, window| RateLimit { limit, window };
         LoginConfig {
             default_home_dc: 2,
             code_ttl: DEFAULT_CODE_TTL,
             max_wrong_codes: DEFAULT_MAX_WRONG_CODES,
-            codes_per_phone: RateLimit {
-                limit: DEFAULT_CODES_PER_PHONE,
-                window: DEFAULT_FLOOD_WINDOW,
-            },
-            codes_per_key: RateLimit {
-                limit: DEFAULT_CODES_PER_KEY,
-                window: DEFAULT_FLOOD_WINDOW,
-            },
+            codes_per_phone: per(DEFAULT_CODES_PER_PHONE, DEFAULT_FLOOD_WINDOW),
+            codes_per_phone_daily: per(DEFAULT_CODES_PER_PHONE_DAILY, DAY),
+            failed_sign_ins_per_phone: per(DEFAULT_FAILED_SIGN_INS_PER_PHONE, DAY),
+            codes_per_address: per(DEFAULT_CODES_PER_ADDRESS, DEFAULT_FLOOD_WINDOW),
+            failed_sign_ins_per_address: per(DEFAULT_FAILED_SIGN_INS_PER_ADDRESS, DAY),
+            codes_per_test_phone: per(DEFAULT_CODES_PER_TEST_PHONE, DEFAULT_FLOOD_WINDOW),
+            codes_per_key: per(DEFAULT_CODES_PER_KEY, DEFAULT_FLOOD_WINDOW),
             fresh_reset_secs: DEFAULT_FRESH_RESET_SECS,
             code_key: CodeKey::new(crate::rand::Rng::array(&mut crate::rand::OsRng)),
             sender,
         }
+    }
+
+    /// The looser limits of earlier versions, for development servers that log real-looking
+    /// numbers in many times (`serve --dev-login-limits`): 20 codes an hour per number and no
+    /// daily, failed-sign-in or address limits, so up to 100 guesses an hour per number. Never
+    /// for a server that real accounts depend on.
+    pub fn development(sender: Arc<dyn CodeSender>) -> Self {
+        LoginConfig {
+            codes_per_phone: RateLimit {
+                limit: DEVELOPMENT_CODES_PER_PHONE,
+                window: DEFAULT_FLOOD_WINDOW,
+            },
+            codes_per_phone_daily: RateLimit::OFF,
+            failed_sign_ins_per_phone: RateLimit::OFF,
+            codes_per_address: RateLimit::OFF,
+            failed_sign_ins_per_address: RateLimit::OFF,
+            ..LoginConfig::new(sender)
+        }
+    }
+
+    /// The longest window of any counter: a counter older than this is dead (the sweep).
+    pub fn longest_window(&self) -> i64 {
+        [
+            self.codes_per_phone,
+            self.codes_per_phone_daily,
+            self.failed_sign_ins_per_phone,
+            self.codes_per_address,
+            self.failed_sign_ins_per_address,
+            self.codes_per_test_phone,
+            self.codes_per_key,
+        ]
+        .iter()
+        .map(|l| l.window)
+        .max()
+        .unwrap_or(DAY)
     }
 }
 

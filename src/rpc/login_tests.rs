@@ -27,6 +27,8 @@ pub struct Fixture {
     rng: RefCell<SeededRng>,
     /// Each key's client info, as the server keeps it in memory.
     clients: RefCell<std::collections::HashMap<i64, ClientInfo>>,
+    /// The client address requests come from.
+    pub peer: RefCell<String>,
 }
 
 impl Fixture {
@@ -50,6 +52,7 @@ impl Fixture {
             pushes: RefCell::new(Vec::new()),
             rng: RefCell::new(SeededRng::new(5)),
             clients: RefCell::default(),
+            peer: RefCell::new("127.0.0.9".into()),
         }
     }
 
@@ -67,6 +70,7 @@ impl Fixture {
             .get(&key_id)
             .cloned()
             .unwrap_or_default();
+        let peer = self.peer.borrow().clone();
         let ctx = RpcContext {
             this_dc: dc,
             dcs: &self.dcs,
@@ -75,7 +79,7 @@ impl Fixture {
             msg_id: 4,
             key_id,
             temp_key: key_id >= self.temp_keys_from,
-            peer: "127.0.0.9",
+            peer: &peer,
             store: &self.store,
             login: &self.login,
             client: &client,
@@ -544,10 +548,12 @@ fn resend_and_cancel() {
 #[test]
 fn send_code_floods_per_phone_and_per_key() {
     let mut f = Fixture::new();
-    f.login.codes_per_phone = RateLimit {
+    let two = RateLimit {
         limit: 2,
         window: 100,
     };
+    f.login.codes_per_phone = two;
+    f.login.codes_per_test_phone = two;
     f.login.codes_per_key = RateLimit {
         limit: 3,
         window: 1000,
@@ -787,4 +793,216 @@ fn requests_refresh_the_last_active_time_at_most_hourly() {
     f.now.set(T0 + 3600);
     f.invoke(1, 2, &functions::updates::GetState {}).unwrap();
     assert_eq!(active(), i64::from(T0 + 3600));
+}
+
+/// Every record in the store, to show that a refusal wrote nothing.
+fn snapshot(f: &Fixture) -> crate::store::Scanned {
+    f.store.scan(b"", usize::MAX).unwrap()
+}
+
+fn resend(f: &Fixture, key: i64, phone: &str, hash: &str) -> Result<(), RpcError> {
+    f.invoke(
+        key,
+        2,
+        &functions::auth::ResendCode {
+            phone_number: phone.into(),
+            phone_code_hash: hash.into(),
+            reason: None,
+        },
+    )
+    .map(|_| ())
+}
+
+/// AB-2 with the default settings: 5 codes an hour and 10 a day per number, whichever keys
+/// ask; the refusals write nothing.
+#[test]
+fn codes_per_number_are_5_an_hour_and_10_a_day() {
+    let f = Fixture::new();
+    let phone = "15551230001";
+    for key in 1..=5 {
+        f.send_code(key, 2, phone).unwrap();
+    }
+    f.now.set(T0 + 600);
+    let before = snapshot(&f);
+    assert_eq!(
+        f.send_code(99, 2, phone).unwrap_err(),
+        err(420, "FLOOD_WAIT_3000")
+    );
+    assert_eq!(snapshot(&f), before);
+    // The next hour: five more make ten today, and the day's cap comes first.
+    f.now.set(T0 + 3600);
+    for key in 11..=15 {
+        f.send_code(key, 2, phone).unwrap();
+    }
+    f.now.set(T0 + 2 * 3600);
+    let before = snapshot(&f);
+    assert_eq!(
+        f.send_code(98, 2, phone).unwrap_err(),
+        err(400, "PHONE_NUMBER_FLOOD")
+    );
+    assert_eq!(snapshot(&f), before);
+    // resendCode counts the same.
+    let other = "15551230002";
+    let hash = f.send_code(1, 2, other).unwrap();
+    for _ in 0..4 {
+        resend(&f, 1, other, &hash).unwrap();
+    }
+    assert_eq!(
+        resend(&f, 1, other, &hash).unwrap_err(),
+        err(420, "FLOOD_WAIT_3600")
+    );
+    // A day after the first: allowed again.
+    f.now.set(T0 + 86_400);
+    f.send_code(97, 2, phone).unwrap();
+}
+
+/// AB-1/AB-2: 5 wrong codes a day per number, over all its codes and keys; a resend keeps the
+/// wrong tries; then PHONE_PASSWORD_FLOOD for signIn (even with the right code) and sendCode,
+/// with nothing written, until the day is over.
+#[test]
+fn five_failed_sign_ins_a_day_per_number_then_phone_password_flood() {
+    let f = Fixture::new();
+    let phone = "15551230003";
+    let hash = f.send_code(1, 2, phone).unwrap();
+    let wrong = |key: i64, hash: &str| {
+        let right = f.sender.last_code(phone).unwrap();
+        let guess = if right == "00000" { "00001" } else { "00000" };
+        f.sign_in(key, 2, phone, hash, guess)
+    };
+    for _ in 0..3 {
+        assert_eq!(wrong(1, &hash).unwrap_err(), err(400, "PHONE_CODE_INVALID"));
+    }
+    resend(&f, 1, phone, &hash).unwrap();
+    let code = Accounts::new(&f.store).code(&hash).unwrap().unwrap().value;
+    assert_eq!(code.wrong, 3, "a resend does not reset the wrong tries");
+    // Another key, another code: still the same number's budget.
+    let other = f.send_code(2, 2, phone).unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            wrong(2, &other).unwrap_err(),
+            err(400, "PHONE_CODE_INVALID")
+        );
+    }
+    let right = f.sender.last_code(phone).unwrap();
+    let before = snapshot(&f);
+    assert_eq!(
+        f.sign_in(2, 2, phone, &other, &right).unwrap_err(),
+        err(406, "PHONE_PASSWORD_FLOOD")
+    );
+    assert_eq!(
+        f.send_code(3, 2, phone).unwrap_err(),
+        err(406, "PHONE_PASSWORD_FLOOD")
+    );
+    assert_eq!(snapshot(&f), before, "the refusals wrote nothing");
+    // Other numbers are not affected; a day later this one may try again.
+    f.send_code(3, 2, "15551230004").unwrap();
+    f.now.set(T0 + 86_400);
+    let hash = f.send_code(3, 2, phone).unwrap();
+    let right = f.sender.last_code(phone).unwrap();
+    assert!(matches!(
+        f.sign_in(3, 2, phone, &hash, &right).unwrap(),
+        enums::auth::Authorization::SignUpRequired(_)
+    ));
+}
+
+/// Per client address: codes an hour and wrong codes a day, across numbers (FLOOD_WAIT_X).
+#[test]
+fn an_address_has_its_own_budget_across_numbers() {
+    let mut f = Fixture::new();
+    f.login.failed_sign_ins_per_address = RateLimit {
+        limit: 2,
+        window: 86_400,
+    };
+    f.login.codes_per_address = RateLimit {
+        limit: 3,
+        window: 3600,
+    };
+    let numbers = ["15551230010", "15551230011", "15551230012"];
+    let hashes: Vec<String> = numbers
+        .iter()
+        .map(|p| f.send_code(1, 2, p).unwrap())
+        .collect();
+    assert_eq!(
+        f.send_code(1, 2, "15551230013").unwrap_err(),
+        err(420, "FLOOD_WAIT_3600")
+    );
+    for i in 0..2 {
+        assert_eq!(
+            f.sign_in(1, 2, numbers[i], &hashes[i], "0000").unwrap_err(),
+            err(400, "PHONE_CODE_INVALID")
+        );
+    }
+    let before = snapshot(&f);
+    assert_eq!(
+        f.sign_in(1, 2, numbers[2], &hashes[2], "0000").unwrap_err(),
+        err(420, "FLOOD_WAIT_86400")
+    );
+    assert_eq!(snapshot(&f), before);
+    // From another address the third number's code still works; an IPv6 /64 is one address.
+    *f.peer.borrow_mut() = "2001:db8::1".into();
+    let right = f.sender.last_code(numbers[2]).unwrap();
+    assert!(f.sign_in(1, 2, numbers[2], &hashes[2], &right).is_ok());
+    f.send_code(1, 2, "15551230014").unwrap();
+    f.send_code(1, 2, "15551230015").unwrap();
+    f.send_code(1, 2, "15551230016").unwrap();
+    *f.peer.borrow_mut() = "2001:db8::ffff:2".into();
+    assert_eq!(
+        f.send_code(1, 2, "15551230017").unwrap_err(),
+        err(420, "FLOOD_WAIT_3600")
+    );
+}
+
+/// Test numbers have fixed, published codes (LG-2): outside the budget. Wrong codes still kill
+/// a hash after 5, but never flood the number; sends are limited only per test number.
+#[test]
+fn test_numbers_are_outside_the_guessing_budget() {
+    let f = Fixture::new();
+    for round in 0..3 {
+        let hash = f.send_code(1, 2, A).unwrap();
+        for _ in 0..5 {
+            assert_eq!(
+                f.sign_in(1, 2, A, &hash, "11111").unwrap_err(),
+                err(400, "PHONE_CODE_INVALID"),
+                "round {round}"
+            );
+        }
+    }
+    for _ in 3..super::login::DEFAULT_CODES_PER_TEST_PHONE {
+        f.send_code(1, 2, A).unwrap();
+    }
+    let hash = f.send_code(2, 2, "9996621235").unwrap();
+    assert!(f.sign_in(2, 2, "9996621235", &hash, "22222").is_ok());
+    assert!(matches!(
+        f.send_code(1, 2, A).unwrap_err().message.as_str(),
+        m if m.starts_with("FLOOD_TEST_PHONE_WAIT_")
+    ));
+}
+
+/// `--dev-login-limits`: the looser values of earlier versions.
+#[test]
+fn the_development_limits_are_the_old_loose_ones() {
+    let mut f = Fixture::new();
+    f.login = super::LoginConfig {
+        fresh_reset_secs: 0,
+        ..super::LoginConfig::development(f.sender.clone())
+    };
+    let phone = "15551230020";
+    let mut hash = String::new();
+    for _ in 0..super::login::DEVELOPMENT_CODES_PER_PHONE {
+        hash = f.send_code(1, 2, phone).unwrap();
+    }
+    assert_eq!(
+        f.send_code(1, 2, phone).unwrap_err(),
+        err(420, "FLOOD_WAIT_3600")
+    );
+    for _ in 0..5 {
+        assert_eq!(
+            f.sign_in(1, 2, phone, &hash, "0000").unwrap_err(),
+            err(400, "PHONE_CODE_INVALID")
+        );
+    }
+    f.now.set(T0 + 3600);
+    let hash = f.send_code(2, 2, phone).unwrap();
+    let right = f.sender.last_code(phone).unwrap();
+    assert!(f.sign_in(2, 2, phone, &hash, &right).is_ok());
 }

@@ -6,6 +6,7 @@ mod account;
 mod auth;
 pub mod client_info;
 mod error;
+pub mod flood;
 mod help;
 pub mod login;
 mod notify;

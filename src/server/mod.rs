@@ -285,11 +285,7 @@ async fn sweep_expired(state: Arc<ServerState>, mut stop: watch::Receiver<bool>)
         }
         let state = state.clone();
         let swept = tokio::task::spawn_blocking(move || {
-            let window = state
-                .login
-                .codes_per_phone
-                .window
-                .max(state.login.codes_per_key.window);
+            let window = state.login.longest_window();
             crate::store::accounts::Accounts::new(&*state.store).sweep(now().0, window, SWEEP_LIMIT)
         })
         .await;

@@ -255,7 +255,7 @@ const MAX_BENCH_NUMBERS: usize = 10_000;
 const NUMBERS_PER_CONNECTION: usize = 20;
 
 /// Flood limits off: one key sends thousands of codes a second here.
-const LOGIN_SERVER_FLAGS: &[&str] = &["--codes-per-phone", "0", "--codes-per-key", "0"];
+const LOGIN_SERVER_FLAGS: &[&str] = &["--codes-per-test-phone", "0", "--codes-per-key", "0"];
 
 pub fn login(opts: &Options) -> io::Result<LoginReport> {
     let target = match opts.attach {
