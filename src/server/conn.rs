@@ -267,10 +267,6 @@ impl Connection {
             out.close_with("plaintext header");
             return;
         };
-        if !self.keys_seen.contains(&key_id) && self.keys_seen.len() < MAX_KEYS_PER_CONNECTION {
-            self.keys_seen.push(key_id);
-            out.new_keys.push(key_id);
-        }
         let env = self.env(state, key_id, &entry, now);
         let key_salts = env.key_salts;
         let mut host = ConnHost {
@@ -291,6 +287,7 @@ impl Connection {
             seqno,
             body,
         };
+        let mut was_admitted = false;
         let packet = state.with_admitted(
             key_id,
             session_id,
@@ -304,6 +301,7 @@ impl Connection {
                     .map_err(|refused| (session.pack(&env, refused.messages), refused.effects))
             },
             |session, admitted, moved| {
+                was_admitted = true;
                 let mut messages = Vec::new();
                 if moved {
                     messages.extend(session.resume(&env).messages);
@@ -314,6 +312,15 @@ impl Connection {
             },
         );
         let (packet, effects) = packet;
+        // Updates for the key come to this connection once it carried an admitted message
+        // (a replayed frame does not subscribe it).
+        if was_admitted
+            && !self.keys_seen.contains(&key_id)
+            && self.keys_seen.len() < MAX_KEYS_PER_CONNECTION
+        {
+            self.keys_seen.push(key_id);
+            out.new_keys.push(key_id);
+        }
         if host.touched_store {
             // Whatever the answers say rests on the store as it is now: durable first.
             out.durable_through = out.durable_through.max(state.store.written());
