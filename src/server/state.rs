@@ -3,7 +3,7 @@
 //! the session registry (SS-1). Synchronous and tokio-free, so the connection core stays sans-IO.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::crypto::rsa::RsaPrivateKey;
@@ -75,6 +75,8 @@ struct SlotCell {
     recency: AtomicU64,
     /// The newest client msg_id the session accepted (0: none yet).
     newest: AtomicI64,
+    /// Evicted or destroyed: an id admitted while that happened raises the key's floor itself.
+    forgotten: AtomicBool,
     slot: Mutex<SessionSlot>,
 }
 
@@ -103,11 +105,17 @@ impl KeySessions {
         let Some(cell) = self.sessions.remove(&session_id) else {
             return false;
         };
-        let newest = cell.newest.load(Ordering::Relaxed);
-        if newest != 0 {
-            self.floor = Some(self.floor.map_or(newest, |f| f.max(newest)));
-        }
+        // SeqCst with `with_admitted`'s store then load: an id admitted meanwhile is either
+        // read here or raises the floor there.
+        cell.forgotten.store(true, Ordering::SeqCst);
+        self.raise_floor(cell.newest.load(Ordering::SeqCst));
         true
+    }
+
+    fn raise_floor(&mut self, id: i64) {
+        if id != 0 {
+            self.floor = Some(self.floor.map_or(id, |f| f.max(id)));
+        }
     }
 }
 
@@ -284,7 +292,12 @@ impl ServerState {
         cell.last_used.store(now, Ordering::Relaxed);
         cell.recency.store(self.tick(), Ordering::Relaxed);
         if let Some(id) = slot.session.newest_msg_id() {
-            cell.newest.fetch_max(id, Ordering::Relaxed);
+            cell.newest.fetch_max(id, Ordering::SeqCst);
+            if cell.forgotten.load(Ordering::SeqCst) {
+                if let Some(of_key) = lock(&self.sessions).get_mut(&key_id) {
+                    of_key.raise_floor(id);
+                }
+            }
         }
         let moved = slot.connection != connection;
         slot.connection = connection;
@@ -361,6 +374,7 @@ impl ServerState {
             last_used: AtomicI64::new(now),
             recency: AtomicU64::new(self.tick()),
             newest: AtomicI64::new(session.newest_msg_id().unwrap_or(0)),
+            forgotten: AtomicBool::new(false),
             slot: Mutex::new(SessionSlot {
                 session,
                 connection,
