@@ -128,7 +128,7 @@ fn comb_table() -> &'static [BigUint] {
 /// and one table multiplication per column, 256 + 256 products instead of the ~2048 + ~400 of a
 /// generic windowed exponentiation. The server draws an `a` per key exchange, so this is a
 /// third of its public-key work.
-fn g_pow(a: &BigUint) -> BigUint {
+pub fn g_pow(a: &BigUint) -> BigUint {
     let p = prime();
     let table = comb_table();
     let mut r = BigUint::one();

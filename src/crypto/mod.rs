@@ -11,6 +11,7 @@ mod ige;
 pub mod pq;
 pub mod rsa;
 pub mod rsa_pad;
+pub mod srp;
 
 pub use auth_key::AuthKey;
 pub use bignum::{is_probable_prime, to_fixed_be};
