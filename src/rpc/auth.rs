@@ -35,7 +35,7 @@ fn hash_empty() -> RpcError {
 }
 
 /// Runs `attempt` until its batch applies (`Some`) or it fails.
-fn with_retries<T>(
+pub(super) fn with_retries<T>(
     mut attempt: impl FnMut() -> Result<Option<T>, RpcError>,
 ) -> Result<T, RpcError> {
     for _ in 0..MAX_TRIES {
@@ -340,26 +340,48 @@ pub fn sign_in(
                 .into(),
             ));
         };
-        let auth = new_authorization(ctx, rng, user.id);
-        let previous = acc.authorization(ctx.key_id)?;
         b.swap(key.clone(), Some(&old.raw), None);
-        b.bind(&auth, previous.as_ref());
-        let committed = acc.commit(&b).map_err(|e| {
-            tracing::error!(error = %e, "could not store a login");
-            RpcError::new(500, "SIGN_IN_FAILED")
-        })?;
-        if !applied(committed) {
-            return Ok(None);
+        // D3, AC-2: an account with a password: the code is used up and the key waits for
+        // auth.checkPassword, across restarts too.
+        if acc.password(user.id)?.is_some() {
+            super::password::await_password(ctx, &user, &mut b);
+            if !applied(acc.commit(&b)?) {
+                return Ok(None);
+            }
+            tracing::info!(user_id = user.id, "right code; the password is next");
+            return Err(RpcError::new(401, "SESSION_PASSWORD_NEEDED"));
         }
-        tracing::info!(user_id = user.id, dc = ctx.this_dc, "signed in");
-        let others: Vec<Authorization> = acc
-            .authorizations_of(user.id)?
-            .into_iter()
-            .map(|a| a.value)
-            .collect();
-        notify::new_authorization(ctx, &others, &auth);
-        Ok(Some(authorization_result(&user)))
+        log_in(ctx, rng, &acc, &user, b)
     })
+}
+
+/// Binds the calling key to `user` in `b`, with whatever else `b` holds, then tells the user's
+/// other sessions (LG-3). `None`: a concurrent write won, so the caller reads again.
+pub(super) fn log_in(
+    ctx: &RpcContext<'_>,
+    rng: &mut dyn Rng,
+    acc: &Accounts<'_>,
+    user: &User,
+    mut b: Batch,
+) -> Result<Option<enums::auth::Authorization>, RpcError> {
+    let auth = new_authorization(ctx, rng, user.id);
+    let previous = acc.authorization(ctx.key_id)?;
+    b.bind(&auth, previous.as_ref());
+    let committed = acc.commit(&b).map_err(|e| {
+        tracing::error!(error = %e, "could not store a login");
+        RpcError::new(500, "SIGN_IN_FAILED")
+    })?;
+    if !applied(committed) {
+        return Ok(None);
+    }
+    tracing::info!(user_id = user.id, dc = ctx.this_dc, "signed in");
+    let others: Vec<Authorization> = acc
+        .authorizations_of(user.id)?
+        .into_iter()
+        .map(|a| a.value)
+        .collect();
+    notify::new_authorization(ctx, &others, &auth);
+    Ok(Some(authorization_result(user)))
 }
 
 /// auth.signUp (LG-4): after a signIn that ended in signUpRequired on the same phone, hash and

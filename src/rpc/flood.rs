@@ -28,6 +28,9 @@ const CODES_PER_ADDRESS: u8 = b'i';
 const FAILED_PER_ADDRESS: u8 = b'x';
 /// sendCode per auth key.
 const CODES_PER_KEY: u8 = b'k';
+/// Wrong cloud passwords per account, the hour's window and the day's (AB-3).
+const PASSWORD_FAILED_HOUR: u8 = b'h';
+const PASSWORD_FAILED_DAY: u8 = b'y';
 
 fn flood_wait(wait: i64) -> RpcError {
     RpcError::new(420, format!("FLOOD_WAIT_{wait}"))
@@ -193,6 +196,53 @@ pub fn count_key(ctx: &RpcContext<'_>, acc: &Accounts<'_>, b: &mut Batch) -> Res
         ctx.login.codes_per_key,
         flood_wait,
     )
+}
+
+/// AB-3: FLOOD_WAIT_X once the account had its hour's or its day's wrong passwords, checked
+/// before the proof is.
+pub fn refuse_if_password_guessed_out(
+    ctx: &RpcContext<'_>,
+    acc: &Accounts<'_>,
+    user_id: i64,
+) -> Result<(), RpcError> {
+    let user = user_id.to_be_bytes();
+    for (kind, limit) in [
+        (PASSWORD_FAILED_DAY, ctx.login.password_failures_per_day),
+        (PASSWORD_FAILED_HOUR, ctx.login.password_failures_per_hour),
+    ] {
+        if let Some(wait) = spent(ctx, acc, (kind, &user), limit)? {
+            return Err(flood_wait(wait));
+        }
+    }
+    Ok(())
+}
+
+/// A wrong password, counted into `b` against the account.
+pub fn count_password_failure(
+    ctx: &RpcContext<'_>,
+    acc: &Accounts<'_>,
+    user_id: i64,
+    b: &mut Batch,
+) -> Result<(), RpcError> {
+    let user = user_id.to_be_bytes();
+    for (kind, limit) in [
+        (PASSWORD_FAILED_DAY, ctx.login.password_failures_per_day),
+        (PASSWORD_FAILED_HOUR, ctx.login.password_failures_per_hour),
+    ] {
+        let limit = RateLimit {
+            limit: if limit.limit == 0 { 0 } else { i32::MAX },
+            ..limit
+        };
+        bump(ctx, acc, b, (kind, &user), limit, flood_wait)?;
+    }
+    Ok(())
+}
+
+/// A right password: the account's wrong ones are forgotten (AB-3 "reset on success only").
+pub fn reset_password_failures(user_id: i64, b: &mut Batch) {
+    let user = user_id.to_be_bytes();
+    b.delete(counter_key(PASSWORD_FAILED_HOUR, &user));
+    b.delete(counter_key(PASSWORD_FAILED_DAY, &user));
 }
 
 #[cfg(test)]

@@ -142,6 +142,10 @@ pub struct LoginConfig {
     pub codes_per_test_phone: RateLimit,
     /// sendCode per auth key an hour (FLOOD_WAIT_X).
     pub codes_per_key: RateLimit,
+    /// Wrong cloud passwords per account an hour and a day (FLOOD_WAIT_X, AB-3); a right one
+    /// resets both.
+    pub password_failures_per_hour: RateLimit,
+    pub password_failures_per_day: RateLimit,
     /// auth.resetAuthorizations and account.resetAuthorization need the calling authorization
     /// to be at least this old (FRESH_RESET_AUTHORISATION_FORBIDDEN); 0 = never refused.
     pub fresh_reset_secs: i64,
@@ -166,6 +170,11 @@ impl std::fmt::Debug for LoginConfig {
             )
             .field("codes_per_test_phone", &self.codes_per_test_phone)
             .field("codes_per_key", &self.codes_per_key)
+            .field(
+                "password_failures_per_hour",
+                &self.password_failures_per_hour,
+            )
+            .field("password_failures_per_day", &self.password_failures_per_day)
             .field("fresh_reset_secs", &self.fresh_reset_secs)
             .finish_non_exhaustive()
     }
@@ -183,6 +192,9 @@ pub const DEFAULT_FAILED_SIGN_INS_PER_ADDRESS: i32 = 20;
 /// Test numbers: a CI suite logs the same ones in again and again.
 pub const DEFAULT_CODES_PER_TEST_PHONE: i32 = 20;
 pub const DEFAULT_CODES_PER_KEY: i32 = 50;
+/// AB-3: "well under 100 consecutive failures per account".
+pub const DEFAULT_PASSWORD_FAILURES_PER_HOUR: i32 = 5;
+pub const DEFAULT_PASSWORD_FAILURES_PER_DAY: i32 = 20;
 /// `--dev-login-limits`: sends per phone an hour, and no daily, failure or address limits.
 pub const DEVELOPMENT_CODES_PER_PHONE: i32 = 20;
 pub const DEFAULT_FLOOD_WINDOW: i64 = 3600;
@@ -205,6 +217,11 @@ impl LoginConfig {
             failed_sign_ins_per_address: per(DEFAULT_FAILED_SIGN_INS_PER_ADDRESS, DAY),
             codes_per_test_phone: per(DEFAULT_CODES_PER_TEST_PHONE, DEFAULT_FLOOD_WINDOW),
             codes_per_key: per(DEFAULT_CODES_PER_KEY, DEFAULT_FLOOD_WINDOW),
+            password_failures_per_hour: per(
+                DEFAULT_PASSWORD_FAILURES_PER_HOUR,
+                DEFAULT_FLOOD_WINDOW,
+            ),
+            password_failures_per_day: per(DEFAULT_PASSWORD_FAILURES_PER_DAY, DAY),
             fresh_reset_secs: DEFAULT_FRESH_RESET_SECS,
             code_key: CodeKey::new(crate::rand::Rng::array(&mut crate::rand::OsRng)),
             sender,
@@ -239,6 +256,8 @@ impl LoginConfig {
             self.failed_sign_ins_per_address,
             self.codes_per_test_phone,
             self.codes_per_key,
+            self.password_failures_per_hour,
+            self.password_failures_per_day,
         ]
         .iter()
         .map(|l| l.window)
@@ -319,6 +338,17 @@ pub struct CodeKey([u8; 32]);
 impl CodeKey {
     pub fn new(bytes: [u8; 32]) -> Self {
         CodeKey(bytes)
+    }
+
+    /// A value derived from the secret for `label` and `data`: HMAC-SHA256(key, label ‖ 0 ‖
+    /// data) (the new-password salts of `rpc::password`).
+    pub fn derive(&self, label: &[u8], data: &[u8]) -> [u8; 32] {
+        use hmac::{Hmac, KeyInit, Mac};
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0).expect("any key length");
+        mac.update(label);
+        mac.update(&[0]);
+        mac.update(data);
+        mac.finalize().into_bytes().into()
     }
 }
 

@@ -29,6 +29,7 @@ pub struct Fixture {
     clients: RefCell<std::collections::HashMap<i64, ClientInfo>>,
     /// The client address requests come from.
     pub peer: RefCell<String>,
+    pub srp: super::password::Challenges,
 }
 
 impl Fixture {
@@ -53,6 +54,7 @@ impl Fixture {
             rng: RefCell::new(SeededRng::new(5)),
             clients: RefCell::default(),
             peer: RefCell::new("127.0.0.9".into()),
+            srp: Default::default(),
         }
     }
 
@@ -83,6 +85,7 @@ impl Fixture {
             store: &self.store,
             login: &self.login,
             client: &client,
+            srp: &self.srp,
             pushes: &self.pushes,
         };
         dispatch(&ctx, &mut *self.rng.borrow_mut(), query)

@@ -10,6 +10,7 @@ pub mod flood;
 mod help;
 pub mod login;
 mod notify;
+pub mod password;
 mod updates;
 mod users;
 
@@ -55,6 +56,8 @@ pub struct RpcContext<'a> {
     /// What the calling key's client said in initConnection and invokeWithLayer, this request's
     /// wrappers included.
     pub client: &'a ClientInfo,
+    /// The password checks issued and not yet used.
+    pub srp: &'a password::Challenges,
     /// Updates for other sessions the handler wants sent (after its answer is durable).
     pub pushes: &'a std::cell::RefCell<Vec<Push>>,
 }
@@ -205,9 +208,13 @@ pub fn dispatch(
     }
     let Some(caller) = caller(ctx)? else {
         if !allowed_unauthorized(name) {
-            // LO-1: a key whose session another one ended is told so.
-            return Err(if Accounts::new(ctx.store).revoked(ctx.key_id)? {
+            let acc = Accounts::new(ctx.store);
+            // LO-1: a key whose session another one ended is told so; AC-2: one that waits for
+            // the password, that.
+            return Err(if acc.revoked(ctx.key_id)? {
                 RpcError::new(401, "SESSION_REVOKED")
+            } else if acc.password_pending(ctx.key_id)?.is_some() {
+                RpcError::new(401, "SESSION_PASSWORD_NEEDED")
             } else {
                 RpcError::new(401, "AUTH_KEY_UNREGISTERED")
             });
@@ -225,6 +232,12 @@ pub fn dispatch(
         Function::UsersGetFullUser(r) => ser(users::get_full_user(&caller.user, &r.id)),
         Function::UpdatesGetState(_) => ser(Ok(updates::get_state(ctx))),
         Function::UpdatesGetDifference(_) => ser(Ok(updates::get_difference(ctx))),
+        Function::AccountGetPasswordSettings(r) => {
+            ser(password::get_password_settings(ctx, &caller, r))
+        }
+        Function::AccountUpdatePasswordSettings(r) => {
+            ser(password::update_password_settings(ctx, rng, &caller, r))
+        }
         _ => open_methods(ctx, rng, query),
     }
 }
@@ -243,6 +256,8 @@ fn open_methods(
         Function::AuthCancelCode(r) => ser(auth::cancel_code(ctx, r)),
         Function::AuthSignIn(r) => ser(auth::sign_in(ctx, rng, r)),
         Function::AuthSignUp(r) => ser(auth::sign_up(ctx, rng, r)),
+        Function::AccountGetPassword(_) => ser(password::get_password(ctx, rng)),
+        Function::AuthCheckPassword(r) => ser(password::check_password(ctx, rng, r)),
         _ => Err(RpcError::new(400, "INPUT_METHOD_INVALID")),
     }
 }
@@ -306,6 +321,8 @@ fn ser<T: Serializable>(result: Result<T, RpcError>) -> Result<Vec<u8>, RpcError
 
 #[cfg(test)]
 pub(crate) mod login_tests;
+#[cfg(test)]
+mod password_tests;
 
 #[cfg(test)]
 mod tests {

@@ -529,6 +529,7 @@ impl Host for ConnHost<'_> {
             store: &*self.state.store,
             login: &self.state.login,
             client: &client,
+            srp: &self.state.srp,
             pushes: &self.pushes,
         };
         self.touched_store = true;

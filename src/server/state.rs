@@ -127,6 +127,8 @@ pub struct ServerState {
     pub test_mode: bool,
     pub max_temp_expires_in: i32,
     pub login: LoginConfig,
+    /// The password checks issued by account.getPassword and not yet used.
+    pub srp: crate::rpc::password::Challenges,
     keys: Mutex<HashMap<i64, Arc<KeyEntry>>>,
     sessions: Mutex<HashMap<i64, KeySessions>>,
     /// Unix time of the last sweep for idle sessions (written under the `sessions` lock).
@@ -155,6 +157,7 @@ impl ServerState {
             test_mode,
             max_temp_expires_in: 7 * 24 * 3600,
             login: LoginConfig::new(Arc::new(MemorySender::default())),
+            srp: Default::default(),
             keys: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
             last_sweep: AtomicI64::new(i64::MIN),

@@ -5,9 +5,10 @@
 //! again"; the callers in `rpc` do that.
 
 use super::records::{
-    authorization_key, code_key, counter_key, decode_i64, encode_i64, index_value, phone_key,
-    revoked_key, user_authorization_key, user_authorizations_prefix, user_key, Authorization,
-    Counter, PendingCode, User, AUTHORIZATIONS_PREFIX, USERS_PREFIX,
+    authorization_key, code_key, counter_key, decode_i64, encode_i64, index_value, password_key,
+    password_pending_key, phone_key, revoked_key, user_authorization_key,
+    user_authorizations_prefix, user_key, Authorization, Counter, Password, PasswordPending,
+    PendingCode, User, AUTHORIZATIONS_PREFIX, USERS_PREFIX,
 };
 use super::{Batch, Commit, Store, StoreError};
 
@@ -109,6 +110,19 @@ impl<'a> Accounts<'a> {
     /// Whether the key's authorization was ended from another session (SESSION_REVOKED).
     pub fn revoked(&self, key_id: i64) -> Result<bool, StoreError> {
         Ok(self.store.get(&revoked_key(key_id))?.is_some())
+    }
+
+    /// The user's cloud password, if one is set.
+    pub fn password(&self, user_id: i64) -> Result<Option<Read<Password>>, StoreError> {
+        self.read(&password_key(user_id), Password::decode)
+    }
+
+    /// The login this key waits to finish with the password (AC-2), if any.
+    pub fn password_pending(
+        &self,
+        key_id: i64,
+    ) -> Result<Option<Read<PasswordPending>>, StoreError> {
+        self.read(&password_pending_key(key_id), PasswordPending::decode)
     }
 
     pub fn code(&self, phone_code_hash: &str) -> Result<Option<Read<PendingCode>>, StoreError> {
@@ -229,6 +243,8 @@ impl BatchExt for Batch {
             user_authorization_key(auth.user_id, auth.key_id),
             index_value(),
         );
+        // A login ends a wait for the password (AC-2).
+        self.delete(password_pending_key(auth.key_id));
         self.delete(revoked_key(auth.key_id))
     }
 

@@ -6,7 +6,8 @@
 //! 'U' user_id                → User             'P' phone               → user_id
 //! 'A' auth_key_id            → Authorization    'a' user_id auth_key_id → (index)
 //! 'R' auth_key_id            → Revoked          'C' phone_code_hash     → PendingCode
-//! 'F' counter kind  subject  → Counter
+//! 'F' counter kind  subject  → Counter          'W' user_id             → Password
+//! 'Q' auth_key_id            → PasswordPending
 //! ```
 
 use super::StoreError;
@@ -48,6 +49,28 @@ pub struct Authorization {
     /// The layer the key declared (invokeWithLayer, AC-3; 0: none): kept with the login so
     /// that it outlives a restart, and only for keys that logged in.
     pub layer: i32,
+}
+
+/// A user's cloud password (SR-2): the verifier and the algo's salts, nothing else of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Password {
+    pub salt1: Vec<u8>,
+    pub salt2: Vec<u8>,
+    /// `v = g^x mod p`, 256 bytes.
+    pub v: [u8; 256],
+    pub hint: String,
+    /// Random, new with every password: an srp_id issued for another one gets
+    /// SRP_PASSWORD_CHANGED.
+    pub id: i64,
+    pub created: i64,
+}
+
+/// A key whose code was right for an account with a password (AC-2): it may call only what an
+/// unauthorized key may until auth.checkPassword logs it in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordPending {
+    pub user_id: i64,
+    pub created: i64,
 }
 
 /// Where a login code was delivered [doc: type/auth.SentCodeType].
@@ -119,6 +142,14 @@ pub fn user_authorizations_prefix(user_id: i64) -> Vec<u8> {
 
 pub fn revoked_key(key_id: i64) -> Vec<u8> {
     int_key(b'R', key_id)
+}
+
+pub fn password_key(user_id: i64) -> Vec<u8> {
+    int_key(b'W', user_id)
+}
+
+pub fn password_pending_key(key_id: i64) -> Vec<u8> {
+    int_key(b'Q', key_id)
 }
 
 pub fn code_key(phone_code_hash: &str) -> Vec<u8> {
@@ -237,6 +268,53 @@ impl Authorization {
                 lang_code: r.read_string()?,
                 // Absent in records written before the layer was kept here.
                 layer: if r.remaining() > 0 { r.read_i32()? } else { 0 },
+            })
+        })
+    }
+}
+
+impl Password {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut v = begin();
+        write_bytes(&mut v, &self.salt1);
+        write_bytes(&mut v, &self.salt2);
+        v.extend_from_slice(&self.v);
+        write_bytes(&mut v, self.hint.as_bytes());
+        write_i64(&mut v, self.id);
+        write_i64(&mut v, self.created);
+        v
+    }
+
+    pub fn decode(v: &[u8]) -> Result<Self, StoreError> {
+        decode("password", v, |r| {
+            let salt1 = r.read_bytes()?;
+            let salt2 = r.read_bytes()?;
+            let v = r.read_slice(256)?.try_into().expect("256 bytes read");
+            Ok(Password {
+                salt1,
+                salt2,
+                v,
+                hint: r.read_string()?,
+                id: r.read_i64()?,
+                created: r.read_i64()?,
+            })
+        })
+    }
+}
+
+impl PasswordPending {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut v = begin();
+        write_i64(&mut v, self.user_id);
+        write_i64(&mut v, self.created);
+        v
+    }
+
+    pub fn decode(v: &[u8]) -> Result<Self, StoreError> {
+        decode("password pending", v, |r| {
+            Ok(PasswordPending {
+                user_id: r.read_i64()?,
+                created: r.read_i64()?,
             })
         })
     }
@@ -384,6 +462,21 @@ mod tests {
         };
         assert_eq!(User::decode(&user.encode()).unwrap(), user);
         assert_eq!(Authorization::decode(&auth.encode()).unwrap(), auth);
+        let password = Password {
+            salt1: vec![1; 40],
+            salt2: vec![2; 16],
+            v: [3; 256],
+            hint: "pet".into(),
+            id: -4,
+            created: 5,
+        };
+        assert_eq!(Password::decode(&password.encode()).unwrap(), password);
+        assert!(Password::decode(&password.encode()[..300]).is_err());
+        let pending = PasswordPending {
+            user_id: 6,
+            created: 7,
+        };
+        assert_eq!(PasswordPending::decode(&pending.encode()).unwrap(), pending);
         // A record from before the layer was kept: layer 0.
         let old = auth.encode();
         let old = Authorization::decode(&old[..old.len() - 4]).unwrap();

@@ -1,0 +1,396 @@
+//! Two-step verification in memory (fixed clock and randomness): getPassword with and without a
+//! password, setting, changing and removing it, the code login that waits for it (AC-2), and
+//! every refusal of SR-4, SR-5 and AB-3 with the store left as it was.
+
+use super::login_tests::Fixture;
+use super::RpcError;
+use crate::crypto::srp;
+use crate::rand::SeededRng;
+use crate::tl::{enums, functions, types};
+
+const PHONE: &str = "9996621234";
+
+fn err(code: i32, text: &str) -> RpcError {
+    RpcError::new(code, text)
+}
+
+fn get_password(f: &Fixture, key: i64) -> types::account::Password {
+    let enums::account::Password::Password(p) = f
+        .invoke(key, 2, &functions::account::GetPassword {})
+        .unwrap();
+    p
+}
+
+fn salts(algo: &enums::PasswordKdfAlgo) -> (Vec<u8>, Vec<u8>) {
+    match algo {
+        enums::PasswordKdfAlgo::SHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow(a) => {
+            assert_eq!((a.g, a.p.as_slice()), (3, &crate::crypto::dh::DH_PRIME[..]));
+            (a.salt1.clone(), a.salt2.clone())
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// x for a password and salts, computed once per test thread (PBKDF2's 100,000 rounds are
+/// slow in a debug build).
+fn x_of(password: &str, salt1: &[u8], salt2: &[u8]) -> [u8; 32] {
+    thread_local! {
+        static DONE: std::cell::RefCell<std::collections::HashMap<Vec<u8>, [u8; 32]>> =
+            Default::default();
+    }
+    let id = [password.as_bytes(), &[0], salt1, &[0], salt2].concat();
+    DONE.with(|d| {
+        *d.borrow_mut()
+            .entry(id)
+            .or_insert_with(|| srp::password_hash(password.as_bytes(), salt1, salt2))
+    })
+}
+
+/// What a client sends to set `password` (Telethon's edit_2fa): new_algo with 32 bytes
+/// appended to salt1, and v.
+fn new_settings(f: &Fixture, key: i64, password: &str) -> types::account::PasswordInputSettings {
+    let p = get_password(f, key);
+    let (mut salt1, salt2) = salts(&p.new_algo);
+    salt1.extend([0x5a; 32]);
+    let x = x_of(password, &salt1, &salt2);
+    types::account::PasswordInputSettings {
+        new_algo: Some(
+            types::PasswordKdfAlgoSHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow {
+                salt1,
+                salt2,
+                g: 3,
+                p: crate::crypto::dh::DH_PRIME.to_vec(),
+            }
+            .into(),
+        ),
+        new_password_hash: Some(srp::verifier(&x).to_vec()),
+        hint: Some("the usual".into()),
+        email: None,
+        new_secure_settings: None,
+    }
+}
+
+/// The client's proof of `password` against a fresh getPassword.
+fn proof(f: &Fixture, key: i64, password: &str) -> enums::InputCheckPasswordSRP {
+    let p = get_password(f, key);
+    assert!(p.has_password);
+    let (salt1, salt2) = salts(p.current_algo.as_ref().unwrap());
+    let x = x_of(password, &salt1, &salt2);
+    let (a, m1) = srp::client_proof(
+        &x,
+        &salt1,
+        &salt2,
+        p.srp_b.as_ref().unwrap(),
+        &mut SeededRng::new(3),
+    )
+    .unwrap();
+    types::InputCheckPasswordSRP {
+        srp_id: p.srp_id.unwrap(),
+        a: a.to_vec(),
+        m1: m1.to_vec(),
+    }
+    .into()
+}
+
+fn empty() -> enums::InputCheckPasswordSRP {
+    types::InputCheckPasswordEmpty {}.into()
+}
+
+fn update(
+    f: &Fixture,
+    key: i64,
+    password: enums::InputCheckPasswordSRP,
+    settings: types::account::PasswordInputSettings,
+) -> Result<bool, RpcError> {
+    f.invoke(
+        key,
+        2,
+        &functions::account::UpdatePasswordSettings {
+            password,
+            new_settings: settings.into(),
+        },
+    )
+}
+
+fn check(f: &Fixture, key: i64, password: enums::InputCheckPasswordSRP) -> Result<(), RpcError> {
+    f.invoke(key, 2, &functions::auth::CheckPassword { password })
+        .map(|_| ())
+}
+
+fn snapshot(f: &Fixture) -> crate::store::Scanned {
+    use crate::store::Store;
+    f.store.scan(b"", usize::MAX).unwrap()
+}
+
+/// A right code for the account: the key now waits for the password.
+fn code_login(f: &Fixture, key: i64) -> Result<enums::auth::Authorization, RpcError> {
+    let hash = f.send_code(key, 2, PHONE).unwrap();
+    f.sign_in(key, 2, PHONE, &hash, "22222")
+}
+
+#[test]
+fn without_a_password_get_password_offers_a_new_algo_only() {
+    let f = Fixture::new();
+    // Unauthorized.
+    let p = get_password(&f, 1);
+    assert!(!p.has_password && p.current_algo.is_none() && p.srp_b.is_none());
+    let (salt1, salt2) = salts(&p.new_algo);
+    assert_eq!((salt1.len(), salt2.len()), (8, 16));
+    assert_eq!(p.secure_random.len(), 32);
+    f.register(1, PHONE);
+    let p = get_password(&f, 1);
+    assert!(!p.has_password);
+    assert!(f.srp.is_empty(), "no check issued without a password");
+}
+
+#[test]
+fn set_then_log_in_with_code_and_password_then_change_and_remove() {
+    let f = Fixture::new();
+    f.register(1, PHONE);
+    assert_eq!(update(&f, 1, empty(), new_settings(&f, 1, "pw1")), Ok(true));
+    let p = get_password(&f, 1);
+    assert!(p.has_password);
+    assert_eq!(p.hint.as_deref(), Some("the usual"));
+    assert_eq!(p.srp_b.as_ref().unwrap().len(), 256);
+
+    // A code login on key 2 now waits for the password (AC-2) …
+    assert_eq!(
+        code_login(&f, 2).unwrap_err(),
+        err(401, "SESSION_PASSWORD_NEEDED")
+    );
+    // … which is all it may do besides the unauthorized methods.
+    assert_eq!(
+        f.invoke(2, 2, &functions::users::GetUsers { id: vec![] })
+            .unwrap_err(),
+        err(401, "SESSION_PASSWORD_NEEDED")
+    );
+    let before = snapshot(&f);
+    assert_eq!(
+        check(&f, 2, proof(&f, 2, "pw0")),
+        Err(err(400, "PASSWORD_HASH_INVALID"))
+    );
+    let counted = snapshot(&f);
+    assert_ne!(counted, before, "the wrong password is counted");
+    assert_eq!(
+        check(&f, 2, empty()),
+        Err(err(400, "PASSWORD_HASH_INVALID"))
+    );
+    assert_eq!(check(&f, 2, proof(&f, 2, "pw1")), Ok(()));
+    assert!(f
+        .invoke(2, 2, &functions::users::GetUsers { id: vec![] })
+        .is_ok());
+
+    // Change it (the current one proven), then remove it.
+    assert_eq!(
+        update(&f, 1, empty(), new_settings(&f, 1, "pw2")),
+        Err(err(400, "PASSWORD_HASH_INVALID"))
+    );
+    let settings = new_settings(&f, 1, "pw2");
+    assert_eq!(update(&f, 1, proof(&f, 1, "pw1"), settings), Ok(true));
+    let removal = types::account::PasswordInputSettings {
+        new_password_hash: Some(vec![]),
+        ..new_settings(&f, 1, "unused")
+    };
+    assert_eq!(update(&f, 1, proof(&f, 1, "pw2"), removal), Ok(true));
+    assert!(!get_password(&f, 1).has_password);
+    // A code login goes straight in again.
+    assert!(matches!(
+        code_login(&f, 3).unwrap(),
+        enums::auth::Authorization::Authorization(_)
+    ));
+}
+
+#[test]
+fn srp_ids_are_single_use_bound_to_key_and_password_and_expire() {
+    let f = Fixture::new();
+    f.register(1, PHONE);
+    update(&f, 1, empty(), new_settings(&f, 1, "pw1")).unwrap();
+    // Right, then the same srp_id again.
+    let used = proof(&f, 1, "pw1");
+    let ask = |password| f.invoke(1, 2, &functions::account::GetPasswordSettings { password });
+    assert!(ask(used.clone()).is_ok());
+    assert_eq!(ask(used).unwrap_err(), err(400, "SRP_ID_INVALID"));
+    // Another key's srp_id.
+    assert_eq!(
+        code_login(&f, 2).unwrap_err(),
+        err(401, "SESSION_PASSWORD_NEEDED")
+    );
+    let of_key_2 = proof(&f, 2, "pw1");
+    assert_eq!(ask(of_key_2).unwrap_err(), err(400, "SRP_ID_INVALID"));
+    // Expired.
+    let old = proof(&f, 1, "pw1");
+    f.now.set(f.now.get() + super::password::SRP_ID_TTL as i32);
+    assert_eq!(ask(old).unwrap_err(), err(400, "SRP_ID_INVALID"));
+    // Issued for the password before a change.
+    let stale = proof(&f, 1, "pw1");
+    update(&f, 1, proof(&f, 1, "pw1"), new_settings(&f, 1, "pw2")).unwrap();
+    assert_eq!(ask(stale).unwrap_err(), err(400, "SRP_PASSWORD_CHANGED"));
+    // A key that waits for nothing.
+    assert_eq!(
+        check(&f, 1, proof(&f, 1, "pw2")),
+        Err(err(400, "SRP_ID_INVALID"))
+    );
+    // At most four outstanding per key: the oldest of five is gone.
+    let first = proof(&f, 1, "pw2");
+    let later: Vec<_> = (0..4).map(|_| proof(&f, 1, "pw2")).collect();
+    assert_eq!(ask(first).unwrap_err(), err(400, "SRP_ID_INVALID"));
+    assert!(ask(later[0].clone()).is_ok());
+}
+
+#[test]
+fn new_settings_are_checked() {
+    let f = Fixture::new();
+    f.register(1, PHONE);
+    let before = snapshot(&f);
+    let with_algo = |salt1: Vec<u8>, salt2: Vec<u8>, g: i32| {
+        let base = new_settings(&f, 1, "pw");
+        types::account::PasswordInputSettings {
+            new_algo: Some(
+                types::PasswordKdfAlgoSHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow {
+                    salt1,
+                    salt2,
+                    g,
+                    p: crate::crypto::dh::DH_PRIME.to_vec(),
+                }
+                .into(),
+            ),
+            ..base
+        }
+    };
+    let (prefix, salt2) = salts(&get_password(&f, 1).new_algo);
+    let full = [prefix.clone(), vec![1; 32]].concat();
+    for (name, settings) in [
+        (
+            "salt1 not extended",
+            with_algo(prefix.clone(), salt2.clone(), 3),
+        ),
+        (
+            "another prefix",
+            with_algo([vec![0; 8], vec![1; 32]].concat(), salt2.clone(), 3),
+        ),
+        ("another salt2", with_algo(full.clone(), vec![0; 16], 3)),
+        ("another g", with_algo(full.clone(), salt2.clone(), 2)),
+    ] {
+        assert_eq!(
+            update(&f, 1, empty(), settings),
+            Err(err(400, "NEW_SALT_INVALID")),
+            "{name}"
+        );
+    }
+    for (name, v) in [
+        ("short", vec![1; 255]),
+        ("zero", vec![0; 256]),
+        ("p", crate::crypto::dh::DH_PRIME.to_vec()),
+    ] {
+        let settings = types::account::PasswordInputSettings {
+            new_password_hash: Some(v),
+            ..new_settings(&f, 1, "pw")
+        };
+        assert_eq!(
+            update(&f, 1, empty(), settings),
+            Err(err(400, "NEW_SETTINGS_INVALID")),
+            "{name}"
+        );
+    }
+    let unknown_algo = types::account::PasswordInputSettings {
+        new_algo: Some(types::PasswordKdfAlgoUnknown {}.into()),
+        ..new_settings(&f, 1, "pw")
+    };
+    assert_eq!(
+        update(&f, 1, empty(), unknown_algo),
+        Err(err(400, "NEW_SETTINGS_INVALID"))
+    );
+    let nothing = types::account::PasswordInputSettings {
+        new_password_hash: Some(vec![]),
+        ..new_settings(&f, 1, "pw")
+    };
+    assert_eq!(
+        update(&f, 1, empty(), nothing),
+        Err(err(400, "NEW_SETTINGS_EMPTY"))
+    );
+    assert_eq!(snapshot(&f), before, "no refusal wrote anything");
+    // A proof where there is no password.
+    f.log_in(2, PHONE);
+    update(&f, 2, empty(), new_settings(&f, 2, "pw")).unwrap();
+    let p = proof(&f, 2, "pw");
+    let removal = types::account::PasswordInputSettings {
+        new_password_hash: Some(vec![]),
+        ..new_settings(&f, 2, "pw")
+    };
+    update(&f, 2, proof(&f, 2, "pw"), removal).unwrap();
+    assert_eq!(
+        update(&f, 1, p, new_settings(&f, 1, "pw")),
+        Err(err(400, "SRP_ID_INVALID"))
+    );
+}
+
+#[test]
+fn wrong_passwords_are_limited_per_account_and_a_right_one_resets_the_count() {
+    let f = Fixture::new();
+    f.register(1, PHONE);
+    update(&f, 1, empty(), new_settings(&f, 1, "pw")).unwrap();
+    assert_eq!(
+        code_login(&f, 2).unwrap_err(),
+        err(401, "SESSION_PASSWORD_NEEDED")
+    );
+    for _ in 0..4 {
+        assert_eq!(
+            check(&f, 2, proof(&f, 2, "no")),
+            Err(err(400, "PASSWORD_HASH_INVALID"))
+        );
+    }
+    // A right one resets the count: five more wrong ones before the limit.
+    assert_eq!(check(&f, 2, proof(&f, 2, "pw")), Ok(()));
+    assert_eq!(
+        code_login(&f, 3).unwrap_err(),
+        err(401, "SESSION_PASSWORD_NEEDED")
+    );
+    for _ in 0..5 {
+        assert_eq!(
+            check(&f, 3, proof(&f, 3, "no")),
+            Err(err(400, "PASSWORD_HASH_INVALID"))
+        );
+    }
+    let right = proof(&f, 3, "pw");
+    let before = snapshot(&f);
+    assert_eq!(check(&f, 3, right), Err(err(420, "FLOOD_WAIT_3600")));
+    assert_eq!(snapshot(&f), before);
+    // The next hour it goes through.
+    f.now.set(f.now.get() + 3600);
+    assert_eq!(check(&f, 3, proof(&f, 3, "pw")), Ok(()));
+}
+
+#[test]
+fn the_wait_for_the_password_survives_in_the_store() {
+    let f = Fixture::new();
+    f.register(1, PHONE);
+    update(&f, 1, empty(), new_settings(&f, 1, "pw")).unwrap();
+    let hash = f.send_code(2, 2, PHONE).unwrap();
+    assert_eq!(
+        f.sign_in(2, 2, PHONE, &hash, "22222").unwrap_err(),
+        err(401, "SESSION_PASSWORD_NEEDED")
+    );
+    let pending = crate::store::accounts::Accounts::new(&f.store)
+        .password_pending(2)
+        .unwrap()
+        .unwrap();
+    assert_eq!(pending.value.user_id, get_user_id(&f));
+    // The code is used up: signing in with it again is PHONE_CODE_EXPIRED, not a second wait.
+    assert_eq!(
+        f.sign_in(2, 2, PHONE, &hash, "22222").unwrap_err(),
+        err(400, "PHONE_CODE_EXPIRED")
+    );
+    assert_eq!(check(&f, 2, proof(&f, 2, "pw")), Ok(()));
+    assert!(crate::store::accounts::Accounts::new(&f.store)
+        .password_pending(2)
+        .unwrap()
+        .is_none());
+}
+
+fn get_user_id(f: &Fixture) -> i64 {
+    crate::store::accounts::Accounts::new(&f.store)
+        .user_by_phone(PHONE)
+        .unwrap()
+        .unwrap()
+        .id
+}
