@@ -38,11 +38,11 @@ pub fn phone_migrate_dc(e: &ClientError) -> Option<i32> {
     }
 }
 
-fn unexpected(what: impl std::fmt::Debug) -> ClientError {
+pub(super) fn unexpected(what: impl std::fmt::Debug) -> ClientError {
     ClientError::Protocol(format!("unexpected answer: {what:?}"))
 }
 
-fn user_of(a: enums::auth::Authorization) -> Result<SignedIn, ClientError> {
+pub(super) fn user_of(a: enums::auth::Authorization) -> Result<SignedIn, ClientError> {
     match a {
         enums::auth::Authorization::Authorization(a) => match a.user {
             enums::User::User(u) => Ok(SignedIn::User(u)),

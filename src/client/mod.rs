@@ -5,6 +5,7 @@
 //! handling service messages (salts, clock, acks) on the way and queueing everything else.
 
 pub mod login;
+pub mod password;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;

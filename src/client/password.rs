@@ -1,0 +1,110 @@
+//! Two-step verification from the client side [doc: api/srp]: the SRP proof of a password
+//! (`crypto::srp`), auth.checkPassword after SESSION_PASSWORD_NEEDED, and setting, changing and
+//! removing the cloud password as Telegram's clients do (Telethon's `edit_2fa`).
+
+use super::login::{unexpected, user_of, SignedIn};
+use super::{Client, ClientError};
+use crate::crypto::srp;
+use crate::rand::{PooledOsRng, Rng};
+use crate::tl::{enums, functions, types};
+
+/// The salts of the algorithm this server (and Telegram) uses; anything else is refused.
+fn salts(algo: &enums::PasswordKdfAlgo) -> Result<(Vec<u8>, Vec<u8>), ClientError> {
+    match algo {
+        enums::PasswordKdfAlgo::SHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow(a)
+            if a.g == crate::crypto::dh::G as i32 && a.p == crate::crypto::dh::DH_PRIME =>
+        {
+            Ok((a.salt1.clone(), a.salt2.clone()))
+        }
+        other => Err(unexpected(other)),
+    }
+}
+
+impl Client {
+    /// account.getPassword.
+    pub async fn get_password(&mut self) -> Result<types::account::Password, ClientError> {
+        let enums::account::Password::Password(p) =
+            self.invoke(&functions::account::GetPassword {}).await?;
+        Ok(p)
+    }
+
+    /// The proof of `password` for a fresh srp_id (inputCheckPasswordEmpty when the account
+    /// has none).
+    pub async fn password_proof(
+        &mut self,
+        password: &str,
+    ) -> Result<enums::InputCheckPasswordSRP, ClientError> {
+        let p = self.get_password().await?;
+        let (Some(algo), Some(srp_b), Some(srp_id)) = (&p.current_algo, &p.srp_b, p.srp_id) else {
+            return Ok(types::InputCheckPasswordEmpty {}.into());
+        };
+        let (salt1, salt2) = salts(algo)?;
+        let x = srp::password_hash(password.as_bytes(), &salt1, &salt2);
+        let (a, m1) = srp::client_proof(&x, &salt1, &salt2, srp_b, &mut PooledOsRng)
+            .ok_or_else(|| ClientError::Protocol("the server's srp_B is out of range".into()))?;
+        Ok(types::InputCheckPasswordSRP {
+            srp_id,
+            a: a.to_vec(),
+            m1: m1.to_vec(),
+        }
+        .into())
+    }
+
+    /// auth.checkPassword: finishes a login that answered SESSION_PASSWORD_NEEDED.
+    pub async fn check_password(&mut self, password: &str) -> Result<types::User, ClientError> {
+        let proof = self.password_proof(password).await?;
+        let a = self
+            .invoke(&functions::auth::CheckPassword { password: proof })
+            .await?;
+        match user_of(a)? {
+            SignedIn::User(u) => Ok(*u),
+            SignedIn::SignUpRequired => Err(unexpected("signUpRequired after checkPassword")),
+        }
+    }
+
+    /// Sets the cloud password to `new` (with `hint`), or removes it (`new` = None);
+    /// `current` proves the one set now, if any.
+    pub async fn set_password(
+        &mut self,
+        current: Option<&str>,
+        new: Option<&str>,
+        hint: &str,
+    ) -> Result<(), ClientError> {
+        let proof = self.password_proof(current.unwrap_or_default()).await?;
+        let p = self.get_password().await?;
+        let (mut salt1, salt2) = salts(&p.new_algo)?;
+        salt1.extend(PooledOsRng.array::<32>());
+        let hash = match new {
+            Some(new) => {
+                srp::verifier(&srp::password_hash(new.as_bytes(), &salt1, &salt2)).to_vec()
+            }
+            None => Vec::new(),
+        };
+        let new_settings = types::account::PasswordInputSettings {
+            new_algo: Some(
+                types::PasswordKdfAlgoSHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow {
+                    salt1,
+                    salt2,
+                    g: crate::crypto::dh::G as i32,
+                    p: crate::crypto::dh::DH_PRIME.to_vec(),
+                }
+                .into(),
+            ),
+            new_password_hash: Some(hash),
+            hint: Some(hint.into()),
+            email: None,
+            new_secure_settings: None,
+        };
+        let done = self
+            .invoke(&functions::account::UpdatePasswordSettings {
+                password: proof,
+                new_settings: new_settings.into(),
+            })
+            .await?;
+        if done {
+            Ok(())
+        } else {
+            Err(unexpected("boolFalse"))
+        }
+    }
+}
