@@ -221,3 +221,47 @@ fn serve_defaults_to_the_guessing_budget_and_dev_login_limits_loosen_it() {
         );
     }
 }
+
+/// `login` asks for the cloud password after the code when the account has one.
+#[test]
+fn login_asks_for_the_password_of_an_account_that_has_one() {
+    use mtproto_auth::client::{Client, ConnectOptions};
+    use mtproto_auth::handshake::client::{ClientConfig, InnerData, RsaScheme};
+    use mtproto_auth::transport::Framing;
+    let server = TestServer::start(3);
+    let phone = "9996626363";
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let opts = ConnectOptions::new(server.addr(2), Framing::Intermediate);
+            let cfg = ClientConfig {
+                scheme: RsaScheme::RsaPad,
+                inner: InnerData::Plain,
+                keys: vec![server.public_key()],
+            };
+            let mut c = Client::connect(&opts, &cfg).await.unwrap();
+            let sent = c.send_code(phone).await.unwrap();
+            c.sign_in(phone, &sent.phone_code_hash, "22222")
+                .await
+                .unwrap();
+            c.sign_up(phone, &sent.phone_code_hash, "Pass", "Word")
+                .await
+                .unwrap();
+            c.set_password(None, Some("s3cret"), "the usual")
+                .await
+                .unwrap();
+        });
+    let (ok, out, err) = login(&server, 2, phone, "22222\nguess\ns3cret\n");
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        out.contains("This account has a password (hint: the usual)."),
+        "{out}"
+    );
+    assert!(
+        out.contains("That password is not right; try again."),
+        "{out}"
+    );
+    assert!(out.contains("Logged in as Pass Word"), "{out}");
+}

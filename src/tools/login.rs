@@ -80,6 +80,34 @@ fn ask(input: &mut dyn BufRead, output: &mut dyn Write, prompt: &str) -> Result<
 }
 
 /// Runs the login; returns the user.
+/// After a right code for an account with a cloud password: asks for it (showing its hint)
+/// until auth.checkPassword takes it.
+async fn password_step(
+    s: &mut Session,
+    input: &mut dyn BufRead,
+    output: &mut dyn Write,
+) -> Result<types::User, String> {
+    let p = s
+        .client
+        .get_password()
+        .await
+        .map_err(|e| format!("account.getPassword: {e}"))?;
+    let hint = p.hint.map(|h| format!(" (hint: {h})")).unwrap_or_default();
+    writeln!(output, "This account has a password{hint}.").map_err(|e| e.to_string())?;
+    for _ in 0..MAX_PROMPTS {
+        let password = ask(input, output, "Password: ")?;
+        match s.client.check_password(&password).await {
+            Ok(user) => return Ok(user),
+            Err(e) if rpc_text(&e) == Some("PASSWORD_HASH_INVALID") => {
+                writeln!(output, "That password is not right; try again.")
+                    .map_err(|e| e.to_string())?;
+            }
+            Err(e) => return Err(format!("auth.checkPassword: {e}")),
+        }
+    }
+    Err("too many wrong passwords".into())
+}
+
 pub async fn login(
     opts: &LoginOptions,
     input: &mut dyn BufRead,
@@ -130,6 +158,12 @@ pub async fn login(
         match s.client.sign_in(&opts.phone, &hash, &code).await {
             Ok(done) => {
                 step = Some(done);
+                break;
+            }
+            Err(e) if rpc_text(&e) == Some("SESSION_PASSWORD_NEEDED") => {
+                step = Some(SignedIn::User(Box::new(
+                    password_step(&mut s, input, output).await?,
+                )));
                 break;
             }
             Err(e)
