@@ -2,7 +2,9 @@
 //! and obfuscated transports signs up a new test number (raw auth.SignUpRequest), get_me()
 //! returns it, logs out and logs back in; a Telethon client started on DC1 logs a DC3 number in
 //! by following PHONE_MIGRATE_3; a Telethon login survives a server restart (the StringSession
-//! is reused); Kurigram 2.2.26 signs up and logs in.
+//! is reused); Kurigram 2.2.26 signs up and logs in. Two-step verification with each one's own
+//! helpers: Telethon's edit_2fa and sign_in(password=...), Kurigram's enable_cloud_password,
+//! check_password, change_cloud_password and remove_cloud_password.
 
 mod common;
 
@@ -100,6 +102,30 @@ fn a_telethon_login_survives_a_server_restart() {
     assert_eq!(text(&line, "user_id"), id, "{line}");
 }
 
+/// Two-step verification with Telethon's own helpers: edit_2fa turns a password on, a fresh
+/// client's code login raises SessionPasswordNeededError, sign_in(password=...) refuses the
+/// wrong password and takes the right one, edit_2fa(current_password=...) turns it off.
+#[test]
+fn telethon_turns_on_2fa_logs_in_with_it_and_turns_it_off() {
+    let server = TestServer::start(3);
+    let line = telethon(&server, 2, "intermediate", "9996623434", "2fa");
+    assert_eq!(text(&line, "set"), "true", "{line}");
+    assert_eq!(
+        text(&line, "code_login"),
+        "SessionPasswordNeededError",
+        "{line}"
+    );
+    assert_eq!(
+        text(&line, "wrong_password"),
+        "PasswordHashInvalidError",
+        "{line}"
+    );
+    let id = text(&line, "user_id");
+    assert_eq!(text(&line, "password_login_user_id"), id, "{line}");
+    assert_eq!(text(&line, "removed"), "true", "{line}");
+    assert_eq!(text(&line, "after_removal_user_id"), id, "{line}");
+}
+
 #[test]
 fn kurigram_signs_up_and_logs_in() {
     let server = TestServer::start(3);
@@ -122,5 +148,34 @@ fn kurigram_signs_up_and_logs_in() {
     assert_eq!(text(line, "logged_out"), "true", "{out}");
     assert_eq!(text(line, "relogin_user_id"), id, "{out}");
     assert_eq!(text(line, "relogin_get_me"), id, "{out}");
+    assert_eq!(text(line, "warnings"), "0", "{out}");
+}
+
+/// Kurigram's own 2FA methods: enable_cloud_password, then on a fresh client the code login
+/// raises SessionPasswordNeeded and check_password refuses the wrong password and takes the
+/// right one; change_cloud_password and remove_cloud_password; no warnings.
+#[test]
+fn kurigram_enables_checks_changes_and_removes_a_cloud_password() {
+    let server = TestServer::start(3);
+    let mut args = vec![
+        server.public_key_pem().display().to_string(),
+        "9996623535".to_string(),
+    ];
+    args.extend(
+        server
+            .addrs
+            .iter()
+            .map(|(id, a)| format!("{id}={}:{}", a.ip(), a.port())),
+    );
+    let out = run_python("kurigram_2fa.py", &args);
+    let line = out.lines().last().unwrap_or_default();
+    assert_eq!(text(line, "enabled"), "true", "{out}");
+    assert_eq!(text(line, "code_login"), "SessionPasswordNeeded", "{out}");
+    assert_eq!(text(line, "wrong_password"), "PasswordHashInvalid", "{out}");
+    let id = text(line, "user_id");
+    assert_eq!(text(line, "password_login_user_id"), id, "{out}");
+    assert_eq!(text(line, "changed"), "true", "{out}");
+    assert_eq!(text(line, "removed"), "true", "{out}");
+    assert_eq!(text(line, "after_removal_user_id"), id, "{out}");
     assert_eq!(text(line, "warnings"), "0", "{out}");
 }

@@ -9,6 +9,11 @@ usage:
       the same sign-up, started on DC, following PHONE_MIGRATE_X to the phone's DC.
   telethon_login.py PUBLIC_KEY_PEM HOST PORT DC TRANSPORT PHONE resume SESSION
       connects with a saved StringSession and asks get_me.
+  telethon_login.py PUBLIC_KEY_PEM HOST PORT DC TRANSPORT PHONE 2fa
+      the same sign-up; edit_2fa(new_password=...) turns a password on; a second client's
+      code login raises SessionPasswordNeededError, sign_in(password=...) wrong then right;
+      edit_2fa(current_password=..., new_password=None) turns it off; a third client's code
+      login goes straight in.
 Test numbers 99966XYYYY get the code XXXXX.
 """
 
@@ -54,6 +59,38 @@ async def sign_up(client, phone, out):
     out["is_self"] = bool(me.is_self)
 
 
+async def two_step(phone, dc, host, port, transport, first, out):
+    out["set"] = await first.edit_2fa(new_password="correct horse", hint="horse")
+    second = fresh_client(dc, host, port, transport)
+    await asyncio.wait_for(second.connect(), 30)
+    await second.send_code_request(phone)
+    try:
+        await second.sign_in(phone, code_for(phone))
+        out["code_login"] = "signed in"
+    except errors.SessionPasswordNeededError:
+        out["code_login"] = "SessionPasswordNeededError"
+    try:
+        await second.sign_in(password="wrong horse")
+        out["wrong_password"] = "accepted"
+    except errors.PasswordHashInvalidError:
+        out["wrong_password"] = "PasswordHashInvalidError"
+    me = await second.sign_in(password="correct horse")
+    out["password_login_user_id"] = me.id
+    out["removed"] = await second.edit_2fa(current_password="correct horse", new_password=None)
+    third = fresh_client(dc, host, port, transport)
+    await asyncio.wait_for(third.connect(), 30)
+    await third.send_code_request(phone)
+    out["after_removal_user_id"] = (await third.sign_in(phone, code_for(phone))).id
+    for c in (second, third):
+        await c.disconnect()
+
+
+def fresh_client(dc, host, port, transport):
+    session = StringSession()
+    session.set_dc(int(dc), host, int(port))
+    return client_for(session, transport)
+
+
 async def main():
     pem_path, host, port, dc, transport, phone, mode = sys.argv[1:8]
     rsa.add_key(open(pem_path).read(), old=False)
@@ -72,6 +109,8 @@ async def main():
     else:
         await sign_up(client, phone, out)
         out["dc"] = client.session.dc_id
+        if mode == "2fa":
+            await two_step(phone, dc, host, port, transport, client, out)
         if mode == "signup":
             out["logged_out"] = await client.log_out()
             # log_out disconnects and forgets the key: a new client makes a new one.
