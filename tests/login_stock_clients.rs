@@ -4,7 +4,8 @@
 //! by following PHONE_MIGRATE_3; a Telethon login survives a server restart (the StringSession
 //! is reused); Kurigram 2.2.26 signs up and logs in. Two-step verification with each one's own
 //! helpers: Telethon's edit_2fa and sign_in(password=...), Kurigram's enable_cloud_password,
-//! check_password, change_cloud_password and remove_cloud_password.
+//! check_password, change_cloud_password and remove_cloud_password. Telethon logs back in with
+//! the future auth token its logout got.
 
 mod common;
 
@@ -124,6 +125,22 @@ fn telethon_turns_on_2fa_logs_in_with_it_and_turns_it_off() {
     assert_eq!(text(&line, "password_login_user_id"), id, "{line}");
     assert_eq!(text(&line, "removed"), "true", "{line}");
     assert_eq!(text(&line, "after_removal_user_id"), id, "{line}");
+}
+
+/// LO-2 with Telethon's raw requests: auth.logOut hands out a future auth token, and a new
+/// client's auth.sendCode naming it logs in without a code, once.
+#[test]
+fn telethon_logs_back_in_with_its_future_auth_token() {
+    let server = TestServer::start(3);
+    let line = telethon(&server, 2, "abridged", "9996623636", "token");
+    assert_eq!(text(&line, "token_length"), "32", "{line}");
+    assert_eq!(text(&line, "token_login"), "SentCodeSuccess", "{line}");
+    assert_eq!(
+        text(&line, "token_get_me"),
+        text(&line, "user_id"),
+        "{line}"
+    );
+    assert_eq!(text(&line, "token_again"), "SentCode", "{line}");
 }
 
 #[test]

@@ -140,6 +140,11 @@ pub fn send_code(
     } else {
         CodeKind::App
     };
+    if let Some(user) = &user {
+        if let Some(done) = log_in_by_token(ctx, rng, &acc, &phone, user, req)? {
+            return Ok(done);
+        }
+    }
     let code = new_code(&phone, rng);
     let hash = new_code_hash(rng);
     let now = i64::from(ctx.now);
@@ -166,6 +171,52 @@ pub fn send_code(
     deliver(ctx, &phone, &code, home);
     notify::login_code(ctx, elsewhere, &code);
     Ok(sent_code(kind, hash))
+}
+
+/// auth.sendCode sent sentCodeSuccess first in this layer.
+const SENT_CODE_SUCCESS_LAYER: i32 = 152;
+
+/// LO-2: a live future auth token of this number's user in `codeSettings.logout_tokens` logs
+/// the key in without a code (`auth.sentCodeSuccess`; 401 SESSION_PASSWORD_NEEDED with a
+/// password, the key then waiting for it). The flood limits hold as for a code; the token is
+/// used up. `None`: no token matched, a code goes out.
+fn log_in_by_token(
+    ctx: &RpcContext<'_>,
+    rng: &mut dyn Rng,
+    acc: &Accounts<'_>,
+    phone: &Phone,
+    user: &User,
+    req: &functions::auth::SendCode,
+) -> Result<Option<enums::auth::SentCode>, RpcError> {
+    let enums::CodeSettings::CodeSettings(settings) = &req.settings;
+    let Some(tokens) = settings.logout_tokens.as_deref().filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    // A layer without sentCodeSuccess could not read the answer.
+    if (1..SENT_CODE_SUCCESS_LAYER).contains(&ctx.client.layer) {
+        return Ok(None);
+    }
+    with_retries(|| {
+        flood::refuse_if_guessed_out(ctx, acc, phone)?;
+        let mut b = Batch::default();
+        if !super::future_token::redeem(ctx, acc, user, tokens, &mut b)? {
+            return Ok(Some(None));
+        }
+        flood::count_send(ctx, acc, phone, &mut b)?;
+        flood::count_key(ctx, acc, &mut b)?;
+        if acc.password(user.id)?.is_some() {
+            super::password::await_password(ctx, user, &mut b);
+            if !applied(acc.commit(&b)?) {
+                return Ok(None);
+            }
+            tracing::info!(user_id = user.id, "future auth token; the password is next");
+            return Err(RpcError::new(401, "SESSION_PASSWORD_NEEDED"));
+        }
+        Ok(log_in(ctx, rng, acc, user, b)?.map(|authorization| {
+            tracing::info!(user_id = user.id, "logged in by a future auth token");
+            Some(types::auth::SentCodeSuccess { authorization }.into())
+        }))
+    })
 }
 
 fn deliver(ctx: &RpcContext<'_>, phone: &Phone, code: &str, home: i32) {
@@ -266,12 +317,12 @@ fn nonzero_i64(rng: &mut dyn Rng) -> i64 {
     }
 }
 
-fn authorization_result(user: &User) -> enums::auth::Authorization {
+fn authorization_result(user: &User, future_auth_token: Vec<u8>) -> enums::auth::Authorization {
     types::auth::Authorization {
         setup_password_required: false,
         otherwise_relogin_days: None,
         tmp_sessions: None,
-        future_auth_token: None,
+        future_auth_token: Some(future_auth_token),
         user: user_object(user, true),
     }
     .into()
@@ -367,6 +418,7 @@ pub(super) fn log_in(
     let auth = new_authorization(ctx, rng, user.id);
     let previous = acc.authorization(ctx.key_id)?;
     b.bind(&auth, previous.as_ref());
+    let token = super::future_token::issue(ctx, rng, acc, user.id, &mut b)?;
     let committed = acc.commit(&b).map_err(|e| {
         tracing::error!(error = %e, "could not store a login");
         RpcError::new(500, "SIGN_IN_FAILED")
@@ -381,7 +433,7 @@ pub(super) fn log_in(
         .map(|a| a.value)
         .collect();
     notify::new_authorization(ctx, &others, &auth);
-    Ok(Some(authorization_result(user)))
+    Ok(Some(authorization_result(user, token)))
 }
 
 /// auth.signUp (LG-4): after a signIn that ended in signUpRequired on the same phone, hash and
@@ -427,11 +479,12 @@ pub fn sign_up(
         b.swap(code_key(&req.phone_code_hash), Some(&old.raw), None);
         b.create_user(&user);
         b.bind(&auth, previous.as_ref());
+        let token = super::future_token::issue(ctx, rng, &acc, user.id, &mut b)?;
         if !applied(acc.commit(&b)?) {
             return Ok(None);
         }
         tracing::info!(user_id = user.id, dc = ctx.this_dc, "signed up");
-        Ok(Some(authorization_result(&user)))
+        Ok(Some(authorization_result(&user, token)))
     })
 }
 
@@ -443,14 +496,24 @@ fn new_user_id(rng: &mut dyn Rng) -> i64 {
 }
 
 /// auth.logOut (LO-1): the key's binding is removed durably; it answers AUTH_KEY_UNREGISTERED
-/// from now on.
-pub fn log_out(ctx: &RpcContext<'_>, caller: &Caller) -> Result<enums::auth::LoggedOut, RpcError> {
-    if !Accounts::new(ctx.store).end_authorization(ctx.key_id)? {
+/// from now on; the client gets a future auth token for its next login (LO-2).
+pub fn log_out(
+    ctx: &RpcContext<'_>,
+    rng: &mut dyn Rng,
+    caller: &Caller,
+) -> Result<enums::auth::LoggedOut, RpcError> {
+    let acc = Accounts::new(ctx.store);
+    if !acc.end_authorization(ctx.key_id)? {
         return Err(RpcError::new(401, "AUTH_KEY_UNREGISTERED"));
     }
     tracing::info!(user_id = caller.user.id, "logged out");
+    let token = with_retries(|| {
+        let mut b = Batch::default();
+        let token = super::future_token::issue(ctx, rng, &acc, caller.user.id, &mut b)?;
+        Ok(applied(acc.commit(&b)?).then_some(token))
+    })?;
     Ok(types::auth::LoggedOut {
-        future_auth_token: None,
+        future_auth_token: Some(token),
     }
     .into())
 }

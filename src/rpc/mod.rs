@@ -7,6 +7,7 @@ mod auth;
 pub mod client_info;
 mod error;
 pub mod flood;
+pub mod future_token;
 mod help;
 pub mod login;
 mod notify;
@@ -222,7 +223,7 @@ pub fn dispatch(
         return open_methods(ctx, rng, query);
     };
     match query {
-        Function::AuthLogOut(_) => ser(auth::log_out(ctx, &caller)),
+        Function::AuthLogOut(_) => ser(auth::log_out(ctx, rng, &caller)),
         Function::AuthResetAuthorizations(_) => ser(auth::reset_authorizations(ctx, &caller)),
         Function::AccountGetAuthorizations(_) => ser(account::get_authorizations(ctx, &caller)),
         Function::AccountResetAuthorization(r) => {

@@ -394,3 +394,112 @@ fn get_user_id(f: &Fixture) -> i64 {
         .unwrap()
         .id
 }
+
+fn send_code_with_tokens(
+    f: &Fixture,
+    key: i64,
+    tokens: Vec<Vec<u8>>,
+) -> Result<enums::auth::SentCode, RpcError> {
+    let mut req = super::login_tests::send_code(PHONE);
+    req.settings = types::CodeSettings {
+        allow_flashcall: false,
+        current_number: false,
+        allow_app_hash: false,
+        allow_missed_call: false,
+        allow_firebase: false,
+        unknown_number: false,
+        logout_tokens: Some(tokens),
+        token: None,
+        app_sandbox: None,
+    }
+    .into();
+    f.invoke(key, 2, &req)
+}
+
+fn token_of(a: &enums::auth::Authorization) -> Vec<u8> {
+    match a {
+        enums::auth::Authorization::Authorization(a) => a.future_auth_token.clone().unwrap(),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn log_out(f: &Fixture, key: i64) -> Vec<u8> {
+    let enums::auth::LoggedOut::LoggedOut(out) =
+        f.invoke(key, 2, &functions::auth::LogOut {}).unwrap();
+    out.future_auth_token.unwrap()
+}
+
+/// LO-2: every login and logout hands out a token; a later sendCode naming a live one of the
+/// number's user logs in without a code, once; others (unknown, another user's, expired, used)
+/// get an ordinary code.
+#[test]
+fn future_auth_tokens_log_in_once_without_a_code() {
+    let f = Fixture::new();
+    f.register(1, PHONE);
+    f.register(5, "9996625555");
+    let from_login = token_of(&code_login(&f, 2).unwrap());
+    assert_eq!(from_login.len(), 32);
+    let from_logout = log_out(&f, 2);
+    assert_ne!(from_login, from_logout);
+    let other_users = token_of(&{
+        let hash = f.send_code(6, 2, "9996625555").unwrap();
+        f.sign_in(6, 2, "9996625555", &hash, "22222").unwrap()
+    });
+    let ordinary = |r: Result<enums::auth::SentCode, RpcError>| {
+        matches!(r, Ok(enums::auth::SentCode::SentCode(_)))
+    };
+    assert!(ordinary(send_code_with_tokens(
+        &f,
+        3,
+        vec![vec![7; 32], other_users]
+    )));
+    let done = send_code_with_tokens(&f, 3, vec![vec![7; 32], from_logout.clone()]).unwrap();
+    let enums::auth::SentCode::Success(done) = done else {
+        panic!("{done:?}")
+    };
+    assert_eq!(token_of(&done.authorization).len(), 32);
+    assert!(f
+        .invoke(3, 2, &functions::users::GetUsers { id: vec![] })
+        .is_ok());
+    // Used up.
+    assert!(ordinary(send_code_with_tokens(&f, 4, vec![from_logout])));
+    // Expired.
+    f.now.set(f.now.get() + super::future_token::TTL as i32);
+    assert!(ordinary(send_code_with_tokens(&f, 4, vec![from_login])));
+}
+
+/// With a password, a token is as good as a right code: the key waits for the password.
+#[test]
+fn a_future_auth_token_of_an_account_with_a_password_asks_for_it() {
+    let f = Fixture::new();
+    f.register(1, PHONE);
+    update(&f, 1, empty(), new_settings(&f, 1, "pw")).unwrap();
+    let token = log_out(&f, 1);
+    assert_eq!(
+        send_code_with_tokens(&f, 2, vec![token]).unwrap_err(),
+        err(401, "SESSION_PASSWORD_NEEDED")
+    );
+    assert_eq!(check(&f, 2, proof(&f, 2, "pw")), Ok(()));
+}
+
+/// At most 20 tokens per user: the oldest go.
+#[test]
+fn a_user_keeps_at_most_twenty_future_auth_tokens() {
+    let mut f = Fixture::new();
+    f.login.codes_per_test_phone = super::login::RateLimit::OFF;
+    f.register(1, PHONE);
+    let first = log_out(&f, 1);
+    for key in 2..=21 {
+        // A second apart: tokens of one second go in no particular order.
+        f.now.set(f.now.get() + 1);
+        token_of(&code_login(&f, key).unwrap());
+    }
+    let held = crate::store::accounts::Accounts::new(&f.store)
+        .future_tokens_of(get_user_id(&f), 100)
+        .unwrap();
+    assert_eq!(held.len(), super::future_token::PER_USER);
+    assert!(matches!(
+        send_code_with_tokens(&f, 30, vec![first]),
+        Ok(enums::auth::SentCode::SentCode(_))
+    ));
+}

@@ -7,7 +7,8 @@
 //! 'A' auth_key_id            → Authorization    'a' user_id auth_key_id → (index)
 //! 'R' auth_key_id            → Revoked          'C' phone_code_hash     → PendingCode
 //! 'F' counter kind  subject  → Counter          'W' user_id             → Password
-//! 'Q' auth_key_id            → PasswordPending
+//! 'Q' auth_key_id            → PasswordPending  'T' SHA256(token)        → FutureToken
+//! 't' user_id created SHA256(token) → (index)
 //! ```
 
 use super::StoreError;
@@ -71,6 +72,15 @@ pub struct Password {
 pub struct PasswordPending {
     pub user_id: i64,
     pub created: i64,
+}
+
+/// A future auth token (LO-2), kept under the SHA256 of the token: a later sendCode that
+/// names it logs its user in without a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FutureToken {
+    pub user_id: i64,
+    pub created: i64,
+    pub expires: i64,
 }
 
 /// Where a login code was delivered [doc: type/auth.SentCodeType].
@@ -150,6 +160,22 @@ pub fn password_key(user_id: i64) -> Vec<u8> {
 
 pub fn password_pending_key(key_id: i64) -> Vec<u8> {
     int_key(b'Q', key_id)
+}
+
+pub fn future_token_key(token_hash: &[u8; 32]) -> Vec<u8> {
+    [&[b'T'][..], token_hash].concat()
+}
+
+/// The index entry of a user's future auth token, in issue order.
+pub fn user_future_token_key(user_id: i64, created: i64, token_hash: &[u8; 32]) -> Vec<u8> {
+    let mut k = int_key(b't', user_id);
+    k.extend_from_slice(&created.to_be_bytes());
+    k.extend_from_slice(token_hash);
+    k
+}
+
+pub fn user_future_tokens_prefix(user_id: i64) -> Vec<u8> {
+    int_key(b't', user_id)
 }
 
 pub fn code_key(phone_code_hash: &str) -> Vec<u8> {
@@ -297,6 +323,26 @@ impl Password {
                 hint: r.read_string()?,
                 id: r.read_i64()?,
                 created: r.read_i64()?,
+            })
+        })
+    }
+}
+
+impl FutureToken {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut v = begin();
+        for n in [self.user_id, self.created, self.expires] {
+            write_i64(&mut v, n);
+        }
+        v
+    }
+
+    pub fn decode(v: &[u8]) -> Result<Self, StoreError> {
+        decode("future token", v, |r| {
+            Ok(FutureToken {
+                user_id: r.read_i64()?,
+                created: r.read_i64()?,
+                expires: r.read_i64()?,
             })
         })
     }
@@ -477,6 +523,12 @@ mod tests {
             created: 7,
         };
         assert_eq!(PasswordPending::decode(&pending.encode()).unwrap(), pending);
+        let token = FutureToken {
+            user_id: 8,
+            created: 9,
+            expires: 10,
+        };
+        assert_eq!(FutureToken::decode(&token.encode()).unwrap(), token);
         // A record from before the layer was kept: layer 0.
         let old = auth.encode();
         let old = Authorization::decode(&old[..old.len() - 4]).unwrap();

@@ -14,6 +14,10 @@ usage:
       code login raises SessionPasswordNeededError, sign_in(password=...) wrong then right;
       edit_2fa(current_password=..., new_password=None) turns it off; a third client's code
       login goes straight in.
+  telethon_login.py PUBLIC_KEY_PEM HOST PORT DC TRANSPORT PHONE token
+      the same sign-up; a raw auth.LogOutRequest hands out a future auth token; a new client's
+      auth.SendCodeRequest with it in CodeSettings.logout_tokens gets auth.sentCodeSuccess, and
+      get_me answers; the same token again gets an ordinary auth.sentCode.
 Test numbers 99966XYYYY get the code XXXXX.
 """
 
@@ -22,7 +26,7 @@ import json
 import logging
 import sys
 
-from telethon import functions, errors
+from telethon import functions, errors, types
 from telethon.crypto import rsa
 from telethon.sessions import StringSession
 
@@ -85,6 +89,28 @@ async def two_step(phone, dc, host, port, transport, first, out):
         await c.disconnect()
 
 
+async def token_login(phone, dc, host, port, transport, first, out):
+    logged_out = await first(functions.auth.LogOutRequest())
+    token = logged_out.future_auth_token
+    out["token_length"] = len(token or b"")
+    second = fresh_client(dc, host, port, transport)
+    await asyncio.wait_for(second.connect(), 30)
+    settings = types.CodeSettings(logout_tokens=[token])
+    sent = await second(
+        functions.auth.SendCodeRequest(phone, second.api_id, second.api_hash, settings)
+    )
+    out["token_login"] = type(sent).__name__
+    out["token_get_me"] = (await second.get_me()).id
+    third = fresh_client(dc, host, port, transport)
+    await asyncio.wait_for(third.connect(), 30)
+    again = await third(
+        functions.auth.SendCodeRequest(phone, third.api_id, third.api_hash, settings)
+    )
+    out["token_again"] = type(again).__name__
+    for c in (second, third):
+        await c.disconnect()
+
+
 def fresh_client(dc, host, port, transport):
     session = StringSession()
     session.set_dc(int(dc), host, int(port))
@@ -111,6 +137,8 @@ async def main():
         out["dc"] = client.session.dc_id
         if mode == "2fa":
             await two_step(phone, dc, host, port, transport, client, out)
+        if mode == "token":
+            await token_login(phone, dc, host, port, transport, client, out)
         if mode == "signup":
             out["logged_out"] = await client.log_out()
             # log_out disconnects and forgets the key: a new client makes a new one.
