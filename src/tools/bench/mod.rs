@@ -312,6 +312,93 @@ impl LoginReport {
     }
 }
 
+/// `bench password`: two-step verification checks per second (account.getPassword, then
+/// account.getPasswordSettings with the SRP proof: the server's SRP work of auth.checkPassword
+/// without a login each time) and the server's CPU per check, against openssl's cost of the two
+/// 2048-bit modular exponentiations that work is (one RSA-4096 CRT signature).
+#[derive(Debug)]
+pub struct PasswordReport {
+    pub connections: usize,
+    pub result: Summary,
+    pub openssl: Option<OpensslCosts>,
+}
+
+const BENCH_PASSWORD: &str = "bench password";
+
+pub fn password(opts: &Options) -> io::Result<PasswordReport> {
+    let openssl = if opts.no_baseline {
+        None
+    } else {
+        openssl::measure(2)
+    };
+    let target = match opts.attach {
+        Some((addr, pid)) => Target::attach(addr, pid)?,
+        None => Target::spawn_server_with(LOGIN_SERVER_FLAGS)?,
+    };
+    let cfg = client_config(&target, opts)?;
+    let numbers = opts.connections.min(MAX_BENCH_NUMBERS);
+    // Numbers of their own (99966 1 9YYY downwards), apart from `bench login`'s.
+    let phones: Arc<Vec<String>> = Arc::new(
+        (0..numbers)
+            .map(|i| format!("999661{:04}", MAX_BENCH_NUMBERS - 1 - i))
+            .collect(),
+    );
+    runtime()?.block_on(async {
+        let err = |e: crate::client::ClientError| io::Error::other(e.to_string());
+        let keys = load::keys(target.addr, &cfg, numbers).await.map_err(err)?;
+        let clients = load::sessions_on(target.addr, &keys, numbers, 1)
+            .await
+            .map_err(err)?;
+        let mut clients = load::sign_ups(clients, phones).await.map_err(err)?;
+        for c in &mut clients {
+            // A server that already has the password from an earlier run: change nothing.
+            if !c.get_password().await.map_err(err)?.has_password {
+                c.set_password(None, Some(BENCH_PASSWORD), "")
+                    .await
+                    .map_err(err)?;
+            }
+        }
+        let window = load::password_checks(&target, clients, BENCH_PASSWORD, opts.seconds).await;
+        Ok(PasswordReport {
+            connections: numbers,
+            result: window.summary(),
+            openssl,
+        })
+    })
+}
+
+impl PasswordReport {
+    pub fn text(&self) -> String {
+        let mut s = format!(
+            "password (getPassword + SRP check), {} connections: {}\n",
+            self.connections,
+            self.result.text()
+        );
+        if let Some(o) = &self.openssl {
+            let ours_ms = self.result.server_cpu_us_per_op / 1000.0;
+            s += &format!(
+                "baseline (openssl speed): RSA-4096 sign (two 2048-bit exponentiations) {:.3} ms; \
+                 server CPU per check = {:.2}× that\n",
+                o.rsa4096_sign_ms,
+                ours_ms / o.rsa4096_sign_ms
+            );
+        }
+        s
+    }
+
+    pub fn json(&self) -> String {
+        let baseline = match &self.openssl {
+            Some(o) => format!("{{\"rsa4096_sign_ms\":{:.4}}}", o.rsa4096_sign_ms),
+            None => "null".into(),
+        };
+        format!(
+            "{{\"bench\":\"password\",\"connections\":{},\"result\":{},\"openssl\":{baseline}}}",
+            self.connections,
+            self.result.json()
+        )
+    }
+}
+
 /// `bench idle`: the server's resident memory per open, idle connection, each with a session
 /// that has had one ping answered.
 #[derive(Debug)]
