@@ -5,11 +5,11 @@
 //! again"; the callers in `rpc` do that.
 
 use super::records::{
-    authorization_key, code_key, counter_key, decode_i64, encode_i64, future_token_key,
+    authorization_key, code_key, counter_key, decode_i64, encode_i64, future_tokens_key,
     index_value, password_key, password_pending_key, phone_key, revoked_key,
-    user_authorization_key, user_authorizations_prefix, user_future_tokens_prefix, user_key,
-    Authorization, Counter, FutureToken, Password, PasswordPending, PendingCode, User,
-    AUTHORIZATIONS_PREFIX, USERS_PREFIX,
+    user_authorization_key, user_authorizations_prefix, user_key, Authorization, Counter,
+    FutureTokens, Password, PasswordPending, PendingCode, User, AUTHORIZATIONS_PREFIX,
+    USERS_PREFIX,
 };
 use super::{Batch, Commit, Store, StoreError};
 
@@ -113,22 +113,9 @@ impl<'a> Accounts<'a> {
         Ok(self.store.get(&revoked_key(key_id))?.is_some())
     }
 
-    /// The future auth token whose SHA256 is `token_hash`.
-    pub fn future_token(
-        &self,
-        token_hash: &[u8; 32],
-    ) -> Result<Option<Read<FutureToken>>, StoreError> {
-        self.read(&future_token_key(token_hash), FutureToken::decode)
-    }
-
-    /// The index keys of `user_id`'s future auth tokens, oldest first (at most `limit`).
-    pub fn future_tokens_of(&self, user_id: i64, limit: usize) -> Result<Vec<Vec<u8>>, StoreError> {
-        Ok(self
-            .store
-            .scan(&user_future_tokens_prefix(user_id), limit)?
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect())
+    /// The user's future auth tokens.
+    pub fn future_tokens(&self, user_id: i64) -> Result<Option<Read<FutureTokens>>, StoreError> {
+        self.read(&future_tokens_key(user_id), FutureTokens::decode)
     }
 
     /// The user's cloud password, if one is set.

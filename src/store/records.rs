@@ -7,8 +7,7 @@
 //! 'A' auth_key_id            → Authorization    'a' user_id auth_key_id → (index)
 //! 'R' auth_key_id            → Revoked          'C' phone_code_hash     → PendingCode
 //! 'F' counter kind  subject  → Counter          'W' user_id             → Password
-//! 'Q' auth_key_id            → PasswordPending  'T' SHA256(token)        → FutureToken
-//! 't' user_id created SHA256(token) → (index)
+//! 'Q' auth_key_id            → PasswordPending  'T' user_id             → FutureTokens
 //! ```
 
 use super::StoreError;
@@ -74,14 +73,17 @@ pub struct PasswordPending {
     pub created: i64,
 }
 
-/// A future auth token (LO-2), kept under the SHA256 of the token: a later sendCode that
-/// names it logs its user in without a code.
+/// A future auth token (LO-2), kept as the SHA256 of the token: a later sendCode that names
+/// it logs its user in without a code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FutureToken {
-    pub user_id: i64,
-    pub created: i64,
+    pub hash: [u8; 32],
     pub expires: i64,
 }
+
+/// A user's future auth tokens, oldest first, in one record (one read and one write a login).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FutureTokens(pub Vec<FutureToken>);
 
 /// Where a login code was delivered [doc: type/auth.SentCodeType].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,20 +164,8 @@ pub fn password_pending_key(key_id: i64) -> Vec<u8> {
     int_key(b'Q', key_id)
 }
 
-pub fn future_token_key(token_hash: &[u8; 32]) -> Vec<u8> {
-    [&[b'T'][..], token_hash].concat()
-}
-
-/// The index entry of a user's future auth token, in issue order.
-pub fn user_future_token_key(user_id: i64, created: i64, token_hash: &[u8; 32]) -> Vec<u8> {
-    let mut k = int_key(b't', user_id);
-    k.extend_from_slice(&created.to_be_bytes());
-    k.extend_from_slice(token_hash);
-    k
-}
-
-pub fn user_future_tokens_prefix(user_id: i64) -> Vec<u8> {
-    int_key(b't', user_id)
+pub fn future_tokens_key(user_id: i64) -> Vec<u8> {
+    int_key(b'T', user_id)
 }
 
 pub fn code_key(phone_code_hash: &str) -> Vec<u8> {
@@ -328,22 +318,39 @@ impl Password {
     }
 }
 
-impl FutureToken {
+impl FutureTokens {
+    /// count ‖ (hash ‖ expires) × count.
     pub fn encode(&self) -> Vec<u8> {
         let mut v = begin();
-        for n in [self.user_id, self.created, self.expires] {
-            write_i64(&mut v, n);
+        v.extend_from_slice(&(self.0.len() as u32).to_le_bytes());
+        for t in &self.0 {
+            v.extend_from_slice(&t.hash);
+            write_i64(&mut v, t.expires);
         }
         v
     }
 
     pub fn decode(v: &[u8]) -> Result<Self, StoreError> {
-        decode("future token", v, |r| {
-            Ok(FutureToken {
-                user_id: r.read_i64()?,
-                created: r.read_i64()?,
-                expires: r.read_i64()?,
-            })
+        decode("future tokens", v, |r| {
+            let n = r.read_u32()?;
+            if n as usize > r.remaining() / 40 {
+                return Err(DecodeError {
+                    offset: 0,
+                    kind: crate::tl::DecodeErrorKind::VectorTooLong {
+                        count: n,
+                        remaining: r.remaining(),
+                    },
+                });
+            }
+            (0..n)
+                .map(|_| {
+                    Ok(FutureToken {
+                        hash: r.read_slice(32)?.try_into().expect("32 bytes read"),
+                        expires: r.read_i64()?,
+                    })
+                })
+                .collect::<Result<Vec<_>, DecodeError>>()
+                .map(FutureTokens)
         })
     }
 }
@@ -523,12 +530,18 @@ mod tests {
             created: 7,
         };
         assert_eq!(PasswordPending::decode(&pending.encode()).unwrap(), pending);
-        let token = FutureToken {
-            user_id: 8,
-            created: 9,
-            expires: 10,
-        };
-        assert_eq!(FutureToken::decode(&token.encode()).unwrap(), token);
+        let tokens = FutureTokens(vec![
+            FutureToken {
+                hash: [8; 32],
+                expires: 9,
+            },
+            FutureToken {
+                hash: [10; 32],
+                expires: 11,
+            },
+        ]);
+        assert_eq!(FutureTokens::decode(&tokens.encode()).unwrap(), tokens);
+        assert!(FutureTokens::decode(&tokens.encode()[..50]).is_err());
         // A record from before the layer was kept: layer 0.
         let old = auth.encode();
         let old = Authorization::decode(&old[..old.len() - 4]).unwrap();
