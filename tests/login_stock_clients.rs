@@ -38,6 +38,21 @@ fn telethon_with(
     out.lines().last().unwrap_or_default().to_string()
 }
 
+/// Runs a Kurigram script (`PUBLIC_KEY_PEM PHONE DC=HOST:PORT...`); its output.
+fn kurigram(server: &TestServer, script: &str, phone: &str) -> String {
+    let mut args = vec![
+        server.public_key_pem().display().to_string(),
+        phone.to_string(),
+    ];
+    args.extend(
+        server
+            .addrs
+            .iter()
+            .map(|(id, a)| format!("{id}={}:{}", a.ip(), a.port())),
+    );
+    run_python(script, &args)
+}
+
 /// A string field's value without its quotes.
 fn text<'a>(line: &'a str, key: &str) -> &'a str {
     json_field(line, key)
@@ -146,17 +161,7 @@ fn telethon_logs_back_in_with_its_future_auth_token() {
 #[test]
 fn kurigram_signs_up_and_logs_in() {
     let server = TestServer::start(3);
-    let mut args = vec![
-        server.public_key_pem().display().to_string(),
-        "9996623333".to_string(),
-    ];
-    args.extend(
-        server
-            .addrs
-            .iter()
-            .map(|(id, a)| format!("{id}={}:{}", a.ip(), a.port())),
-    );
-    let out = run_python("kurigram_login.py", &args);
+    let out = kurigram(&server, "kurigram_login.py", "9996623333");
     let line = out.lines().last().unwrap_or_default();
     assert_eq!(text(line, "sign_in"), "signup required", "{out}");
     assert_eq!(text(line, "first_name"), "Kuri", "{out}");
@@ -174,17 +179,7 @@ fn kurigram_signs_up_and_logs_in() {
 #[test]
 fn kurigram_enables_checks_changes_and_removes_a_cloud_password() {
     let server = TestServer::start(3);
-    let mut args = vec![
-        server.public_key_pem().display().to_string(),
-        "9996623535".to_string(),
-    ];
-    args.extend(
-        server
-            .addrs
-            .iter()
-            .map(|(id, a)| format!("{id}={}:{}", a.ip(), a.port())),
-    );
-    let out = run_python("kurigram_2fa.py", &args);
+    let out = kurigram(&server, "kurigram_2fa.py", "9996623535");
     let line = out.lines().last().unwrap_or_default();
     assert_eq!(text(line, "enabled"), "true", "{out}");
     assert_eq!(text(line, "code_login"), "SessionPasswordNeeded", "{out}");

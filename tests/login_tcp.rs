@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::TestServer;
+use common::{rpc_error, TestServer};
 use mtproto_auth::client::login::{phone_migrate_dc, with_init, with_init_layer, SignedIn};
-use mtproto_auth::client::{Client, ClientError, ConnectOptions};
+use mtproto_auth::client::{Client, ConnectOptions};
 use mtproto_auth::handshake::client::{ClientConfig, InnerData, RsaScheme};
 use mtproto_auth::tl::{enums, functions, types};
 use mtproto_auth::transport::Framing;
@@ -15,23 +15,6 @@ fn rt() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-async fn connect(server: &TestServer, dc: i32, framing: Framing) -> Client {
-    let opts = ConnectOptions::new(server.addr(dc), framing);
-    let cfg = ClientConfig {
-        scheme: RsaScheme::RsaPad,
-        inner: InnerData::Plain,
-        keys: vec![server.public_key()],
-    };
-    Client::connect(&opts, &cfg).await.unwrap()
-}
-
-fn rpc_error(e: ClientError) -> (i32, String) {
-    match e {
-        ClientError::Rpc(r) => (r.code, r.message),
-        other => panic!("not an rpc error: {other}"),
-    }
 }
 
 fn code_for(phone: &str) -> String {
@@ -79,7 +62,7 @@ fn sign_up_get_me_log_out_and_log_back_in_on_every_transport() {
         .enumerate()
         {
             let phone = format!("999662{i:04}");
-            let mut client = connect(&server, 2, framing).await;
+            let mut client = server.client(2, framing).await;
             let user = sign_up(&mut client, &phone).await;
             assert!(user.is_self);
             assert_eq!(user.phone.as_deref(), Some(phone.as_str()));
@@ -100,10 +83,10 @@ fn a_number_of_another_dc_is_sent_there_and_logs_in_there() {
     let server = TestServer::start(3);
     rt().block_on(async {
         let phone = "9996631234";
-        let mut on_dc1 = connect(&server, 1, Framing::Intermediate).await;
+        let mut on_dc1 = server.client(1, Framing::Intermediate).await;
         let err = on_dc1.send_code(phone).await.unwrap_err();
         assert_eq!(phone_migrate_dc(&err), Some(3));
-        let mut on_dc3 = connect(&server, 3, Framing::Intermediate).await;
+        let mut on_dc3 = server.client(3, Framing::Intermediate).await;
         let user = sign_up(&mut on_dc3, phone).await;
         // help.getConfig on DC3 names DC3.
         let enums::Config::Config(config) =
@@ -121,7 +104,7 @@ fn codes_of_other_numbers_come_from_the_outbox_and_wrong_ones_are_refused() {
     let server = TestServer::start(3);
     rt().block_on(async {
         let phone = "15550001111";
-        let mut client = connect(&server, 2, Framing::Abridged).await;
+        let mut client = server.client(2, Framing::Abridged).await;
         let sent = client.send_code("+1 555 000 1111").await.unwrap();
         let outbox = server.outbox();
         let (p, code) = outbox.last().unwrap();
@@ -151,7 +134,7 @@ fn codes_of_other_numbers_come_from_the_outbox_and_wrong_ones_are_refused() {
             .await
             .unwrap();
         // resendCode and cancelCode on a new hash.
-        let mut other = connect(&server, 2, Framing::Abridged).await;
+        let mut other = server.client(2, Framing::Abridged).await;
         let sent = other.send_code(phone).await.unwrap();
         // Logged in elsewhere: the code goes to the app as well.
         assert!(sent.in_app);
@@ -199,10 +182,10 @@ fn sessions_are_listed_and_ended_and_the_ended_key_is_told() {
     });
     rt().block_on(async {
         let phone = "9996627777";
-        let mut first = connect(&server, 2, Framing::Intermediate).await;
+        let mut first = server.client(2, Framing::Intermediate).await;
         let user = sign_up(&mut first, phone).await;
-        let mut second = connect(&server, 2, Framing::Abridged).await;
-        let mut third = connect(&server, 2, Framing::Full).await;
+        let mut second = server.client(2, Framing::Abridged).await;
+        let mut third = server.client(2, Framing::Full).await;
         assert_eq!(log_in(&mut second, phone).await.id, user.id);
         assert_eq!(log_in(&mut third, phone).await.id, user.id);
         let list = |a: enums::account::Authorizations| {
@@ -285,7 +268,7 @@ fn sessions_are_listed_and_ended_and_the_ended_key_is_told() {
 fn fresh_sessions_may_not_end_others_by_default() {
     let server = TestServer::start(3);
     rt().block_on(async {
-        let mut client = connect(&server, 2, Framing::Intermediate).await;
+        let mut client = server.client(2, Framing::Intermediate).await;
         sign_up(&mut client, "9996628888").await;
         let (c, text) = rpc_error(
             client
@@ -306,9 +289,9 @@ fn logins_and_pending_codes_survive_a_restart() {
     let runtime = rt();
     let phone = "9996621999";
     let (mut client, mut other, user, pending) = runtime.block_on(async {
-        let mut client = connect(&server, 2, Framing::Intermediate).await;
+        let mut client = server.client(2, Framing::Intermediate).await;
         let user = sign_up(&mut client, phone).await;
-        let mut other = connect(&server, 2, Framing::Intermediate).await;
+        let mut other = server.client(2, Framing::Intermediate).await;
         let pending = other.send_code(phone).await.unwrap();
         (client, other, user, pending)
     });
@@ -336,14 +319,14 @@ fn other_sessions_get_the_code_and_hear_of_the_new_login() {
     let server = TestServer::start(3);
     rt().block_on(async {
         let phone = "9996624444";
-        let mut first = connect(&server, 2, Framing::Intermediate).await;
+        let mut first = server.client(2, Framing::Intermediate).await;
         // Its layer is known: updateNewAuthorization may be sent to it.
         first
             .invoke(&with_init(functions::help::GetConfig {}, "first"))
             .await
             .unwrap();
         let user = sign_up(&mut first, phone).await;
-        let mut second = connect(&server, 2, Framing::Abridged).await;
+        let mut second = server.client(2, Framing::Abridged).await;
         let sent = second.send_code(phone).await.unwrap();
         assert!(sent.in_app);
         let update = tokio::time::timeout(std::time::Duration::from_secs(10), first.next_update())
@@ -393,13 +376,13 @@ fn flood_counters_survive_a_restart() {
     let runtime = rt();
     let phone = "9996625151";
     runtime.block_on(async {
-        let mut client = connect(&server, 2, Framing::Intermediate).await;
+        let mut client = server.client(2, Framing::Intermediate).await;
         client.send_code(phone).await.unwrap();
         client.send_code(phone).await.unwrap();
     });
     server.restart();
     runtime.block_on(async {
-        let mut client = connect(&server, 2, Framing::Intermediate).await;
+        let mut client = server.client(2, Framing::Intermediate).await;
         let (code, text) = rpc_error(client.send_code(phone).await.unwrap_err());
         assert_eq!(code, 420);
         assert!(text.starts_with("FLOOD_TEST_PHONE_WAIT_"), "{text}");
@@ -435,7 +418,7 @@ fn wrong_codes_are_budgeted_per_number_across_keys_and_restarts() {
     let runtime = rt();
     let phone = "4915112340000";
     runtime.block_on(async {
-        let mut first = connect(&server, 2, Framing::Intermediate).await;
+        let mut first = server.client(2, Framing::Intermediate).await;
         let sent = first.send_code(phone).await.unwrap();
         let right = server.outbox().last().unwrap().1.clone();
         let wrong = if right == "00000" { "00001" } else { "00000" };
@@ -446,7 +429,7 @@ fn wrong_codes_are_budgeted_per_number_across_keys_and_restarts() {
                 (400, "PHONE_CODE_INVALID".into())
             );
         }
-        let mut second = connect(&server, 2, Framing::Abridged).await;
+        let mut second = server.client(2, Framing::Abridged).await;
         let other = second.send_code(phone).await.unwrap();
         for _ in 0..2 {
             let e = second.sign_in(phone, &other.phone_code_hash, wrong).await;
@@ -465,7 +448,7 @@ fn wrong_codes_are_budgeted_per_number_across_keys_and_restarts() {
     let sent_before = server.outbox().len();
     server.restart();
     runtime.block_on(async {
-        let mut third = connect(&server, 2, Framing::Intermediate).await;
+        let mut third = server.client(2, Framing::Intermediate).await;
         let e = third.send_code(phone).await;
         assert_eq!(
             rpc_error(e.unwrap_err()),
@@ -494,7 +477,7 @@ fn client_info_is_kept_only_with_a_login() {
         temp.invoke(&with_init(functions::help::GetConfig {}, "temp-device"))
             .await
             .unwrap();
-        let mut client = connect(&server, 2, Framing::Intermediate).await;
+        let mut client = server.client(2, Framing::Intermediate).await;
         client.set_layer(200);
         client
             .invoke(&with_init_layer(
@@ -507,7 +490,7 @@ fn client_info_is_kept_only_with_a_login() {
         let key_id = client.auth_key().id();
         assert_eq!(server.state.declared_layer(key_id), 200);
         // A permanent key that never logs in.
-        let mut idle = connect(&server, 2, Framing::Intermediate).await;
+        let mut idle = server.client(2, Framing::Intermediate).await;
         idle.set_layer(200);
         idle.invoke(&with_init_layer(
             functions::help::GetConfig {},
@@ -556,7 +539,7 @@ fn the_data_dir_and_what_the_server_writes_in_it_are_private() {
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     let server = TestServer::start(3);
     rt().block_on(async {
-        let mut client = connect(&server, 2, Framing::Intermediate).await;
+        let mut client = server.client(2, Framing::Intermediate).await;
         // Not a test number: a random code, delivered to the outbox.
         client.send_code("4915112345678").await.unwrap();
     });

@@ -4,10 +4,9 @@
 
 mod common;
 
-use common::TestServer;
+use common::{rpc_error, TestServer};
 use mtproto_auth::client::login::SignedIn;
 use mtproto_auth::client::{Client, ClientError, ConnectOptions};
-use mtproto_auth::handshake::client::{ClientConfig, InnerData, RsaScheme};
 use mtproto_auth::transport::Framing;
 
 fn rt() -> tokio::runtime::Runtime {
@@ -15,23 +14,6 @@ fn rt() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-async fn connect(server: &TestServer) -> Client {
-    let opts = ConnectOptions::new(server.addr(2), Framing::Intermediate);
-    let cfg = ClientConfig {
-        scheme: RsaScheme::RsaPad,
-        inner: InnerData::Plain,
-        keys: vec![server.public_key()],
-    };
-    Client::connect(&opts, &cfg).await.unwrap()
-}
-
-fn rpc_error(e: ClientError) -> (i32, String) {
-    match e {
-        ClientError::Rpc(r) => (r.code, r.message),
-        other => panic!("not an rpc error: {other}"),
-    }
 }
 
 const PHONE: &str = "9996627272";
@@ -48,7 +30,7 @@ fn a_password_is_set_asked_for_after_the_code_changed_and_removed() {
     let runtime = rt();
     let opts = ConnectOptions::new(server.addr(2), Framing::Intermediate);
     let mut waiting = runtime.block_on(async {
-        let mut first = connect(&server).await;
+        let mut first = server.client(2, Framing::Intermediate).await;
         assert_eq!(
             code_step(&mut first).await.unwrap(),
             SignedIn::SignUpRequired
@@ -72,7 +54,7 @@ fn a_password_is_set_asked_for_after_the_code_changed_and_removed() {
         assert_eq!(p.hint.as_deref(), Some("horse"));
 
         // A new key: the right code is not enough.
-        let mut second = connect(&server).await;
+        let mut second = server.client(2, Framing::Intermediate).await;
         let e = code_step(&mut second).await.unwrap_err();
         assert_eq!(rpc_error(e), (401, "SESSION_PASSWORD_NEEDED".into()));
         let e = second.get_me().await.unwrap_err();
@@ -83,7 +65,7 @@ fn a_password_is_set_asked_for_after_the_code_changed_and_removed() {
         assert_eq!(second.get_me().await.unwrap().id, me.id);
 
         // A third key waits for it when the server restarts.
-        let mut third = connect(&server).await;
+        let mut third = server.client(2, Framing::Intermediate).await;
         let e = code_step(&mut third).await.unwrap_err();
         assert_eq!(rpc_error(e), (401, "SESSION_PASSWORD_NEEDED".into()));
         third
@@ -104,7 +86,7 @@ fn a_password_is_set_asked_for_after_the_code_changed_and_removed() {
             .set_password(Some("correct horse"), Some("battery staple"), "")
             .await
             .unwrap();
-        let mut fourth = connect(&server).await;
+        let mut fourth = server.client(2, Framing::Intermediate).await;
         code_step(&mut fourth).await.unwrap_err();
         let e = fourth.check_password("correct horse").await.unwrap_err();
         assert_eq!(rpc_error(e), (400, "PASSWORD_HASH_INVALID".into()));
@@ -114,7 +96,7 @@ fn a_password_is_set_asked_for_after_the_code_changed_and_removed() {
             .await
             .unwrap();
         assert!(!fourth.get_password().await.unwrap().has_password);
-        let mut fifth = connect(&server).await;
+        let mut fifth = server.client(2, Framing::Intermediate).await;
         assert!(matches!(
             code_step(&mut fifth).await.unwrap(),
             SignedIn::User(_)

@@ -401,18 +401,8 @@ fn send_code_with_tokens(
     tokens: Vec<Vec<u8>>,
 ) -> Result<enums::auth::SentCode, RpcError> {
     let mut req = super::login_tests::send_code(PHONE);
-    req.settings = types::CodeSettings {
-        allow_flashcall: false,
-        current_number: false,
-        allow_app_hash: false,
-        allow_missed_call: false,
-        allow_firebase: false,
-        unknown_number: false,
-        logout_tokens: Some(tokens),
-        token: None,
-        app_sandbox: None,
-    }
-    .into();
+    let enums::CodeSettings::CodeSettings(settings) = &mut req.settings;
+    settings.logout_tokens = Some(tokens);
     f.invoke(key, 2, &req)
 }
 

@@ -35,6 +35,14 @@ pub fn python_of(name: &str) -> PathBuf {
     venv
 }
 
+/// An RPC error's code and text; any other error fails the test.
+pub fn rpc_error(e: mtproto_auth::client::ClientError) -> (i32, String) {
+    match e {
+        mtproto_auth::client::ClientError::Rpc(r) => (r.code, r.message),
+        other => panic!("not an rpc error: {other}"),
+    }
+}
+
 pub fn hex(text: &str) -> Vec<u8> {
     mtproto_auth::tools::tl_decode::parse_hex(text.as_bytes()).expect("valid hex")
 }
@@ -235,6 +243,24 @@ impl TestServer {
                 Some((w.next()?.to_string(), w.next()?.to_string()))
             })
             .collect()
+    }
+
+    /// A client of the library with a new permanent key on DC `dc`.
+    pub async fn client(
+        &self,
+        dc: i32,
+        framing: mtproto_auth::transport::Framing,
+    ) -> mtproto_auth::client::Client {
+        use mtproto_auth::handshake::client::{ClientConfig, InnerData, RsaScheme};
+        let opts = mtproto_auth::client::ConnectOptions::new(self.addr(dc), framing);
+        let cfg = ClientConfig {
+            scheme: RsaScheme::RsaPad,
+            inner: InnerData::Plain,
+            keys: vec![self.public_key()],
+        };
+        mtproto_auth::client::Client::connect(&opts, &cfg)
+            .await
+            .unwrap()
     }
 
     pub fn addr(&self, dc: i32) -> std::net::SocketAddr {
