@@ -243,7 +243,9 @@ impl ServerState {
             .is_some_and(|k| k.expires_at.is_some());
         // Its login goes first: a crash in between leaves an unbound key, never a session
         // listed for a key that is gone.
-        Accounts::new(&*self.store).end_authorization(id)?;
+        let accounts = Accounts::new(&*self.store);
+        accounts.end_authorization(id)?;
+        accounts.end_password_wait(id)?;
         let stored = self.store.delete_auth_key(id)?;
         lock(&self.keys).remove(&id);
         lock(&self.sessions).remove(&id);
@@ -591,7 +593,7 @@ mod tests {
     }
 
     #[test]
-    fn destroying_a_key_ends_its_login() {
+    fn destroying_a_key_ends_its_login_and_its_wait_for_a_password() {
         use crate::store::accounts::{Accounts, BatchExt};
         use crate::store::records::Authorization;
         let s = state();
@@ -615,8 +617,21 @@ mod tests {
         };
         let mut b = crate::store::Batch::default();
         b.bind(&auth, None);
+        // A key waiting for a password too (not both at once in practice).
+        let pending = crate::store::records::PasswordPending {
+            user_id: 9,
+            created: T0,
+        };
+        b.put(
+            crate::store::records::password_pending_key(id),
+            pending.encode(),
+        );
         s.store.commit(&b).unwrap();
         assert!(s.destroy_key(id).unwrap());
+        assert!(Accounts::new(&*s.store)
+            .password_pending(id)
+            .unwrap()
+            .is_none());
         let acc = Accounts::new(&*s.store);
         assert!(acc.authorization(id).unwrap().is_none());
         assert!(acc.authorizations_of(9).unwrap().is_empty());

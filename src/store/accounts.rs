@@ -175,6 +175,13 @@ impl<'a> Accounts<'a> {
         Ok(self.end_authorizations(own, None)? > 0)
     }
 
+    /// Forgets a key's wait for a password (AC-2): its key is being destroyed (SV-9).
+    pub fn end_password_wait(&self, key_id: i64) -> Result<(), StoreError> {
+        let mut b = Batch::default();
+        b.delete(password_pending_key(key_id));
+        self.commit(&b).map(|_| ())
+    }
+
     /// Deletes up to `limit` login codes and flood counters that expired before `now`
     /// (`counter_window`: a counter's window length), so that the store does not keep every
     /// code ever sent. Returns how many went.
