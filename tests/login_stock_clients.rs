@@ -118,14 +118,18 @@ fn a_telethon_login_survives_a_server_restart() {
     assert_eq!(text(&line, "user_id"), id, "{line}");
 }
 
-/// Two-step verification with Telethon's own helpers: edit_2fa turns a password on, a fresh
+/// Two-step verification with Telethon's own helpers: edit_2fa turns a password on (with a
+/// recovery email, confirmed by its email_code_callback from the server's emails.txt), a fresh
 /// client's code login raises SessionPasswordNeededError, sign_in(password=...) refuses the
 /// wrong password and takes the right one, edit_2fa(current_password=...) turns it off.
 #[test]
 fn telethon_turns_on_2fa_logs_in_with_it_and_turns_it_off() {
     let server = TestServer::start(3);
-    let line = telethon(&server, 2, "intermediate", "9996623434", "2fa");
+    let emails = server.data_dir.join("emails.txt").display().to_string();
+    let line = telethon_with(&server, 2, "intermediate", "9996623434", "2fa", &[emails]);
     assert_eq!(text(&line, "set"), "true", "{line}");
+    assert_eq!(text(&line, "email_code_length"), "6", "{line}");
+    assert_eq!(text(&line, "has_recovery"), "true", "{line}");
     assert_eq!(
         text(&line, "code_login"),
         "SessionPasswordNeededError",

@@ -14,16 +14,43 @@ use super::RpcError;
 use crate::rand::Rng;
 use crate::store::records::Counter;
 
-/// Delivers a login code to its user (an SMS gateway in production, a file here).
+/// Delivers a login code to its user (an SMS gateway in production, a file here), and email
+/// codes (a mail gateway; a file here).
 pub trait CodeSender: Send + Sync {
     /// `dc` is the phone's home DC. An error is logged; the code stays valid (resendCode).
     fn deliver(&self, phone: &str, code: &str, dc: i32) -> Result<(), String>;
+    /// An email code: `purpose` names what it is for (`recovery-email`, …). An error is
+    /// logged; the code stays valid (its resend method).
+    fn deliver_email(&self, address: &str, purpose: &str, code: &str) -> Result<(), String>;
 }
 
+/// Appends one line to `path`, created 0600 (live codes: the server's user only).
+fn append_line(path: &std::path::Path, line: &str) -> Result<(), String> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .and_then(|mut f| writeln!(f, "{line}"))
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The development mailbox beside the outbox: `unix_time address purpose code` lines.
+pub const EMAILS_FILE: &str = "emails.txt";
+
 /// The default sender: appends `unix_time phone code` to a file (`outbox.txt` in the data dir,
-/// mode 0600), where a developer or a test reads it; the code is logged at debug level only.
+/// mode 0600), and `unix_time address purpose code` for emails to [`EMAILS_FILE`] beside it,
+/// where a developer or a test reads them; codes are logged at debug level only.
 pub struct OutboxSender {
     path: PathBuf,
+    emails: PathBuf,
     /// Appends of concurrent logins must not interleave.
     file: Mutex<()>,
 }
@@ -31,6 +58,7 @@ pub struct OutboxSender {
 impl OutboxSender {
     pub fn new(path: PathBuf) -> Self {
         OutboxSender {
+            emails: path.with_file_name(EMAILS_FILE),
             path,
             file: Mutex::new(()),
         }
@@ -43,19 +71,18 @@ impl CodeSender for OutboxSender {
         // only at debug level; an info log shows that one was sent.
         tracing::info!(phone, dc, path = %self.path.display(), "login code written to the outbox");
         tracing::debug!(phone, code, dc, "login code");
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
         let _guard = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        let mut options = std::fs::OpenOptions::new();
-        options.create(true).append(true);
-        // Live codes: readable by the server's user only (the data dir is 0700 too).
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        options
-            .open(&self.path)
-            .and_then(|mut f| writeln!(f, "{now} {phone} {code}"))
-            .map_err(|e| format!("{}: {e}", self.path.display()))
+        append_line(&self.path, &format!("{} {phone} {code}", unix_now()))
+    }
+
+    fn deliver_email(&self, address: &str, purpose: &str, code: &str) -> Result<(), String> {
+        tracing::info!(purpose, path = %self.emails.display(), "email code written to the mailbox");
+        tracing::debug!(address, purpose, code, "email code");
+        let _guard = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        append_line(
+            &self.emails,
+            &format!("{} {address} {purpose} {code}", unix_now()),
+        )
     }
 }
 
@@ -63,6 +90,8 @@ impl CodeSender for OutboxSender {
 #[derive(Debug, Default)]
 pub struct MemorySender {
     sent: Mutex<Vec<(String, String)>>,
+    /// (address, purpose, code) of every email.
+    emails: Mutex<Vec<(String, String, String)>>,
 }
 
 impl MemorySender {
@@ -81,6 +110,24 @@ impl CodeSender for MemorySender {
         let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
         sent.push((phone.to_string(), code.to_string()));
         Ok(())
+    }
+
+    fn deliver_email(&self, address: &str, purpose: &str, code: &str) -> Result<(), String> {
+        let mut emails = self.emails.lock().unwrap_or_else(|p| p.into_inner());
+        emails.push((address.into(), purpose.into(), code.into()));
+        Ok(())
+    }
+}
+
+impl MemorySender {
+    /// The last email code sent to `address`.
+    pub fn last_email_code(&self, address: &str) -> Option<String> {
+        let emails = self.emails.lock().unwrap_or_else(|p| p.into_inner());
+        emails
+            .iter()
+            .rev()
+            .find(|(a, _, _)| a == address)
+            .map(|(_, _, c)| c.clone())
     }
 }
 
@@ -309,15 +356,20 @@ pub fn new_code(phone: &Phone, rng: &mut dyn Rng) -> String {
     if let Some(dc) = phone.test_dc {
         return dc.to_string().repeat(CODE_LEN);
     }
-    // Rejection sampling keeps the digits uniform: 42,949 × 100,000 fits in a u32.
-    const SPAN: u32 = 100_000;
-    const LIMIT: u32 = (u32::MAX / SPAN) * SPAN;
+    random_digits(CODE_LEN as u32, rng)
+}
+
+/// `len` (at most 9) uniformly random decimal digits from the CSPRNG.
+pub fn random_digits(len: u32, rng: &mut dyn Rng) -> String {
+    // Rejection sampling keeps the digits uniform.
+    let span = 10u32.pow(len.min(9));
+    let limit = (u32::MAX / span) * span;
     loop {
         let mut b = [0u8; 4];
         rng.fill(&mut b);
         let n = u32::from_le_bytes(b);
-        if n < LIMIT {
-            return format!("{:05}", n % SPAN);
+        if n < limit {
+            return format!("{:0width$}", n % span, width = len as usize);
         }
     }
 }

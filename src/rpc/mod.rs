@@ -12,6 +12,7 @@ mod help;
 pub mod login;
 mod notify;
 pub mod password;
+mod password_email;
 mod updates;
 mod users;
 
@@ -239,6 +240,9 @@ pub fn dispatch(
         Function::AccountUpdatePasswordSettings(r) => {
             ser(password::update_password_settings(ctx, rng, &caller, r))
         }
+        Function::AccountConfirmPasswordEmail(r) => ser(password_email::confirm(ctx, &caller, r)),
+        Function::AccountResendPasswordEmail(_) => ser(password_email::resend(ctx, rng, &caller)),
+        Function::AccountCancelPasswordEmail(_) => ser(password_email::cancel(ctx, &caller)),
         _ => open_methods(ctx, rng, query),
     }
 }

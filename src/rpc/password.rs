@@ -9,12 +9,14 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use super::auth::{log_in, with_retries};
-use super::{flood, Caller, RpcContext, RpcError};
+use super::{flood, password_email, Caller, RpcContext, RpcError};
 use crate::crypto::dh::{DH_PRIME, G};
 use crate::crypto::srp::{self, Challenge};
 use crate::rand::Rng;
 use crate::store::accounts::{Accounts, BatchExt, Read};
-use crate::store::records::{password_key, password_pending_key, Password, PasswordPending, User};
+use crate::store::records::{
+    password_key, password_pending_key, pending_email_key, Password, PasswordPending, User,
+};
 use crate::store::{Batch, Commit};
 use crate::tl::{enums, functions, types};
 
@@ -177,6 +179,10 @@ pub fn get_password(
         answer.srp_b = Some(challenge.srp_b.to_vec());
         answer.srp_id = Some(srp_id);
         answer.hint = (!password.hint.is_empty()).then(|| password.hint.clone());
+        answer.has_recovery = !password.email.is_empty();
+        answer.email_unconfirmed_pattern = acc
+            .pending_email(user_id)?
+            .map(|p| password_email::pattern(&p.value.email));
         ctx.srp.issue(
             srp_id,
             Issued {
@@ -303,7 +309,7 @@ pub fn get_password_settings(
     let current = acc.password(caller.user.id)?;
     check(ctx, &acc, caller.user.id, current.as_ref(), &req.password)?;
     Ok(types::account::PasswordSettings {
-        email: None,
+        email: current.map(|c| c.value.email).filter(|e| !e.is_empty()),
         secure_settings: None,
     }
     .into())
@@ -322,12 +328,19 @@ pub fn update_password_settings(
     let current = acc.password(user_id)?;
     check(ctx, &acc, user_id, current.as_ref(), &req.password)?;
     let enums::account::PasswordInputSettings::PasswordInputSettings(new) = &req.new_settings;
-    if new.email.as_deref().is_some_and(|e| !e.is_empty()) {
-        // A recovery email needs email delivery, which this server does not have yet.
-        tracing::info!(user_id, "a recovery email was asked for; not served yet");
+    let email = new
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty());
+    if email.is_some_and(|e| !password_email::valid(e)) {
         return Err(RpcError::new(400, "EMAIL_INVALID"));
     }
     let next = match (&new.new_algo, new.new_password_hash.as_deref()) {
+        // Only a recovery email, for the password there is.
+        (None, _) if email.is_some() && current.is_some() => {
+            current.as_ref().map(|c| c.value.clone())
+        }
         (None, _) => return Err(RpcError::new(400, "NEW_SETTINGS_EMPTY")),
         (Some(_), Some([])) if current.is_none() => {
             return Err(RpcError::new(400, "NEW_SETTINGS_EMPTY"))
@@ -361,6 +374,11 @@ pub fn update_password_settings(
                 hint,
                 id: RngRef(rng).next_i64(),
                 created: i64::from(ctx.now),
+                // A new password keeps the confirmed recovery email.
+                email: current
+                    .as_ref()
+                    .map(|c| c.value.email.clone())
+                    .unwrap_or_default(),
             })
         }
         _ => return Err(RpcError::new(400, "NEW_SETTINGS_INVALID")),
@@ -372,10 +390,25 @@ pub fn update_password_settings(
         next.as_ref().map(Password::encode),
     );
     flood::reset_password_failures(user_id, &mut b);
+    // A new address waits for its code; removing the password forgets any waiting one.
+    let code = match (&next, email) {
+        (Some(_), Some(email)) => Some(password_email::start(ctx, rng, user_id, email, 0, &mut b)),
+        (None, _) => {
+            b.delete(pending_email_key(user_id));
+            None
+        }
+        _ => None,
+    };
     match acc.commit(&b)? {
         Commit::Applied { .. } => {
             tracing::info!(user_id, set = next.is_some(), "password changed");
-            Ok(true)
+            match (code, email) {
+                (Some(code), Some(email)) => {
+                    password_email::deliver(ctx, email, &code);
+                    Err(password_email::unconfirmed())
+                }
+                _ => Ok(true),
+            }
         }
         // Changed meanwhile by another session: its srp_id no longer names the password.
         Commit::Conflict => Err(RpcError::new(400, "SRP_PASSWORD_CHANGED")),

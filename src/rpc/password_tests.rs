@@ -492,3 +492,116 @@ fn a_user_keeps_at_most_twenty_future_auth_tokens() {
         Ok(enums::auth::SentCode::SentCode(_))
     ));
 }
+
+/// A recovery email: EMAIL_UNCONFIRMED_6 with the password set, the address shown masked
+/// until a wrong then the right code confirms it; resend and cancel; a new password keeps it;
+/// removing the password forgets a waiting one.
+#[test]
+fn a_recovery_email_is_confirmed_by_its_code() {
+    let f = Fixture::new();
+    f.register(1, PHONE);
+    let with_email = |f: &Fixture, email: &str| types::account::PasswordInputSettings {
+        email: Some(email.into()),
+        ..new_settings(f, 1, "pw")
+    };
+    assert_eq!(
+        update(&f, 1, empty(), with_email(&f, "not an address")),
+        Err(err(400, "EMAIL_INVALID"))
+    );
+    assert_eq!(
+        update(&f, 1, empty(), with_email(&f, "alice@example.com")),
+        Err(err(400, "EMAIL_UNCONFIRMED_6"))
+    );
+    let p = get_password(&f, 1);
+    assert!(p.has_password && !p.has_recovery);
+    assert_eq!(
+        p.email_unconfirmed_pattern.as_deref(),
+        Some("a****@example.com")
+    );
+    let first = f.sender.last_email_code("alice@example.com").unwrap();
+    assert_eq!(first.len(), 6);
+    let confirm = |code: &str| {
+        f.invoke(
+            1,
+            2,
+            &functions::account::ConfirmPasswordEmail { code: code.into() },
+        )
+    };
+    let wrong = if first == "000000" {
+        "000001"
+    } else {
+        "000000"
+    };
+    assert_eq!(confirm(wrong).unwrap_err(), err(400, "CODE_INVALID"));
+    assert_eq!(
+        f.invoke(1, 2, &functions::account::ResendPasswordEmail {}),
+        Ok(true)
+    );
+    let second = f.sender.last_email_code("alice@example.com").unwrap();
+    if first != second {
+        assert_eq!(confirm(&first).unwrap_err(), err(400, "CODE_INVALID"));
+    }
+    assert_eq!(confirm(&second), Ok(true));
+    let p = get_password(&f, 1);
+    assert!(p.has_recovery && p.email_unconfirmed_pattern.is_none());
+    let settings = f
+        .invoke(
+            1,
+            2,
+            &functions::account::GetPasswordSettings {
+                password: proof(&f, 1, "pw"),
+            },
+        )
+        .unwrap();
+    let enums::account::PasswordSettings::PasswordSettings(settings) = settings;
+    assert_eq!(settings.email.as_deref(), Some("alice@example.com"));
+    assert_eq!(
+        confirm(&second).unwrap_err(),
+        err(400, "EMAIL_HASH_EXPIRED"),
+        "used up"
+    );
+    // A new password keeps the confirmed address.
+    update(&f, 1, proof(&f, 1, "pw"), new_settings(&f, 1, "pw2")).unwrap();
+    assert!(get_password(&f, 1).has_recovery);
+    // Another address waits, then is cancelled.
+    let email_only = types::account::PasswordInputSettings {
+        new_algo: None,
+        new_password_hash: None,
+        hint: None,
+        email: Some("bob@example.com".into()),
+        new_secure_settings: None,
+    };
+    assert_eq!(
+        update(&f, 1, proof(&f, 1, "pw2"), email_only),
+        Err(err(400, "EMAIL_UNCONFIRMED_6"))
+    );
+    assert_eq!(
+        f.invoke(1, 2, &functions::account::CancelPasswordEmail {}),
+        Ok(true)
+    );
+    assert!(get_password(&f, 1).email_unconfirmed_pattern.is_none());
+    assert_eq!(
+        f.invoke(1, 2, &functions::account::ResendPasswordEmail {})
+            .unwrap_err(),
+        err(400, "EMAIL_HASH_EXPIRED")
+    );
+    // Five wrong codes kill a waiting one.
+    let email_only = types::account::PasswordInputSettings {
+        new_algo: None,
+        new_password_hash: None,
+        hint: None,
+        email: Some("carol@example.com".into()),
+        new_secure_settings: None,
+    };
+    update(&f, 1, proof(&f, 1, "pw2"), email_only).unwrap_err();
+    let right = f.sender.last_email_code("carol@example.com").unwrap();
+    let wrong = if right == "000000" {
+        "000001"
+    } else {
+        "000000"
+    };
+    for _ in 0..5 {
+        assert_eq!(confirm(wrong).unwrap_err(), err(400, "CODE_INVALID"));
+    }
+    assert_eq!(confirm(&right).unwrap_err(), err(400, "EMAIL_HASH_EXPIRED"));
+}

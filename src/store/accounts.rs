@@ -6,10 +6,10 @@
 
 use super::records::{
     authorization_key, code_key, counter_key, decode_i64, encode_i64, future_tokens_key,
-    index_value, password_key, password_pending_key, phone_key, revoked_key,
+    index_value, password_key, password_pending_key, pending_email_key, phone_key, revoked_key,
     user_authorization_key, user_authorizations_prefix, user_key, Authorization, Counter,
-    FutureTokens, Password, PasswordPending, PendingCode, User, AUTHORIZATIONS_PREFIX,
-    USERS_PREFIX,
+    FutureTokens, Password, PasswordPending, PendingCode, PendingEmail, User,
+    AUTHORIZATIONS_PREFIX, USERS_PREFIX,
 };
 use super::{Batch, Commit, Store, StoreError};
 
@@ -116,6 +116,11 @@ impl<'a> Accounts<'a> {
     /// The user's future auth tokens.
     pub fn future_tokens(&self, user_id: i64) -> Result<Option<Read<FutureTokens>>, StoreError> {
         self.read(&future_tokens_key(user_id), FutureTokens::decode)
+    }
+
+    /// The recovery email waiting for its code, if any.
+    pub fn pending_email(&self, user_id: i64) -> Result<Option<Read<PendingEmail>>, StoreError> {
+        self.read(&pending_email_key(user_id), PendingEmail::decode)
     }
 
     /// The user's cloud password, if one is set.

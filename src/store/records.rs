@@ -8,6 +8,7 @@
 //! 'R' auth_key_id            → Revoked          'C' phone_code_hash     → PendingCode
 //! 'F' counter kind  subject  → Counter          'W' user_id             → Password
 //! 'Q' auth_key_id            → PasswordPending  'T' user_id             → FutureTokens
+//! 'E' user_id                → PendingEmail
 //! ```
 
 use super::StoreError;
@@ -63,6 +64,19 @@ pub struct Password {
     /// SRP_PASSWORD_CHANGED.
     pub id: i64,
     pub created: i64,
+    /// The confirmed recovery email ("" for none).
+    pub email: String,
+}
+
+/// A recovery email waiting for its code (account.confirmPasswordEmail): the code kept as
+/// HMAC-SHA256 under code.key, like login codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingEmail {
+    pub email: String,
+    pub code_hash: [u8; 32],
+    pub created: i64,
+    pub expires: i64,
+    pub wrong: i32,
 }
 
 /// A key whose code was right for an account with a password (AC-2): it may call only what an
@@ -162,6 +176,10 @@ pub fn password_key(user_id: i64) -> Vec<u8> {
 
 pub fn password_pending_key(key_id: i64) -> Vec<u8> {
     int_key(b'Q', key_id)
+}
+
+pub fn pending_email_key(user_id: i64) -> Vec<u8> {
+    int_key(b'E', user_id)
 }
 
 pub fn future_tokens_key(user_id: i64) -> Vec<u8> {
@@ -298,6 +316,7 @@ impl Password {
         write_bytes(&mut v, self.hint.as_bytes());
         write_i64(&mut v, self.id);
         write_i64(&mut v, self.created);
+        write_bytes(&mut v, self.email.as_bytes());
         v
     }
 
@@ -313,6 +332,35 @@ impl Password {
                 hint: r.read_string()?,
                 id: r.read_i64()?,
                 created: r.read_i64()?,
+                email: if r.remaining() > 0 {
+                    r.read_string()?
+                } else {
+                    String::new()
+                },
+            })
+        })
+    }
+}
+
+impl PendingEmail {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut v = begin();
+        write_bytes(&mut v, self.email.as_bytes());
+        v.extend_from_slice(&self.code_hash);
+        write_i64(&mut v, self.created);
+        write_i64(&mut v, self.expires);
+        write_i32(&mut v, self.wrong);
+        v
+    }
+
+    pub fn decode(v: &[u8]) -> Result<Self, StoreError> {
+        decode("pending email", v, |r| {
+            Ok(PendingEmail {
+                email: r.read_string()?,
+                code_hash: r.read_slice(32)?.try_into().expect("32 bytes read"),
+                created: r.read_i64()?,
+                expires: r.read_i64()?,
+                wrong: r.read_i32()?,
             })
         })
     }
@@ -522,7 +570,19 @@ mod tests {
             hint: "pet".into(),
             id: -4,
             created: 5,
+            email: "a@b.c".into(),
         };
+        let pending_email = PendingEmail {
+            email: "a@b.c".into(),
+            code_hash: [6; 32],
+            created: 7,
+            expires: 8,
+            wrong: 1,
+        };
+        assert_eq!(
+            PendingEmail::decode(&pending_email.encode()).unwrap(),
+            pending_email
+        );
         assert_eq!(Password::decode(&password.encode()).unwrap(), password);
         assert!(Password::decode(&password.encode()[..300]).is_err());
         let pending = PasswordPending {

@@ -9,8 +9,10 @@ usage:
       the same sign-up, started on DC, following PHONE_MIGRATE_X to the phone's DC.
   telethon_login.py PUBLIC_KEY_PEM HOST PORT DC TRANSPORT PHONE resume SESSION
       connects with a saved StringSession and asks get_me.
-  telethon_login.py PUBLIC_KEY_PEM HOST PORT DC TRANSPORT PHONE 2fa
-      the same sign-up; edit_2fa(new_password=...) turns a password on; a second client's
+  telethon_login.py PUBLIC_KEY_PEM HOST PORT DC TRANSPORT PHONE 2fa EMAILS_TXT
+      the same sign-up; edit_2fa(new_password=..., email=...) turns a password on with a
+      recovery email, its email_code_callback reading the code from the server's EMAILS_TXT;
+      account.GetPasswordRequest then says has_recovery; a second client's
       code login raises SessionPasswordNeededError, sign_in(password=...) wrong then right;
       edit_2fa(current_password=..., new_password=None) turns it off; a third client's code
       login goes straight in.
@@ -63,8 +65,16 @@ async def sign_up(client, phone, out):
     out["is_self"] = bool(me.is_self)
 
 
-async def two_step(phone, dc, host, port, transport, first, out):
-    out["set"] = await first.edit_2fa(new_password="correct horse", hint="horse")
+async def two_step(phone, dc, host, port, transport, first, out, emails):
+    def email_code(length):
+        out["email_code_length"] = length
+        return open(emails).read().split()[-1]
+
+    out["set"] = await first.edit_2fa(
+        new_password="correct horse", hint="horse", email="tele@example.com",
+        email_code_callback=email_code,
+    )
+    out["has_recovery"] = (await first(functions.account.GetPasswordRequest())).has_recovery
     second = fresh_client(dc, host, port, transport)
     await asyncio.wait_for(second.connect(), 30)
     await second.send_code_request(phone)
@@ -136,7 +146,7 @@ async def main():
         await sign_up(client, phone, out)
         out["dc"] = client.session.dc_id
         if mode == "2fa":
-            await two_step(phone, dc, host, port, transport, client, out)
+            await two_step(phone, dc, host, port, transport, client, out, sys.argv[8])
         if mode == "token":
             await token_login(phone, dc, host, port, transport, client, out)
         if mode == "signup":
