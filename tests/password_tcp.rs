@@ -103,3 +103,48 @@ fn a_password_is_set_asked_for_after_the_code_changed_and_removed() {
         ));
     });
 }
+
+/// A recovery email over TCP: EMAIL_UNCONFIRMED_6, the code from the data dir's emails.txt (a
+/// wrong one refused), then has_recovery.
+#[test]
+fn a_recovery_email_is_confirmed_with_the_mailed_code() {
+    let server = TestServer::start(3);
+    rt().block_on(async {
+        let mut client = server.client(2, Framing::Intermediate).await;
+        let phone = "9996627373";
+        let sent = client.send_code(phone).await.unwrap();
+        client
+            .sign_in(phone, &sent.phone_code_hash, "22222")
+            .await
+            .unwrap();
+        client
+            .sign_up(phone, &sent.phone_code_hash, "Mail", "Box")
+            .await
+            .unwrap();
+        client.set_password(None, Some("pw"), "").await.unwrap();
+        let length = client
+            .set_recovery_email("pw", "mail@example.com")
+            .await
+            .unwrap();
+        assert_eq!(length, 6);
+        let p = client.get_password().await.unwrap();
+        assert_eq!(
+            p.email_unconfirmed_pattern.as_deref(),
+            Some("m***@example.com")
+        );
+        let mailbox = std::fs::read_to_string(server.data_dir.join("emails.txt")).unwrap();
+        let line = mailbox.lines().last().unwrap();
+        let fields: Vec<&str> = line.split(' ').collect();
+        assert_eq!(
+            &fields[1..3],
+            ["mail@example.com", "recovery-email"],
+            "{line}"
+        );
+        let code = fields[3];
+        let wrong = if code == "000000" { "000001" } else { "000000" };
+        let e = client.confirm_password_email(wrong).await.unwrap_err();
+        assert_eq!(rpc_error(e), (400, "CODE_INVALID".into()));
+        client.confirm_password_email(code).await.unwrap();
+        assert!(client.get_password().await.unwrap().has_recovery);
+    });
+}

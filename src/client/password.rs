@@ -152,4 +152,48 @@ impl Client {
             Err(unexpected("boolFalse"))
         }
     }
+
+    /// Gives the account (its password `current` proven) the recovery email `email`: the
+    /// server mails a code and answers EMAIL_UNCONFIRMED_X; returns X, the code's length, for
+    /// [`confirm_password_email`](Self::confirm_password_email).
+    pub async fn set_recovery_email(
+        &mut self,
+        current: &str,
+        email: &str,
+    ) -> Result<usize, ClientError> {
+        let proof = self.password_proof(current).await?;
+        let settings = types::account::PasswordInputSettings {
+            new_algo: None,
+            new_password_hash: None,
+            hint: None,
+            email: Some(email.into()),
+            new_secure_settings: None,
+        };
+        let answer = self
+            .invoke(&functions::account::UpdatePasswordSettings {
+                password: proof,
+                new_settings: settings.into(),
+            })
+            .await;
+        match answer {
+            Err(ClientError::Rpc(e)) if e.message.starts_with("EMAIL_UNCONFIRMED_") => e.message
+                ["EMAIL_UNCONFIRMED_".len()..]
+                .parse()
+                .map_err(|_| unexpected(e)),
+            Err(e) => Err(e),
+            Ok(done) => Err(unexpected(done)),
+        }
+    }
+
+    /// account.confirmPasswordEmail with the code the recovery email got.
+    pub async fn confirm_password_email(&mut self, code: &str) -> Result<(), ClientError> {
+        let done = self
+            .invoke(&functions::account::ConfirmPasswordEmail { code: code.into() })
+            .await?;
+        if done {
+            Ok(())
+        } else {
+            Err(unexpected("boolFalse"))
+        }
+    }
 }
