@@ -316,26 +316,40 @@ pub async fn logins(
 /// Password checks (account.getPassword, then account.getPasswordSettings with the SRP proof),
 /// one outstanding per client, each client checking its own account's `password`. The client's
 /// PBKDF2 runs once per client, before the window; its two modular exponentiations per check
-/// run in this process, not the server's.
+/// run in this process, not the server's. Every client starts at least one check in the
+/// window.
 pub async fn password_checks(
     target: &Target,
     clients: Vec<Client>,
     password: &'static str,
     seconds: u64,
 ) -> Window {
+    use crate::client::password::PasswordHash;
+    let mut warm = JoinSet::new();
+    for mut client in clients {
+        warm.spawn(async move {
+            let mut known = PasswordHash::default();
+            let ready = client.password_proof_cached(password, &mut known).await;
+            (client, known, ready)
+        });
+    }
+    let mut ready = Vec::new();
+    let mut failed = Worker::default();
+    while let Some(done) = warm.join_next().await {
+        match done {
+            Ok((client, known, Ok(_))) => ready.push((client, known)),
+            Ok((_, _, Err(e))) => failed.fail(e),
+            Err(e) => failed.fail(e),
+        }
+    }
     let start = Instant::now();
     let deadline = start + Duration::from_secs(seconds);
     let mut tasks = JoinSet::new();
-    for mut client in clients {
+    tasks.spawn(async move { failed });
+    for (mut client, mut known) in ready {
         tasks.spawn(async move {
             let mut w = Worker::default();
-            let mut known = crate::client::password::PasswordHash::default();
-            // The PBKDF2 of the first proof is the client's, outside the window's count.
-            if let Err(e) = client.password_proof_cached(password, &mut known).await {
-                w.fail(e);
-                return w;
-            }
-            while Instant::now() < deadline {
+            loop {
                 let t = Instant::now();
                 let result = async {
                     let password = client.password_proof_cached(password, &mut known).await?;
@@ -350,6 +364,9 @@ pub async fn password_checks(
                         w.fail(e);
                         break;
                     }
+                }
+                if Instant::now() >= deadline {
+                    break;
                 }
             }
             w
