@@ -30,6 +30,13 @@ pub trait Rng {
     }
 }
 
+/// A borrowed source is a source, so a `&mut dyn Rng` can go where an `impl Rng` is asked for.
+impl<R: Rng + ?Sized> Rng for &mut R {
+    fn fill(&mut self, buf: &mut [u8]) {
+        (**self).fill(buf)
+    }
+}
+
 /// The operating system's CSPRNG (getrandom).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct OsRng;

@@ -96,8 +96,11 @@ pub fn verifier(x: &[u8; 32]) -> [u8; 256] {
 
 /// SR-5: a verifier the server accepts: 256 bytes, `1 < v < p`.
 pub fn verifier_ok(v: &[u8]) -> bool {
+    if v.len() != 256 {
+        return false;
+    }
     let n = BigUint::from_bytes_be(v);
-    v.len() == 256 && n > BigUint::from(1u32) && n < prime()
+    n > BigUint::from(1u32) && n < prime()
 }
 
 /// The server's half of one check: `b` and `B` for a stored verifier (SR-3). `b` is wiped on

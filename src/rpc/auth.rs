@@ -306,7 +306,7 @@ fn new_authorization(ctx: &RpcContext<'_>, rng: &mut dyn Rng, user_id: i64) -> A
     })
 }
 
-fn nonzero_i64(rng: &mut dyn Rng) -> i64 {
+pub(super) fn nonzero_i64(rng: &mut dyn Rng) -> i64 {
     loop {
         let mut b = [0u8; 8];
         rng.fill(&mut b);

@@ -54,6 +54,23 @@ fn address_subject(peer: &str) -> Option<Vec<u8>> {
     }
 }
 
+/// `limit` for counting only: the event is counted however many came before (the refusal is
+/// checked elsewhere, before the event); 0 still counts nothing.
+fn uncapped(limit: RateLimit) -> RateLimit {
+    RateLimit {
+        limit: if limit.limit == 0 { 0 } else { i32::MAX },
+        ..limit
+    }
+}
+
+/// The account's wrong-password counters with their limits (AB-3), the day's first.
+fn password_counters(ctx: &RpcContext<'_>) -> [(u8, RateLimit); 2] {
+    [
+        (PASSWORD_FAILED_DAY, ctx.login.password_failures_per_day),
+        (PASSWORD_FAILED_HOUR, ctx.login.password_failures_per_hour),
+    ]
+}
+
 /// Bumps one counter into `b`, or the limit's error.
 fn bump(
     ctx: &RpcContext<'_>,
@@ -124,18 +141,14 @@ pub fn count_failure(
         return Ok(());
     }
     let login = ctx.login;
-    // Counted past the limit too (the check is `refuse_if_guessed_out`); 0 counts nothing.
-    let unlimited = |l: RateLimit| RateLimit {
-        limit: if l.limit == 0 { 0 } else { i32::MAX },
-        ..l
-    };
+    // Counted past the limit too: the check is `refuse_if_guessed_out`.
     let by_phone = (FAILED_PER_PHONE, phone.digits.as_bytes());
     bump(
         ctx,
         acc,
         b,
         by_phone,
-        unlimited(login.failed_sign_ins_per_phone),
+        uncapped(login.failed_sign_ins_per_phone),
         flood_wait,
     )?;
     if let Some(address) = address_subject(ctx.peer) {
@@ -145,7 +158,7 @@ pub fn count_failure(
             acc,
             b,
             by_address,
-            unlimited(login.failed_sign_ins_per_address),
+            uncapped(login.failed_sign_ins_per_address),
             flood_wait,
         )?;
     }
@@ -206,10 +219,7 @@ pub fn refuse_if_password_guessed_out(
     user_id: i64,
 ) -> Result<(), RpcError> {
     let user = user_id.to_be_bytes();
-    for (kind, limit) in [
-        (PASSWORD_FAILED_DAY, ctx.login.password_failures_per_day),
-        (PASSWORD_FAILED_HOUR, ctx.login.password_failures_per_hour),
-    ] {
+    for (kind, limit) in password_counters(ctx) {
         if let Some(wait) = spent(ctx, acc, (kind, &user), limit)? {
             return Err(flood_wait(wait));
         }
@@ -225,15 +235,8 @@ pub fn count_password_failure(
     b: &mut Batch,
 ) -> Result<(), RpcError> {
     let user = user_id.to_be_bytes();
-    for (kind, limit) in [
-        (PASSWORD_FAILED_DAY, ctx.login.password_failures_per_day),
-        (PASSWORD_FAILED_HOUR, ctx.login.password_failures_per_hour),
-    ] {
-        let limit = RateLimit {
-            limit: if limit.limit == 0 { 0 } else { i32::MAX },
-            ..limit
-        };
-        bump(ctx, acc, b, (kind, &user), limit, flood_wait)?;
+    for (kind, limit) in password_counters(ctx) {
+        bump(ctx, acc, b, (kind, &user), uncapped(limit), flood_wait)?;
     }
     Ok(())
 }

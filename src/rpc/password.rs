@@ -8,7 +8,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-use super::auth::{log_in, with_retries};
+use super::auth::{log_in, nonzero_i64, with_retries};
 use super::{flood, password_email, Caller, RpcContext, RpcError};
 use crate::crypto::dh::{DH_PRIME, G};
 use crate::crypto::srp::{self, Challenge};
@@ -172,8 +172,8 @@ pub fn get_password(
         None => None,
     };
     if let Some((user_id, password)) = current {
-        let challenge = Challenge::new(&password.v, &mut RngRef(rng));
-        let srp_id = RngRef(rng).next_i64();
+        let challenge = Challenge::new(&password.v, &mut &mut *rng);
+        let srp_id = nonzero_i64(rng);
         answer.has_password = true;
         answer.current_algo = Some(algo(password.salt1.clone(), password.salt2.clone()));
         answer.srp_b = Some(challenge.srp_b.to_vec());
@@ -195,15 +195,6 @@ pub fn get_password(
         );
     }
     Ok(answer.into())
-}
-
-/// `&mut dyn Rng` as an `impl Rng`.
-struct RngRef<'a>(&'a mut dyn Rng);
-
-impl Rng for RngRef<'_> {
-    fn fill(&mut self, buf: &mut [u8]) {
-        self.0.fill(buf)
-    }
 }
 
 fn hash_invalid() -> RpcError {
@@ -372,7 +363,7 @@ pub fn update_password_settings(
                 salt2: a.salt2.clone(),
                 v: v.try_into().expect("verifier_ok checked 256 bytes"),
                 hint,
-                id: RngRef(rng).next_i64(),
+                id: nonzero_i64(rng),
                 created: i64::from(ctx.now),
                 // A new password keeps the confirmed recovery email.
                 email: current
