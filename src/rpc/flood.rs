@@ -10,10 +10,10 @@
 //! published codes: nothing to guess, so they are outside the budget and only their sends are
 //! limited (FLOOD_TEST_PHONE_WAIT_X, D7).
 
-use super::login::{Phone, RateLimit};
+use super::login::{Phone, RateLimit, DAY};
 use super::{RpcContext, RpcError};
 use crate::store::accounts::{Accounts, BatchExt};
-use crate::store::records::counter_key;
+use crate::store::records::{counter_key, Counter};
 use crate::store::Batch;
 
 /// sendCode and resendCode per phone number, the hour's window.
@@ -28,9 +28,15 @@ const CODES_PER_ADDRESS: u8 = b'i';
 const FAILED_PER_ADDRESS: u8 = b'x';
 /// sendCode per auth key.
 const CODES_PER_KEY: u8 = b'k';
-/// Wrong cloud passwords per account, the hour's window and the day's (AB-3).
-const PASSWORD_FAILED_HOUR: u8 = b'h';
+/// Wrong cloud passwords per account, in a row and the day's (AB-3).
+const PASSWORD_FAILED_ROW: u8 = b'h';
 const PASSWORD_FAILED_DAY: u8 = b'y';
+/// Wrong email codes per account (or per address being set up), in a row and the day's.
+const EMAIL_CODE_FAILED_ROW: u8 = b'e';
+const EMAIL_CODE_FAILED_DAY: u8 = b'm';
+/// Email codes sent per email address, an hour and a day.
+const EMAILS_PER_ADDRESS: u8 = b'a';
+const EMAILS_PER_ADDRESS_DAY: u8 = b'b';
 
 fn flood_wait(wait: i64) -> RpcError {
     RpcError::new(420, format!("FLOOD_WAIT_{wait}"))
@@ -61,14 +67,6 @@ fn uncapped(limit: RateLimit) -> RateLimit {
         limit: if limit.limit == 0 { 0 } else { i32::MAX },
         ..limit
     }
-}
-
-/// The account's wrong-password counters with their limits (AB-3), the day's first.
-fn password_counters(ctx: &RpcContext<'_>) -> [(u8, RateLimit); 2] {
-    [
-        (PASSWORD_FAILED_DAY, ctx.login.password_failures_per_day),
-        (PASSWORD_FAILED_HOUR, ctx.login.password_failures_per_hour),
-    ]
 }
 
 /// Bumps one counter into `b`, or the limit's error.
@@ -211,41 +209,111 @@ pub fn count_key(ctx: &RpcContext<'_>, acc: &Accounts<'_>, b: &mut Batch) -> Res
     )
 }
 
-/// AB-3: FLOOD_WAIT_X once the account had its hour's or its day's wrong passwords, checked
-/// before the proof is.
-pub fn refuse_if_password_guessed_out(
+/// What a guess per account is of (AB-3): each has its own counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secret {
+    /// The cloud password (auth.checkPassword and the methods that prove it).
+    Password,
+    /// A code sent by email: the recovery email's, the recovery's, the login email's.
+    EmailCode,
+}
+
+impl Secret {
+    /// The counter kinds: failures in a row (window_start = the last one's time), the day's.
+    fn kinds(self) -> (u8, u8) {
+        match self {
+            Secret::Password => (PASSWORD_FAILED_ROW, PASSWORD_FAILED_DAY),
+            Secret::EmailCode => (EMAIL_CODE_FAILED_ROW, EMAIL_CODE_FAILED_DAY),
+        }
+    }
+}
+
+/// AB-3: FLOOD_WAIT_X while the account waits out its failures in a row (the back-off), or
+/// once it had its day's; checked before the secret is.
+pub fn refuse_if_guessed_out_of(
     ctx: &RpcContext<'_>,
     acc: &Accounts<'_>,
-    user_id: i64,
+    secret: Secret,
+    subject: &[u8],
 ) -> Result<(), RpcError> {
-    let user = user_id.to_be_bytes();
-    for (kind, limit) in password_counters(ctx) {
-        if let Some(wait) = spent(ctx, acc, (kind, &user), limit)? {
+    let (row, day) = secret.kinds();
+    if let Some(wait) = spent(ctx, acc, (day, subject), ctx.login.password_failures_per_day)? {
+        return Err(flood_wait(wait));
+    }
+    let now = i64::from(ctx.now);
+    if let Some(last) = acc.counter(&counter_key(row, subject))? {
+        let c = last.value;
+        if let Some(wait) = ctx.login.password_backoff.wait(c.count, c.window_start, now) {
             return Err(flood_wait(wait));
         }
     }
     Ok(())
 }
 
-/// A wrong password, counted into `b` against the account.
-pub fn count_password_failure(
+/// A wrong secret, counted into `b` against `subject` (an account, or an address being set up).
+pub fn count_guess(
     ctx: &RpcContext<'_>,
     acc: &Accounts<'_>,
-    user_id: i64,
+    secret: Secret,
+    subject: &[u8],
     b: &mut Batch,
 ) -> Result<(), RpcError> {
-    let user = user_id.to_be_bytes();
-    for (kind, limit) in password_counters(ctx) {
-        bump(ctx, acc, b, (kind, &user), uncapped(limit), flood_wait)?;
-    }
+    let (row, day) = secret.kinds();
+    let limit = ctx.login.password_failures_per_day;
+    bump(ctx, acc, b, (day, subject), uncapped(limit), flood_wait)?;
+    let now = i64::from(ctx.now);
+    let old = acc.counter(&counter_key(row, subject))?;
+    // A day without failures starts the row again (the sweep deletes the counter then too).
+    let before = old
+        .as_ref()
+        .filter(|o| now < o.value.window_start.saturating_add(DAY))
+        .map_or(0, |o| o.value.count);
+    let next = Counter {
+        window_start: now,
+        count: before.saturating_add(1),
+    };
+    b.count(row, subject, old.as_ref(), next);
     Ok(())
 }
 
-/// A right password: the account's wrong ones are forgotten (AB-3 "reset on success only").
-pub fn reset_password_failures(user_id: i64, b: &mut Batch) {
-    let user = user_id.to_be_bytes();
-    b.delete(counter_key(PASSWORD_FAILED_HOUR, &user));
-    b.delete(counter_key(PASSWORD_FAILED_DAY, &user));
+/// A right secret: the subject's wrong ones are forgotten (AB-3 "reset on success only").
+pub fn reset_guesses(secret: Secret, subject: &[u8], b: &mut Batch) {
+    let (row, day) = secret.kinds();
+    b.delete(counter_key(row, subject));
+    b.delete(counter_key(day, subject));
+}
+
+/// The subject an account's guesses are counted under.
+pub fn account_subject(user_id: i64) -> [u8; 8] {
+    user_id.to_be_bytes()
+}
+
+/// One more email code sent to `email` (the recovery email's, a recovery, a login email's),
+/// counted into `b` as codes to a phone number are: an hour's and a day's per address, and the
+/// client address's hour.
+pub fn count_email_send(
+    ctx: &RpcContext<'_>,
+    acc: &Accounts<'_>,
+    email: &str,
+    b: &mut Batch,
+) -> Result<(), RpcError> {
+    let login = ctx.login;
+    let address = email.to_ascii_lowercase();
+    let by_day = (EMAILS_PER_ADDRESS_DAY, address.as_bytes());
+    bump(ctx, acc, b, by_day, login.codes_per_phone_daily, flood_wait)?;
+    let by_hour = (EMAILS_PER_ADDRESS, address.as_bytes());
+    bump(ctx, acc, b, by_hour, login.codes_per_phone, flood_wait)?;
+    if let Some(peer) = address_subject(ctx.peer) {
+        bump(
+            ctx,
+            acc,
+            b,
+            (CODES_PER_ADDRESS, &peer[..]),
+            login.codes_per_address,
+            flood_wait,
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -138,6 +138,35 @@ pub struct RateLimit {
     pub window: i64,
 }
 
+/// AB-3's back-off: `free` failures in a row pass; after that each try waits
+/// `base · 2^(failures − free)` seconds (at most `max`) after the last failure. `free == 0`
+/// and `base == 0`: off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    pub free: i32,
+    pub base: i64,
+    pub max: i64,
+}
+
+impl Backoff {
+    pub const OFF: Backoff = Backoff {
+        free: 0,
+        base: 0,
+        max: 0,
+    };
+
+    /// The seconds still to wait after `failures` in a row, the last at `last`, or `None`.
+    pub fn wait(&self, failures: i32, last: i64, now: i64) -> Option<i64> {
+        if self.base <= 0 || failures < self.free {
+            return None;
+        }
+        let doublings = u32::try_from(failures - self.free).unwrap_or(0).min(40);
+        let wait = self.base.saturating_mul(1i64 << doublings).min(self.max);
+        let left = last.saturating_add(wait) - now;
+        (left > 0).then_some(left)
+    }
+}
+
 impl RateLimit {
     pub const OFF: RateLimit = RateLimit {
         limit: 0,
@@ -189,9 +218,9 @@ pub struct LoginConfig {
     pub codes_per_test_phone: RateLimit,
     /// sendCode per auth key an hour (FLOOD_WAIT_X).
     pub codes_per_key: RateLimit,
-    /// Wrong cloud passwords per account an hour and a day (FLOOD_WAIT_X, AB-3); a right one
-    /// resets both.
-    pub password_failures_per_hour: RateLimit,
+    /// Wrong cloud passwords (and wrong recovery and email codes) per account in a row: the
+    /// growing wait (FLOOD_WAIT_X, AB-3) and the daily cap; a right one resets both.
+    pub password_backoff: Backoff,
     pub password_failures_per_day: RateLimit,
     /// auth.resetAuthorizations and account.resetAuthorization need the calling authorization
     /// to be at least this old (FRESH_RESET_AUTHORISATION_FORBIDDEN); 0 = never refused.
@@ -217,10 +246,7 @@ impl std::fmt::Debug for LoginConfig {
             )
             .field("codes_per_test_phone", &self.codes_per_test_phone)
             .field("codes_per_key", &self.codes_per_key)
-            .field(
-                "password_failures_per_hour",
-                &self.password_failures_per_hour,
-            )
+            .field("password_backoff", &self.password_backoff)
             .field("password_failures_per_day", &self.password_failures_per_day)
             .field("fresh_reset_secs", &self.fresh_reset_secs)
             .finish_non_exhaustive()
@@ -239,8 +265,13 @@ pub const DEFAULT_FAILED_SIGN_INS_PER_ADDRESS: i32 = 20;
 /// Test numbers: a CI suite logs the same ones in again and again.
 pub const DEFAULT_CODES_PER_TEST_PHONE: i32 = 20;
 pub const DEFAULT_CODES_PER_KEY: i32 = 50;
-/// AB-3: "well under 100 consecutive failures per account".
-pub const DEFAULT_PASSWORD_FAILURES_PER_HOUR: i32 = 5;
+/// AB-3: "after 3–5 failures exponential FLOOD_WAIT_X plus a daily cap", "well under 100
+/// consecutive failures per account": 3 free, then 30 s, 60 s, … up to an hour; 20 a day.
+pub const DEFAULT_PASSWORD_BACKOFF: Backoff = Backoff {
+    free: 3,
+    base: 30,
+    max: 3600,
+};
 pub const DEFAULT_PASSWORD_FAILURES_PER_DAY: i32 = 20;
 /// `--dev-login-limits`: sends per phone an hour, and no daily, failure or address limits.
 pub const DEVELOPMENT_CODES_PER_PHONE: i32 = 20;
@@ -264,10 +295,7 @@ impl LoginConfig {
             failed_sign_ins_per_address: per(DEFAULT_FAILED_SIGN_INS_PER_ADDRESS, DAY),
             codes_per_test_phone: per(DEFAULT_CODES_PER_TEST_PHONE, DEFAULT_FLOOD_WINDOW),
             codes_per_key: per(DEFAULT_CODES_PER_KEY, DEFAULT_FLOOD_WINDOW),
-            password_failures_per_hour: per(
-                DEFAULT_PASSWORD_FAILURES_PER_HOUR,
-                DEFAULT_FLOOD_WINDOW,
-            ),
+            password_backoff: DEFAULT_PASSWORD_BACKOFF,
             password_failures_per_day: per(DEFAULT_PASSWORD_FAILURES_PER_DAY, DAY),
             fresh_reset_secs: DEFAULT_FRESH_RESET_SECS,
             code_key: CodeKey::new(crate::rand::Rng::array(&mut crate::rand::OsRng)),
@@ -303,7 +331,6 @@ impl LoginConfig {
             self.failed_sign_ins_per_address,
             self.codes_per_test_phone,
             self.codes_per_key,
-            self.password_failures_per_hour,
             self.password_failures_per_day,
         ]
         .iter()

@@ -208,7 +208,7 @@ fn srp_id_invalid() -> RpcError {
 /// SR-4: `input` against the user's current password (`None`: none set). The srp_id is used
 /// up whatever the outcome; a wrong proof is counted (AB-3) and reported as
 /// PASSWORD_HASH_INVALID. `Ok` means the caller may act for the account; a success resets the
-/// counters in the caller's batch (`flood::reset_password_failures`).
+/// counters in the caller's batch (`flood::reset_guesses`).
 fn check(
     ctx: &RpcContext<'_>,
     acc: &Accounts<'_>,
@@ -237,7 +237,8 @@ fn check(
     if issued.password_id != current.value.id {
         return Err(RpcError::new(400, "SRP_PASSWORD_CHANGED"));
     }
-    flood::refuse_if_password_guessed_out(ctx, acc, user_id)?;
+    let subject = flood::account_subject(user_id);
+    flood::refuse_if_guessed_out_of(ctx, acc, flood::Secret::Password, &subject)?;
     let p = &current.value;
     if issued
         .challenge
@@ -246,7 +247,7 @@ fn check(
     {
         with_retries(|| {
             let mut b = Batch::default();
-            flood::count_password_failure(ctx, acc, user_id, &mut b)?;
+            flood::count_guess(ctx, acc, flood::Secret::Password, &subject, &mut b)?;
             Ok(matches!(acc.commit(&b)?, Commit::Applied { .. }).then_some(()))
         })?;
         tracing::info!(user_id, "wrong password");
@@ -285,7 +286,11 @@ pub fn check_password(
     with_retries(|| {
         let mut b = Batch::default();
         b.swap(password_pending_key(ctx.key_id), Some(&pending.raw), None);
-        flood::reset_password_failures(user_id, &mut b);
+        flood::reset_guesses(
+            flood::Secret::Password,
+            &flood::account_subject(user_id),
+            &mut b,
+        );
         log_in(ctx, rng, &acc, &user, b)
     })
 }
@@ -380,7 +385,11 @@ pub fn update_password_settings(
         current.as_ref().map(|c| c.raw.as_slice()),
         next.as_ref().map(Password::encode),
     );
-    flood::reset_password_failures(user_id, &mut b);
+    flood::reset_guesses(
+            flood::Secret::Password,
+            &flood::account_subject(user_id),
+            &mut b,
+        );
     // A new address waits for its code; removing the password forgets any waiting one.
     let code = match (&next, email) {
         (Some(_), Some(email)) => Some(password_email::start(ctx, rng, user_id, email, 0, &mut b)),

@@ -325,7 +325,7 @@ fn new_settings_are_checked() {
 }
 
 #[test]
-fn wrong_passwords_are_limited_per_account_and_a_right_one_resets_the_count() {
+fn wrong_passwords_back_off_exponentially_and_a_right_one_resets_the_count() {
     let f = Fixture::new();
     f.register(1, PHONE);
     update(&f, 1, empty(), new_settings(&f, 1, "pw")).unwrap();
@@ -333,31 +333,68 @@ fn wrong_passwords_are_limited_per_account_and_a_right_one_resets_the_count() {
         code_login(&f, 2).unwrap_err(),
         err(401, "SESSION_PASSWORD_NEEDED")
     );
-    for _ in 0..4 {
+    // Three wrong ones pass freely; then the next try waits 30 s, and each failure doubles it.
+    for _ in 0..3 {
         assert_eq!(
             check(&f, 2, proof(&f, 2, "no")),
             Err(err(400, "PASSWORD_HASH_INVALID"))
         );
     }
-    // A right one resets the count: five more wrong ones before the limit.
+    let right = proof(&f, 2, "pw");
+    let before = snapshot(&f);
+    assert_eq!(check(&f, 2, right), Err(err(420, "FLOOD_WAIT_30")));
+    assert_eq!(snapshot(&f), before, "a refused try changes nothing");
+    f.now.set(f.now.get() + 30);
+    assert_eq!(
+        check(&f, 2, proof(&f, 2, "no")),
+        Err(err(400, "PASSWORD_HASH_INVALID"))
+    );
+    assert_eq!(
+        check(&f, 2, proof(&f, 2, "pw")),
+        Err(err(420, "FLOOD_WAIT_60"))
+    );
+    f.now.set(f.now.get() + 60);
+    // A right one resets the count: three free ones again.
     assert_eq!(check(&f, 2, proof(&f, 2, "pw")), Ok(()));
     assert_eq!(
         code_login(&f, 3).unwrap_err(),
         err(401, "SESSION_PASSWORD_NEEDED")
     );
-    for _ in 0..5 {
+    for _ in 0..3 {
         assert_eq!(
             check(&f, 3, proof(&f, 3, "no")),
             Err(err(400, "PASSWORD_HASH_INVALID"))
         );
     }
-    let right = proof(&f, 3, "pw");
-    let before = snapshot(&f);
-    assert_eq!(check(&f, 3, right), Err(err(420, "FLOOD_WAIT_3600")));
-    assert_eq!(snapshot(&f), before);
-    // The next hour it goes through.
+    assert_eq!(
+        check(&f, 3, proof(&f, 3, "pw")),
+        Err(err(420, "FLOOD_WAIT_30"))
+    );
+}
+
+#[test]
+fn wrong_passwords_have_a_daily_cap_beyond_the_back_off() {
+    let f = Fixture::new();
+    f.register(1, PHONE);
+    update(&f, 1, empty(), new_settings(&f, 1, "pw")).unwrap();
+    code_login(&f, 2).unwrap_err();
+    let start = f.now.get();
+    for _ in 0..20 {
+        // Each try after the back-off: at most an hour apart, so all 20 fall in one day.
+        f.now.set(f.now.get() + 3600);
+        assert_eq!(
+            check(&f, 2, proof(&f, 2, "no")),
+            Err(err(400, "PASSWORD_HASH_INVALID"))
+        );
+    }
     f.now.set(f.now.get() + 3600);
-    assert_eq!(check(&f, 3, proof(&f, 3, "pw")), Ok(()));
+    let left = start + 3600 + 86_400 - f.now.get();
+    assert_eq!(
+        check(&f, 2, proof(&f, 2, "pw")),
+        Err(err(420, &format!("FLOOD_WAIT_{left}")))
+    );
+    f.now.set(f.now.get() + left);
+    assert_eq!(check(&f, 2, proof(&f, 2, "pw")), Ok(()));
 }
 
 #[test]
