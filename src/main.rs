@@ -430,6 +430,13 @@ fn login_args() -> Vec<Arg> {
             .action(clap::ArgAction::SetTrue)
             .help(format!("development only: {} codes per number an hour and no daily, failed-sign-in or address limits (up to 100 guesses an hour per number); the flags above still apply on top", l::DEVELOPMENT_CODES_PER_PHONE)),
         n("fresh-reset-secs", format!("age a session needs to end others (FRESH_RESET_AUTHORISATION_FORBIDDEN) [default: {}]", l::DEFAULT_FRESH_RESET_SECS)),
+        n("password-failures-daily", format!("wrong passwords (and wrong email codes) per account a day, 0: off [default: {}]", l::DEFAULT_PASSWORD_FAILURES_PER_DAY)),
+        n("password-free-failures", format!("wrong passwords in a row before each try waits 30 s, doubling up to an hour, 0: no waits [default: {}]", l::DEFAULT_PASSWORD_BACKOFF.free)),
+        n("password-reset-wait", format!("seconds account.resetPassword waits before the password goes, and a declined reset blocks a new one [default: {}]", l::DEFAULT_PASSWORD_RESET_WAIT)),
+        Arg::new("require-login-email")
+            .long("require-login-email")
+            .action(clap::ArgAction::SetTrue)
+            .help("new accounts must set up a login email before their first code (auth.sentCodeTypeSetUpEmailRequired), as on Telegram's production DCs for some clients; codes then go to that address"),
     ]
 }
 
@@ -489,6 +496,18 @@ fn login_config(
     if let Some(v) = get("fresh-reset-secs") {
         c.fresh_reset_secs = v;
     }
+    if let Some(v) = get("password-failures-daily") {
+        c.password_failures_per_day = per_day(v);
+    }
+    match get("password-free-failures") {
+        Some(0) => c.password_backoff = mtproto_auth::rpc::login::Backoff::OFF,
+        Some(v) => c.password_backoff.free = v.min(i64::from(i32::MAX)) as i32,
+        None => {}
+    }
+    if let Some(v) = get("password-reset-wait") {
+        c.password_reset_wait = v;
+    }
+    c.require_login_email = m.get_flag("require-login-email");
     c
 }
 

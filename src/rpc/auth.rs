@@ -71,24 +71,38 @@ fn migrate_if_elsewhere(ctx: &RpcContext<'_>, home: i32) -> Result<(), RpcError>
     }
 }
 
-fn sent_code(kind: CodeKind, phone_code_hash: String) -> enums::auth::SentCode {
+/// The answer for a code sent `kind`-wise (`email`: the login email of an email code).
+pub(super) fn sent_code(
+    kind: CodeKind,
+    email: &str,
+    phone_code_hash: String,
+) -> enums::auth::SentCode {
     let length = CODE_LEN as i32;
     let r#type = match kind {
         CodeKind::Sms => types::auth::SentCodeTypeSms { length }.into(),
         CodeKind::App => types::auth::SentCodeTypeApp { length }.into(),
+        CodeKind::Email => super::login_email::email_code_type(email, length),
+        CodeKind::SetUpEmail => types::auth::SentCodeTypeSetUpEmailRequired {
+            apple_signin_allowed: false,
+            google_signin_allowed: false,
+        }
+        .into(),
     };
-    // Telethon calls resendCode whenever it holds a hash, so always offer a next type.
+    // Telethon calls resendCode whenever it holds a hash, so a phone code always offers a
+    // next type; an email code's fallback is auth.resetLoginEmail.
+    let next_type =
+        matches!(kind, CodeKind::Sms | CodeKind::App).then(|| types::auth::CodeTypeSms {}.into());
     types::auth::SentCode {
         r#type,
         phone_code_hash,
-        next_type: Some(types::auth::CodeTypeSms {}.into()),
+        next_type,
         timeout: None,
     }
     .into()
 }
 
 /// The code's record if it is still good for `phone` on this key (else PHONE_CODE_EXPIRED).
-fn live_code(
+pub(super) fn live_code(
     ctx: &RpcContext<'_>,
     acc: &Accounts<'_>,
     hash: &str,
@@ -135,16 +149,26 @@ pub fn send_code(
             .collect(),
         None => Vec::new(),
     };
-    let kind = if elsewhere.is_empty() {
-        CodeKind::Sms
-    } else {
-        CodeKind::App
-    };
     if let Some(user) = &user {
         if let Some(done) = log_in_by_token(ctx, rng, &acc, &phone, user, req)? {
             return Ok(done);
         }
     }
+    // Where the code goes: the login email if the account has one; nowhere yet for a new
+    // account that must set one up first; else the other sessions, else SMS.
+    let email = match &user {
+        Some(u) => super::login_email::login_email(&acc, u.id)?,
+        None => String::new(),
+    };
+    let (kind, elsewhere) = if !email.is_empty() {
+        (CodeKind::Email, Vec::new())
+    } else if user.is_none() && ctx.login.require_login_email {
+        (CodeKind::SetUpEmail, Vec::new())
+    } else if elsewhere.is_empty() {
+        (CodeKind::Sms, elsewhere)
+    } else {
+        (CodeKind::App, elsewhere)
+    };
     let code = new_code(&phone, rng);
     let hash = new_code_hash(rng);
     let now = i64::from(ctx.now);
@@ -159,6 +183,7 @@ pub fn send_code(
         sends: 1,
         kind,
         state: CodeState::Sent,
+        email: email.clone(),
     };
     with_retries(|| {
         flood::refuse_if_guessed_out(ctx, &acc, &phone)?;
@@ -168,9 +193,16 @@ pub fn send_code(
         b.swap(code_key(&hash), None, Some(record.encode()));
         Ok(applied(acc.commit(&b)?).then_some(()))
     })?;
-    deliver(ctx, &phone, &code, home);
-    notify::login_code(ctx, elsewhere, &code);
-    Ok(sent_code(kind, hash))
+    match kind {
+        CodeKind::Email => super::login_email::deliver_login_code(ctx, &email, &code),
+        // Nothing to deliver before the address is set up; the code above is never sent.
+        CodeKind::SetUpEmail => {}
+        CodeKind::Sms | CodeKind::App => {
+            deliver(ctx, &phone, &code, home);
+            notify::login_code(ctx, elsewhere, &code);
+        }
+    }
+    Ok(sent_code(kind, &email, hash))
 }
 
 /// auth.sendCode sent sentCodeSuccess first in this layer.
@@ -219,7 +251,7 @@ fn log_in_by_token(
     })
 }
 
-fn deliver(ctx: &RpcContext<'_>, phone: &Phone, code: &str, home: i32) {
+pub(super) fn deliver(ctx: &RpcContext<'_>, phone: &Phone, code: &str, home: i32) {
     if let Err(e) = ctx.login.sender.deliver(&phone.digits, code, home) {
         tracing::warn!(error = %e, "could not deliver a login code");
     }
@@ -238,10 +270,18 @@ pub fn resend_code(
     let acc = Accounts::new(ctx.store);
     let code = new_code(&phone, rng);
     let now = i64::from(ctx.now);
-    let home = with_retries(|| {
+    let (home, kind, email) = with_retries(|| {
         let old = live_code(ctx, &acc, &req.phone_code_hash, &phone)?;
         if old.value.state != CodeState::Sent {
             return Err(expired());
+        }
+        let (kind, email) = match old.value.kind {
+            // An email code goes to the email again; nothing goes before the setup.
+            k @ (CodeKind::Email | CodeKind::SetUpEmail) => (k, old.value.email.clone()),
+            CodeKind::Sms | CodeKind::App => (CodeKind::Sms, String::new()),
+        };
+        if kind == CodeKind::SetUpEmail {
+            return Ok(Some((0, kind, email)));
         }
         let mut b = Batch::default();
         flood::count_send(ctx, &acc, &phone, &mut b)?;
@@ -250,7 +290,7 @@ pub fn resend_code(
             code_hash: code_digest(&ctx.login.code_key, &req.phone_code_hash, &code),
             expires: now + ctx.login.code_ttl,
             sends: old.value.sends.saturating_add(1),
-            kind: CodeKind::Sms,
+            kind,
             ..old.value.clone()
         };
         b.swap(
@@ -260,10 +300,14 @@ pub fn resend_code(
         );
         let user = acc.user_by_phone(&phone.digits)?;
         let home = home_dc(ctx, &phone, user.as_ref());
-        Ok(applied(acc.commit(&b)?).then_some(home))
+        Ok(applied(acc.commit(&b)?).then_some((home, kind, email)))
     })?;
-    deliver(ctx, &phone, &code, home);
-    Ok(sent_code(CodeKind::Sms, req.phone_code_hash.clone()))
+    match kind {
+        CodeKind::Email => super::login_email::deliver_login_code(ctx, &email, &code),
+        CodeKind::SetUpEmail => {}
+        CodeKind::Sms | CodeKind::App => deliver(ctx, &phone, &code, home),
+    }
+    Ok(sent_code(kind, &email, req.phone_code_hash.clone()))
 }
 
 /// auth.cancelCode: the hash is dead.
@@ -317,6 +361,18 @@ pub(super) fn nonzero_i64(rng: &mut dyn Rng) -> i64 {
     }
 }
 
+/// The answer naming an existing login of `user` (auth.recoverPassword on a logged-in key).
+pub(super) fn authorization_of(user: &User) -> enums::auth::Authorization {
+    types::auth::Authorization {
+        setup_password_required: false,
+        otherwise_relogin_days: None,
+        tmp_sessions: None,
+        future_auth_token: None,
+        user: user_object(user, true),
+    }
+    .into()
+}
+
 fn authorization_result(user: &User, future_auth_token: Vec<u8>) -> enums::auth::Authorization {
     types::auth::Authorization {
         setup_password_required: false,
@@ -339,9 +395,19 @@ pub fn sign_in(
     if req.phone_code_hash.is_empty() {
         return Err(hash_empty());
     }
-    let entered = match req.phone_code.as_deref().map(str::trim) {
-        Some(c) if !c.is_empty() => c,
-        _ => return Err(RpcError::new(400, "PHONE_CODE_EMPTY")),
+    // A code sent to the login email comes as email_verification (api/auth "Email
+    // verification"); clients without it (Telethon 1.45) send it as phone_code, taken too.
+    let entered = match (
+        &req.email_verification,
+        req.phone_code.as_deref().map(str::trim),
+    ) {
+        (Some(enums::EmailVerification::Code(c)), _) if !c.code.trim().is_empty() => c.code.trim(),
+        (Some(enums::EmailVerification::Code(_)), _) => {
+            return Err(RpcError::new(400, "PHONE_CODE_EMPTY"))
+        }
+        (Some(_), _) => return Err(RpcError::new(400, "EMAIL_TOKEN_INVALID")),
+        (None, Some(c)) if !c.is_empty() => c,
+        (None, _) => return Err(RpcError::new(400, "PHONE_CODE_EMPTY")),
     };
     let phone = parse_phone(&req.phone_number, &dc_ids(ctx))?;
     let acc = Accounts::new(ctx.store);
@@ -478,6 +544,7 @@ pub fn sign_up(
         let mut b = Batch::default();
         b.swap(code_key(&req.phone_code_hash), Some(&old.raw), None);
         b.create_user(&user);
+        super::login_email::on_sign_up(&old.value, user.id, &mut b);
         b.bind(&auth, previous.as_ref());
         let token = super::future_token::issue(ctx, rng, &acc, user.id, &mut b)?;
         if !applied(acc.commit(&b)?) {

@@ -237,13 +237,22 @@ pub fn refuse_if_guessed_out_of(
     subject: &[u8],
 ) -> Result<(), RpcError> {
     let (row, day) = secret.kinds();
-    if let Some(wait) = spent(ctx, acc, (day, subject), ctx.login.password_failures_per_day)? {
+    if let Some(wait) = spent(
+        ctx,
+        acc,
+        (day, subject),
+        ctx.login.password_failures_per_day,
+    )? {
         return Err(flood_wait(wait));
     }
     let now = i64::from(ctx.now);
     if let Some(last) = acc.counter(&counter_key(row, subject))? {
         let c = last.value;
-        if let Some(wait) = ctx.login.password_backoff.wait(c.count, c.window_start, now) {
+        if let Some(wait) = ctx
+            .login
+            .password_backoff
+            .wait(c.count, c.window_start, now)
+        {
             return Err(flood_wait(wait));
         }
     }

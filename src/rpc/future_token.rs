@@ -12,7 +12,7 @@ use super::RpcError;
 use crate::crypto::sha256;
 use crate::rand::Rng;
 use crate::store::accounts::{Accounts, BatchExt};
-use crate::store::records::{future_tokens_key, FutureToken, FutureTokens, User};
+use crate::store::records::{future_tokens_key, HashedToken, HashedTokens, User};
 use crate::store::Batch;
 
 /// How long a token stays good, in seconds (30 days).
@@ -44,8 +44,8 @@ pub fn issue(
         .find(|(k, _)| *k == key)
         .map(|(_, v)| v.clone());
     let (mut tokens, old) = match written {
-        Some(Some(v)) => (FutureTokens::decode(&v)?, None),
-        Some(None) => (FutureTokens::default(), None),
+        Some(Some(v)) => (HashedTokens::decode(&v)?, None),
+        Some(None) => (HashedTokens::default(), None),
         None => {
             let old = acc.future_tokens(user_id)?;
             let tokens = old.as_ref().map(|o| o.value.clone()).unwrap_or_default();
@@ -53,7 +53,7 @@ pub fn issue(
         }
     };
     tokens.0.retain(|t| t.expires > now);
-    tokens.0.push(FutureToken {
+    tokens.0.push(HashedToken {
         hash: sha256(&[&token]),
         expires: now + TTL,
     });

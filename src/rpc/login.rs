@@ -222,6 +222,12 @@ pub struct LoginConfig {
     /// growing wait (FLOOD_WAIT_X, AB-3) and the daily cap; a right one resets both.
     pub password_backoff: Backoff,
     pub password_failures_per_day: RateLimit,
+    /// account.resetPassword's waiting period, and how long after a declined reset no new one
+    /// may start (resetPasswordFailedWait), in seconds.
+    pub password_reset_wait: i64,
+    /// New accounts must set up a login email before their first code (sendCode answers
+    /// auth.sentCodeTypeSetUpEmailRequired); off on test DCs.
+    pub require_login_email: bool,
     /// auth.resetAuthorizations and account.resetAuthorization need the calling authorization
     /// to be at least this old (FRESH_RESET_AUTHORISATION_FORBIDDEN); 0 = never refused.
     pub fresh_reset_secs: i64,
@@ -248,6 +254,8 @@ impl std::fmt::Debug for LoginConfig {
             .field("codes_per_key", &self.codes_per_key)
             .field("password_backoff", &self.password_backoff)
             .field("password_failures_per_day", &self.password_failures_per_day)
+            .field("password_reset_wait", &self.password_reset_wait)
+            .field("require_login_email", &self.require_login_email)
             .field("fresh_reset_secs", &self.fresh_reset_secs)
             .finish_non_exhaustive()
     }
@@ -273,6 +281,8 @@ pub const DEFAULT_PASSWORD_BACKOFF: Backoff = Backoff {
     max: 3600,
 };
 pub const DEFAULT_PASSWORD_FAILURES_PER_DAY: i32 = 20;
+/// Telegram's: a forgotten password without a recovery email goes after a week.
+pub const DEFAULT_PASSWORD_RESET_WAIT: i64 = 7 * 86_400;
 /// `--dev-login-limits`: sends per phone an hour, and no daily, failure or address limits.
 pub const DEVELOPMENT_CODES_PER_PHONE: i32 = 20;
 pub const DEFAULT_FLOOD_WINDOW: i64 = 3600;
@@ -297,6 +307,8 @@ impl LoginConfig {
             codes_per_key: per(DEFAULT_CODES_PER_KEY, DEFAULT_FLOOD_WINDOW),
             password_backoff: DEFAULT_PASSWORD_BACKOFF,
             password_failures_per_day: per(DEFAULT_PASSWORD_FAILURES_PER_DAY, DAY),
+            password_reset_wait: DEFAULT_PASSWORD_RESET_WAIT,
+            require_login_email: false,
             fresh_reset_secs: DEFAULT_FRESH_RESET_SECS,
             code_key: CodeKey::new(crate::rand::Rng::array(&mut crate::rand::OsRng)),
             sender,

@@ -10,9 +10,11 @@ pub mod flood;
 pub mod future_token;
 mod help;
 pub mod login;
+mod login_email;
 mod notify;
 pub mod password;
 mod password_email;
+pub mod password_recovery;
 mod updates;
 mod users;
 
@@ -114,6 +116,15 @@ const UNAUTHORIZED_ALLOWED: &[&str] = &[
     "payments.sendPaymentForm",
 ];
 
+/// What a key waiting for its password (AC-2) may call besides AC-1's list: the recovery by
+/// email, which is where a forgotten password is found out (api/srp "Email recovery"; TDLib
+/// calls these in authorizationStateWaitPassword).
+const PASSWORD_PENDING_ALLOWED: &[&str] = &[
+    "auth.requestPasswordRecovery",
+    "auth.checkRecoveryPassword",
+    "auth.recoverPassword",
+];
+
 /// What an unbound temporary key may call (PF-2) [doc: api/pfs].
 const TEMP_KEY_ALLOWED: &[&str] = &[
     "auth.bindTempAuthKey",
@@ -211,6 +222,11 @@ pub fn dispatch(
     let Some(caller) = caller(ctx)? else {
         if !allowed_unauthorized(name) {
             let acc = Accounts::new(ctx.store);
+            if PASSWORD_PENDING_ALLOWED.contains(&name)
+                && acc.password_pending(ctx.key_id)?.is_some()
+            {
+                return recovery_methods(ctx, rng, None, query);
+            }
             // LO-1: a key whose session another one ended is told so; AC-2: one that waits for
             // the password, that.
             return Err(if acc.revoked(ctx.key_id)? {
@@ -243,7 +259,37 @@ pub fn dispatch(
         Function::AccountConfirmPasswordEmail(r) => ser(password_email::confirm(ctx, &caller, r)),
         Function::AccountResendPasswordEmail(_) => ser(password_email::resend(ctx, rng, &caller)),
         Function::AccountCancelPasswordEmail(_) => ser(password_email::cancel(ctx, &caller)),
+        Function::AccountResetPassword(_) => ser(password_recovery::reset(ctx, rng, &caller)),
+        Function::AccountDeclinePasswordReset(_) => {
+            ser(password_recovery::decline_reset(ctx, &caller))
+        }
+        Function::AccountGetTmpPassword(r) => {
+            ser(password_recovery::get_tmp_password(ctx, rng, &caller, r))
+        }
+        Function::AccountSendVerifyEmailCode(r) => {
+            ser(login_email::send_verify_code(ctx, rng, Some(&caller), r))
+        }
+        Function::AccountVerifyEmail(r) => ser(login_email::verify(ctx, rng, Some(&caller), r)),
+        Function::AuthRequestPasswordRecovery(_)
+        | Function::AuthCheckRecoveryPassword(_)
+        | Function::AuthRecoverPassword(_) => recovery_methods(ctx, rng, Some(&caller), query),
         _ => open_methods(ctx, rng, query),
+    }
+}
+
+/// The password recovery by email, for a logged-in key (`caller`) or one waiting for its
+/// password.
+fn recovery_methods(
+    ctx: &RpcContext<'_>,
+    rng: &mut dyn Rng,
+    caller: Option<&Caller>,
+    query: &Function,
+) -> Result<Vec<u8>, RpcError> {
+    match query {
+        Function::AuthRequestPasswordRecovery(_) => ser(password_recovery::request(ctx, rng)),
+        Function::AuthCheckRecoveryPassword(r) => ser(password_recovery::check_code(ctx, r)),
+        Function::AuthRecoverPassword(r) => ser(password_recovery::recover(ctx, rng, caller, r)),
+        _ => Err(RpcError::new(400, "INPUT_METHOD_INVALID")),
     }
 }
 
@@ -263,6 +309,11 @@ fn open_methods(
         Function::AuthSignUp(r) => ser(auth::sign_up(ctx, rng, r)),
         Function::AccountGetPassword(_) => ser(password::get_password(ctx, rng)),
         Function::AuthCheckPassword(r) => ser(password::check_password(ctx, rng, r)),
+        Function::AccountSendVerifyEmailCode(r) => {
+            ser(login_email::send_verify_code(ctx, rng, None, r))
+        }
+        Function::AccountVerifyEmail(r) => ser(login_email::verify(ctx, rng, None, r)),
+        Function::AuthResetLoginEmail(r) => ser(login_email::reset(ctx, rng, r)),
         _ => Err(RpcError::new(400, "INPUT_METHOD_INVALID")),
     }
 }
@@ -325,7 +376,11 @@ fn ser<T: Serializable>(result: Result<T, RpcError>) -> Result<Vec<u8>, RpcError
 }
 
 #[cfg(test)]
+mod login_email_tests;
+#[cfg(test)]
 pub(crate) mod login_tests;
+#[cfg(test)]
+mod password_recovery_tests;
 #[cfg(test)]
 mod password_tests;
 

@@ -15,7 +15,8 @@ use crate::crypto::srp::{self, Challenge};
 use crate::rand::Rng;
 use crate::store::accounts::{Accounts, BatchExt, Read};
 use crate::store::records::{
-    password_key, password_pending_key, pending_email_key, Password, PasswordPending, User,
+    password_key, password_pending_key, pending_email_key, recovery_code_key, Password,
+    PasswordPending, User,
 };
 use crate::store::{Batch, Commit};
 use crate::tl::{enums, functions, types};
@@ -104,7 +105,10 @@ impl Challenges {
 
 /// The account the calling key acts for in the password methods: its login's user, or the
 /// user whose password it waits for.
-fn account_of(ctx: &RpcContext<'_>, acc: &Accounts<'_>) -> Result<Option<i64>, RpcError> {
+pub(super) fn account_of(
+    ctx: &RpcContext<'_>,
+    acc: &Accounts<'_>,
+) -> Result<Option<i64>, RpcError> {
     if let Some(a) = acc.authorization(ctx.key_id)? {
         return Ok(Some(a.value.user_id));
     }
@@ -167,6 +171,10 @@ pub fn get_password(
         pending_reset_date: None,
         login_email_pattern: None,
     };
+    if let Some(u) = user_id {
+        let login = super::login_email::login_email(&acc, u)?;
+        answer.login_email_pattern = (!login.is_empty()).then(|| password_email::pattern(&login));
+    }
     let current = match user_id {
         Some(u) => acc.password(u)?.map(|p| (u, p.value)),
         None => None,
@@ -183,6 +191,8 @@ pub fn get_password(
         answer.email_unconfirmed_pattern = acc
             .pending_email(user_id)?
             .map(|p| password_email::pattern(&p.value.email));
+        answer.pending_reset_date = (password.reset_at != 0)
+            .then(|| password.reset_at.clamp(0, i64::from(i32::MAX)) as i32);
         ctx.srp.issue(
             srp_id,
             Issued {
@@ -209,7 +219,7 @@ fn srp_id_invalid() -> RpcError {
 /// up whatever the outcome; a wrong proof is counted (AB-3) and reported as
 /// PASSWORD_HASH_INVALID. `Ok` means the caller may act for the account; a success resets the
 /// counters in the caller's batch (`flood::reset_guesses`).
-fn check(
+pub(super) fn check(
     ctx: &RpcContext<'_>,
     acc: &Accounts<'_>,
     user_id: i64,
@@ -311,19 +321,15 @@ pub fn get_password_settings(
     .into())
 }
 
-/// account.updatePasswordSettings (SR-5): set, change or remove the password (and its hint),
-/// after proving the current one.
-pub fn update_password_settings(
+/// What a `passwordInputSettings` asks for, checked (SR-5): the password record to store (`None`:
+/// remove it) and a recovery email to confirm, if any. `current`: the password there is.
+pub(super) fn new_settings(
     ctx: &RpcContext<'_>,
     rng: &mut dyn Rng,
-    caller: &Caller,
-    req: &functions::account::UpdatePasswordSettings,
-) -> Result<bool, RpcError> {
-    let acc = Accounts::new(ctx.store);
-    let user_id = caller.user.id;
-    let current = acc.password(user_id)?;
-    check(ctx, &acc, user_id, current.as_ref(), &req.password)?;
-    let enums::account::PasswordInputSettings::PasswordInputSettings(new) = &req.new_settings;
+    user_id: i64,
+    current: Option<&Password>,
+    new: &types::account::PasswordInputSettings,
+) -> Result<(Option<Password>, Option<String>), RpcError> {
     let email = new
         .email
         .as_deref()
@@ -334,9 +340,7 @@ pub fn update_password_settings(
     }
     let next = match (&new.new_algo, new.new_password_hash.as_deref()) {
         // Only a recovery email, for the password there is.
-        (None, _) if email.is_some() && current.is_some() => {
-            current.as_ref().map(|c| c.value.clone())
-        }
+        (None, _) if email.is_some() && current.is_some() => current.cloned(),
         (None, _) => return Err(RpcError::new(400, "NEW_SETTINGS_EMPTY")),
         (Some(_), Some([])) if current.is_none() => {
             return Err(RpcError::new(400, "NEW_SETTINGS_EMPTY"))
@@ -370,41 +374,77 @@ pub fn update_password_settings(
                 hint,
                 id: nonzero_i64(rng),
                 created: i64::from(ctx.now),
-                // A new password keeps the confirmed recovery email.
-                email: current
-                    .as_ref()
-                    .map(|c| c.value.email.clone())
-                    .unwrap_or_default(),
+                // A new password keeps the confirmed recovery email; it ends a pending reset.
+                email: current.map(|c| c.email.clone()).unwrap_or_default(),
+                reset_at: 0,
+                reset_declined: current.map_or(0, |c| c.reset_declined),
             })
         }
         _ => return Err(RpcError::new(400, "NEW_SETTINGS_INVALID")),
     };
-    let mut b = Batch::default();
+    Ok((next, email.map(str::to_string)))
+}
+
+/// Writes the outcome of [`new_settings`] into `b`: the password record swapped, the account's
+/// password counters reset, and a new recovery email's code (returned, to deliver once `b` is
+/// applied) or, with the password gone, every email wait and recovery forgotten.
+pub(super) fn store_settings(
+    ctx: &RpcContext<'_>,
+    rng: &mut dyn Rng,
+    user_id: i64,
+    current: Option<&Read<Password>>,
+    (next, email): (&Option<Password>, Option<&str>),
+    b: &mut Batch,
+) -> Option<String> {
     b.swap(
         password_key(user_id),
-        current.as_ref().map(|c| c.raw.as_slice()),
+        current.map(|c| c.raw.as_slice()),
         next.as_ref().map(Password::encode),
     );
-    flood::reset_guesses(
-            flood::Secret::Password,
-            &flood::account_subject(user_id),
-            &mut b,
-        );
-    // A new address waits for its code; removing the password forgets any waiting one.
-    let code = match (&next, email) {
-        (Some(_), Some(email)) => Some(password_email::start(ctx, rng, user_id, email, 0, &mut b)),
+    flood::reset_guesses(flood::Secret::Password, &flood::account_subject(user_id), b);
+    match (next, email) {
+        (Some(_), Some(email)) => Some(password_email::start(ctx, rng, user_id, email, 0, b)),
         (None, _) => {
             b.delete(pending_email_key(user_id));
+            b.delete(recovery_code_key(user_id));
             None
         }
         _ => None,
-    };
+    }
+}
+
+/// account.updatePasswordSettings (SR-5): set, change or remove the password (and its hint),
+/// after proving the current one.
+pub fn update_password_settings(
+    ctx: &RpcContext<'_>,
+    rng: &mut dyn Rng,
+    caller: &Caller,
+    req: &functions::account::UpdatePasswordSettings,
+) -> Result<bool, RpcError> {
+    let acc = Accounts::new(ctx.store);
+    let user_id = caller.user.id;
+    let current = acc.password(user_id)?;
+    check(ctx, &acc, user_id, current.as_ref(), &req.password)?;
+    let enums::account::PasswordInputSettings::PasswordInputSettings(new) = &req.new_settings;
+    let (next, email) = new_settings(ctx, rng, user_id, current.as_ref().map(|c| &c.value), new)?;
+    let mut b = Batch::default();
+    if let Some(email) = &email {
+        flood::count_email_send(ctx, &acc, email, &mut b)?;
+    }
+    let code = store_settings(
+        ctx,
+        rng,
+        user_id,
+        current.as_ref(),
+        (&next, email.as_deref()),
+        &mut b,
+    );
     match acc.commit(&b)? {
         Commit::Applied { .. } => {
             tracing::info!(user_id, set = next.is_some(), "password changed");
             match (code, email) {
                 (Some(code), Some(email)) => {
-                    password_email::deliver(ctx, email, &code);
+                    password_email::deliver(ctx, &email, password_email::PURPOSE, &code);
                     Err(password_email::unconfirmed())
                 }
                 _ => Ok(true),

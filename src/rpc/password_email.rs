@@ -6,9 +6,9 @@
 //! settings' sender (`emails.txt` in the data dir by default).
 
 use super::login::{code_digest, code_matches, random_digits};
-use super::{Caller, RpcContext, RpcError};
+use super::{flood, Caller, RpcContext, RpcError};
 use crate::rand::Rng;
-use crate::store::accounts::{Accounts, BatchExt};
+use crate::store::accounts::{Accounts, BatchExt, Read};
 use crate::store::records::{password_key, pending_email_key, Password, PendingEmail};
 use crate::store::{Batch, Commit};
 use crate::tl::functions;
@@ -22,7 +22,7 @@ const MAX_WRONG: i32 = 5;
 /// RFC 5321's limit on an address.
 const MAX_EMAIL_LEN: usize = 254;
 /// What the sender is told the code is for.
-const PURPOSE: &str = "recovery-email";
+pub const PURPOSE: &str = "recovery-email";
 
 /// A plausible address: `local@domain.tld`, no spaces, at most 254 bytes (else EMAIL_INVALID).
 pub fn valid(email: &str) -> bool {
@@ -55,7 +55,29 @@ fn digest_label(user_id: i64) -> String {
     format!("email:{user_id}")
 }
 
-/// A new code for `email`, its record put into `b`; the code, to deliver once `b` is applied.
+/// A new code for `email` under `label` (what the digest binds it to): the record to store and
+/// the code, to deliver once the record is.
+pub fn new_code(
+    ctx: &RpcContext<'_>,
+    rng: &mut dyn Rng,
+    label: &str,
+    email: &str,
+    wrong: i32,
+) -> (PendingEmail, String) {
+    let code = random_digits(EMAIL_CODE_LEN, rng);
+    let now = i64::from(ctx.now);
+    let pending = PendingEmail {
+        email: email.into(),
+        code_hash: code_digest(&ctx.login.code_key, label, &code),
+        created: now,
+        expires: now + EMAIL_CODE_TTL,
+        wrong,
+    };
+    (pending, code)
+}
+
+/// A new code for the recovery email being set, its record put into `b`; the code, to deliver
+/// once `b` is applied.
 pub fn start(
     ctx: &RpcContext<'_>,
     rng: &mut dyn Rng,
@@ -64,22 +86,14 @@ pub fn start(
     wrong: i32,
     b: &mut Batch,
 ) -> String {
-    let code = random_digits(EMAIL_CODE_LEN, rng);
-    let now = i64::from(ctx.now);
-    let pending = PendingEmail {
-        email: email.into(),
-        code_hash: code_digest(&ctx.login.code_key, &digest_label(user_id), &code),
-        created: now,
-        expires: now + EMAIL_CODE_TTL,
-        wrong,
-    };
+    let (pending, code) = new_code(ctx, rng, &digest_label(user_id), email, wrong);
     b.put(pending_email_key(user_id), pending.encode());
     code
 }
 
-/// Delivers a code `start` made, once its write is applied.
-pub fn deliver(ctx: &RpcContext<'_>, email: &str, code: &str) {
-    if let Err(e) = ctx.login.sender.deliver_email(email, PURPOSE, code) {
+/// Delivers a code, once its write is applied; `purpose` tells the sender what it is for.
+pub fn deliver(ctx: &RpcContext<'_>, email: &str, purpose: &str, code: &str) {
+    if let Err(e) = ctx.login.sender.deliver_email(email, purpose, code) {
         tracing::warn!(error = %e, "could not deliver an email code");
     }
 }
@@ -93,6 +107,57 @@ fn expired() -> RpcError {
     RpcError::new(400, "EMAIL_HASH_EXPIRED")
 }
 
+/// Where a code being tried is kept, and what its failures count against (AB-3).
+pub struct Attempt<'a> {
+    /// The record's store key.
+    pub key: Vec<u8>,
+    pub read: &'a Read<PendingEmail>,
+    /// The digest label the code was made under.
+    pub label: &'a str,
+    /// The subject of the `Secret::EmailCode` counters: the account, or the address set up.
+    pub subject: &'a [u8],
+}
+
+/// Tries `entered` against a code (AB-3): `expired` once it is past its time or its wrong
+/// tries, FLOOD_WAIT_X while the subject backs off, CODE_INVALID for a wrong code (counted in
+/// the record and against the subject). `Ok`: right; the caller's write then resets the
+/// subject's counters (`flood::reset_guesses`) and takes the record out.
+pub fn try_code(
+    ctx: &RpcContext<'_>,
+    acc: &Accounts<'_>,
+    attempt: &Attempt<'_>,
+    entered: &str,
+    expired: fn() -> RpcError,
+) -> Result<(), RpcError> {
+    let p = &attempt.read.value;
+    if p.expires <= i64::from(ctx.now) || p.wrong >= MAX_WRONG {
+        return Err(expired());
+    }
+    let secret = flood::Secret::EmailCode;
+    flood::refuse_if_guessed_out_of(ctx, acc, secret, attempt.subject)?;
+    if code_matches(
+        &ctx.login.code_key,
+        attempt.label,
+        entered.trim(),
+        &p.code_hash,
+    ) {
+        return Ok(());
+    }
+    let counted = PendingEmail {
+        wrong: p.wrong + 1,
+        ..p.clone()
+    };
+    let mut b = Batch::default();
+    b.swap(
+        attempt.key.clone(),
+        Some(&attempt.read.raw),
+        Some(counted.encode()),
+    );
+    flood::count_guess(ctx, acc, secret, attempt.subject, &mut b)?;
+    acc.commit(&b)?;
+    Err(RpcError::new(400, "CODE_INVALID"))
+}
+
 /// account.confirmPasswordEmail: the code makes the waiting address the recovery email.
 pub fn confirm(
     ctx: &RpcContext<'_>,
@@ -103,39 +168,26 @@ pub fn confirm(
     let user_id = caller.user.id;
     let pending = acc.pending_email(user_id)?.ok_or_else(expired)?;
     let password = acc.password(user_id)?.ok_or_else(expired)?;
-    let p = &pending.value;
-    if p.expires <= i64::from(ctx.now) || p.wrong >= MAX_WRONG {
-        return Err(expired());
-    }
-    let mut b = Batch::default();
-    if !code_matches(
-        &ctx.login.code_key,
-        &digest_label(user_id),
-        req.code.trim(),
-        &p.code_hash,
-    ) {
-        let counted = PendingEmail {
-            wrong: p.wrong + 1,
-            ..p.clone()
-        };
-        b.swap(
-            pending_email_key(user_id),
-            Some(&pending.raw),
-            Some(counted.encode()),
-        );
-        acc.commit(&b)?;
-        return Err(RpcError::new(400, "CODE_INVALID"));
-    }
+    let subject = flood::account_subject(user_id);
+    let attempt = Attempt {
+        key: pending_email_key(user_id),
+        read: &pending,
+        label: &digest_label(user_id),
+        subject: &subject,
+    };
+    try_code(ctx, &acc, &attempt, &req.code, expired)?;
     let confirmed = Password {
-        email: p.email.clone(),
+        email: pending.value.email.clone(),
         ..password.value.clone()
     };
+    let mut b = Batch::default();
     b.swap(pending_email_key(user_id), Some(&pending.raw), None);
     b.swap(
         password_key(user_id),
         Some(&password.raw),
         Some(confirmed.encode()),
     );
+    flood::reset_guesses(flood::Secret::EmailCode, &subject, &mut b);
     match acc.commit(&b)? {
         Commit::Applied { .. } => Ok(true),
         Commit::Conflict => Err(expired()),
@@ -152,6 +204,7 @@ pub fn resend(ctx: &RpcContext<'_>, rng: &mut dyn Rng, caller: &Caller) -> Resul
     }
     let mut b = Batch::default();
     b.expect(pending_email_key(user_id), Some(pending.raw.clone()));
+    flood::count_email_send(ctx, &acc, &pending.value.email, &mut b)?;
     let code = start(
         ctx,
         rng,
@@ -162,7 +215,7 @@ pub fn resend(ctx: &RpcContext<'_>, rng: &mut dyn Rng, caller: &Caller) -> Resul
     );
     match acc.commit(&b)? {
         Commit::Applied { .. } => {
-            deliver(ctx, &pending.value.email, &code);
+            deliver(ctx, &pending.value.email, PURPOSE, &code);
             Ok(true)
         }
         Commit::Conflict => Err(expired()),

@@ -8,20 +8,20 @@ use crate::crypto::srp;
 use crate::rand::SeededRng;
 use crate::tl::{enums, functions, types};
 
-const PHONE: &str = "9996621234";
+pub(super) const PHONE: &str = "9996621234";
 
-fn err(code: i32, text: &str) -> RpcError {
+pub(super) fn err(code: i32, text: &str) -> RpcError {
     RpcError::new(code, text)
 }
 
-fn get_password(f: &Fixture, key: i64) -> types::account::Password {
+pub(super) fn get_password(f: &Fixture, key: i64) -> types::account::Password {
     let enums::account::Password::Password(p) = f
         .invoke(key, 2, &functions::account::GetPassword {})
         .unwrap();
     p
 }
 
-fn salts(algo: &enums::PasswordKdfAlgo) -> (Vec<u8>, Vec<u8>) {
+pub(super) fn salts(algo: &enums::PasswordKdfAlgo) -> (Vec<u8>, Vec<u8>) {
     match algo {
         enums::PasswordKdfAlgo::SHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow(a) => {
             assert_eq!((a.g, a.p.as_slice()), (3, &crate::crypto::dh::DH_PRIME[..]));
@@ -48,7 +48,11 @@ fn x_of(password: &str, salt1: &[u8], salt2: &[u8]) -> [u8; 32] {
 
 /// What a client sends to set `password` (Telethon's edit_2fa): new_algo with 32 bytes
 /// appended to salt1, and v.
-fn new_settings(f: &Fixture, key: i64, password: &str) -> types::account::PasswordInputSettings {
+pub(super) fn new_settings(
+    f: &Fixture,
+    key: i64,
+    password: &str,
+) -> types::account::PasswordInputSettings {
     let p = get_password(f, key);
     let (mut salt1, salt2) = salts(&p.new_algo);
     salt1.extend([0x5a; 32]);
@@ -71,7 +75,7 @@ fn new_settings(f: &Fixture, key: i64, password: &str) -> types::account::Passwo
 }
 
 /// The client's proof of `password` against a fresh getPassword.
-fn proof(f: &Fixture, key: i64, password: &str) -> enums::InputCheckPasswordSRP {
+pub(super) fn proof(f: &Fixture, key: i64, password: &str) -> enums::InputCheckPasswordSRP {
     let p = get_password(f, key);
     assert!(p.has_password);
     let (salt1, salt2) = salts(p.current_algo.as_ref().unwrap());
@@ -92,11 +96,11 @@ fn proof(f: &Fixture, key: i64, password: &str) -> enums::InputCheckPasswordSRP 
     .into()
 }
 
-fn empty() -> enums::InputCheckPasswordSRP {
+pub(super) fn empty() -> enums::InputCheckPasswordSRP {
     types::InputCheckPasswordEmpty {}.into()
 }
 
-fn update(
+pub(super) fn update(
     f: &Fixture,
     key: i64,
     password: enums::InputCheckPasswordSRP,
@@ -112,18 +116,22 @@ fn update(
     )
 }
 
-fn check(f: &Fixture, key: i64, password: enums::InputCheckPasswordSRP) -> Result<(), RpcError> {
+pub(super) fn check(
+    f: &Fixture,
+    key: i64,
+    password: enums::InputCheckPasswordSRP,
+) -> Result<(), RpcError> {
     f.invoke(key, 2, &functions::auth::CheckPassword { password })
         .map(|_| ())
 }
 
-fn snapshot(f: &Fixture) -> crate::store::Scanned {
+pub(super) fn snapshot(f: &Fixture) -> crate::store::Scanned {
     use crate::store::Store;
     f.store.scan(b"", usize::MAX).unwrap()
 }
 
 /// A right code for the account: the key now waits for the password.
-fn code_login(f: &Fixture, key: i64) -> Result<enums::auth::Authorization, RpcError> {
+pub(super) fn code_login(f: &Fixture, key: i64) -> Result<enums::auth::Authorization, RpcError> {
     let hash = f.send_code(key, 2, PHONE).unwrap();
     f.sign_in(key, 2, PHONE, &hash, "22222")
 }
@@ -637,8 +645,20 @@ fn a_recovery_email_is_confirmed_by_its_code() {
     } else {
         "000000"
     };
+    // (Each wrong one after the third waits out the account's back-off first, AB-3.)
+    let mut waited = 0;
     for _ in 0..5 {
-        assert_eq!(confirm(wrong).unwrap_err(), err(400, "CODE_INVALID"));
+        let e = confirm(wrong).unwrap_err();
+        if let Some(wait) = e.message.strip_prefix("FLOOD_WAIT_") {
+            let wait: i32 = wait.parse().unwrap();
+            waited += wait;
+            f.now.set(f.now.get() + wait);
+            assert_eq!(confirm(wrong).unwrap_err(), err(400, "CODE_INVALID"));
+        } else {
+            assert_eq!(e, err(400, "CODE_INVALID"));
+        }
     }
+    f.now.set(f.now.get() + 120);
+    assert_eq!(waited, 30 + 60);
     assert_eq!(confirm(&right).unwrap_err(), err(400, "EMAIL_HASH_EXPIRED"));
 }

@@ -5,11 +5,11 @@
 //! again"; the callers in `rpc` do that.
 
 use super::records::{
-    authorization_key, code_key, counter_key, decode_i64, encode_i64, future_tokens_key,
-    index_value, password_key, password_pending_key, pending_email_key, phone_key, revoked_key,
-    user_authorization_key, user_authorizations_prefix, user_key, Authorization, Counter,
-    FutureTokens, Password, PasswordPending, PendingCode, PendingEmail, User,
-    AUTHORIZATIONS_PREFIX, USERS_PREFIX,
+    authorization_key, code_key, counter_key, decode_i64, email_verify_key, emails_key, encode_i64,
+    future_tokens_key, index_value, password_key, password_pending_key, pending_email_key,
+    phone_key, recovery_code_key, revoked_key, tmp_passwords_key, user_authorization_key,
+    user_authorizations_prefix, user_key, Authorization, Counter, Emails, HashedTokens, Password,
+    PasswordPending, PendingCode, PendingEmail, User, AUTHORIZATIONS_PREFIX, USERS_PREFIX,
 };
 use super::{Batch, Commit, Store, StoreError};
 
@@ -114,8 +114,8 @@ impl<'a> Accounts<'a> {
     }
 
     /// The user's future auth tokens.
-    pub fn future_tokens(&self, user_id: i64) -> Result<Option<Read<FutureTokens>>, StoreError> {
-        self.read(&future_tokens_key(user_id), FutureTokens::decode)
+    pub fn future_tokens(&self, user_id: i64) -> Result<Option<Read<HashedTokens>>, StoreError> {
+        self.read(&future_tokens_key(user_id), HashedTokens::decode)
     }
 
     /// The recovery email waiting for its code, if any.
@@ -124,6 +124,26 @@ impl<'a> Accounts<'a> {
     }
 
     /// The user's cloud password, if one is set.
+    pub fn recovery_code(&self, user_id: i64) -> Result<Option<Read<PendingEmail>>, StoreError> {
+        self.read(&recovery_code_key(user_id), PendingEmail::decode)
+    }
+
+    pub fn tmp_passwords(&self, user_id: i64) -> Result<Option<Read<HashedTokens>>, StoreError> {
+        self.read(&tmp_passwords_key(user_id), HashedTokens::decode)
+    }
+
+    pub fn emails(&self, user_id: i64) -> Result<Option<Read<Emails>>, StoreError> {
+        self.read(&emails_key(user_id), Emails::decode)
+    }
+
+    pub fn email_verify(
+        &self,
+        user_id: i64,
+        purpose: u8,
+    ) -> Result<Option<Read<PendingEmail>>, StoreError> {
+        self.read(&email_verify_key(user_id, purpose), PendingEmail::decode)
+    }
+
     pub fn password(&self, user_id: i64) -> Result<Option<Read<Password>>, StoreError> {
         self.read(&password_key(user_id), Password::decode)
     }
@@ -359,6 +379,7 @@ mod tests {
             sends: 1,
             kind: CodeKind::Sms,
             state: CodeState::Sent,
+            email: String::new(),
         };
         let mut b = Batch::default();
         b.put(code_key("old"), code(100).encode());

@@ -7,8 +7,10 @@
 //! 'A' auth_key_id            → Authorization    'a' user_id auth_key_id → (index)
 //! 'R' auth_key_id            → Revoked          'C' phone_code_hash     → PendingCode
 //! 'F' counter kind  subject  → Counter          'W' user_id             → Password
-//! 'Q' auth_key_id            → PasswordPending  'T' user_id             → FutureTokens
-//! 'E' user_id                → PendingEmail
+//! 'Q' auth_key_id            → PasswordPending  'T' user_id             → HashedTokens
+//! 'E' user_id                → PendingEmail     'V' user_id             → PendingEmail (recovery)
+//! 'X' user_id                → HashedTokens (tmp passwords)
+//! 'L' user_id                → Emails           'M' user_id purpose     → PendingEmail (verify)
 //! ```
 
 use super::StoreError;
@@ -66,6 +68,19 @@ pub struct Password {
     pub created: i64,
     /// The confirmed recovery email ("" for none).
     pub email: String,
+    /// account.resetPassword asked for a reset that happens at this time (0: none pending).
+    pub reset_at: i64,
+    /// When a pending reset was last declined (0: never): no new one for a waiting period.
+    pub reset_declined: i64,
+}
+
+/// A user's verified email addresses besides the recovery one [doc: api/auth "Email
+/// verification"]: the login email codes go to ("" for none), and the one verified for
+/// Telegram Passport.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Emails {
+    pub login: String,
+    pub passport: String,
 }
 
 /// A recovery email waiting for its code (account.confirmPasswordEmail): the code kept as
@@ -87,17 +102,19 @@ pub struct PasswordPending {
     pub created: i64,
 }
 
-/// A future auth token (LO-2), kept as the SHA256 of the token: a later sendCode that names
-/// it logs its user in without a code.
+/// A token kept as its SHA256, with its expiry: a future auth token (LO-2: a later sendCode
+/// that names it logs its user in without a code) or a temporary password
+/// (account.getTmpPassword).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FutureToken {
+pub struct HashedToken {
     pub hash: [u8; 32],
     pub expires: i64,
 }
 
-/// A user's future auth tokens, oldest first, in one record (one read and one write a login).
+/// A user's future auth tokens (or tmp passwords), oldest first, in one record (one read and
+/// one write a login).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FutureTokens(pub Vec<FutureToken>);
+pub struct HashedTokens(pub Vec<HashedToken>);
 
 /// Where a login code was delivered [doc: type/auth.SentCodeType].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +122,11 @@ pub enum CodeKind {
     Sms,
     /// To the user's other logged-in sessions.
     App,
+    /// To the login email (`PendingCode::email`).
+    Email,
+    /// None yet: the new account must set up a login email first; once
+    /// account.sendVerifyEmailCode named one, `code_hash` is that address's verification code.
+    SetUpEmail,
 }
 
 /// How far a login code has come.
@@ -133,6 +155,8 @@ pub struct PendingCode {
     pub sends: i32,
     pub kind: CodeKind,
     pub state: CodeState,
+    /// The email address of an `Email` or `SetUpEmail` code ("" otherwise).
+    pub email: String,
 }
 
 /// A fixed-window event counter (AB-2).
@@ -180,6 +204,25 @@ pub fn password_pending_key(key_id: i64) -> Vec<u8> {
 
 pub fn pending_email_key(user_id: i64) -> Vec<u8> {
     int_key(b'E', user_id)
+}
+
+pub fn recovery_code_key(user_id: i64) -> Vec<u8> {
+    int_key(b'V', user_id)
+}
+
+pub fn tmp_passwords_key(user_id: i64) -> Vec<u8> {
+    int_key(b'X', user_id)
+}
+
+pub fn emails_key(user_id: i64) -> Vec<u8> {
+    int_key(b'L', user_id)
+}
+
+/// The email being verified for `purpose` (1: login change, 2: passport).
+pub fn email_verify_key(user_id: i64, purpose: u8) -> Vec<u8> {
+    let mut k = int_key(b'M', user_id);
+    k.push(purpose);
+    k
 }
 
 pub fn future_tokens_key(user_id: i64) -> Vec<u8> {
@@ -317,6 +360,8 @@ impl Password {
         write_i64(&mut v, self.id);
         write_i64(&mut v, self.created);
         write_bytes(&mut v, self.email.as_bytes());
+        write_i64(&mut v, self.reset_at);
+        write_i64(&mut v, self.reset_declined);
         v
     }
 
@@ -332,11 +377,32 @@ impl Password {
                 hint: r.read_string()?,
                 id: r.read_i64()?,
                 created: r.read_i64()?,
+                // Fields added later: absent in older records.
                 email: if r.remaining() > 0 {
                     r.read_string()?
                 } else {
                     String::new()
                 },
+                reset_at: if r.remaining() > 0 { r.read_i64()? } else { 0 },
+                reset_declined: if r.remaining() > 0 { r.read_i64()? } else { 0 },
+            })
+        })
+    }
+}
+
+impl Emails {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut v = begin();
+        write_bytes(&mut v, self.login.as_bytes());
+        write_bytes(&mut v, self.passport.as_bytes());
+        v
+    }
+
+    pub fn decode(v: &[u8]) -> Result<Self, StoreError> {
+        decode("emails", v, |r| {
+            Ok(Emails {
+                login: r.read_string()?,
+                passport: r.read_string()?,
             })
         })
     }
@@ -366,7 +432,7 @@ impl PendingEmail {
     }
 }
 
-impl FutureTokens {
+impl HashedTokens {
     /// count ‖ (hash ‖ expires) × count.
     pub fn encode(&self) -> Vec<u8> {
         let mut v = begin();
@@ -392,13 +458,13 @@ impl FutureTokens {
             }
             (0..n)
                 .map(|_| {
-                    Ok(FutureToken {
+                    Ok(HashedToken {
                         hash: r.read_slice(32)?.try_into().expect("32 bytes read"),
                         expires: r.read_i64()?,
                     })
                 })
                 .collect::<Result<Vec<_>, DecodeError>>()
-                .map(FutureTokens)
+                .map(HashedTokens)
         })
     }
 }
@@ -435,6 +501,8 @@ impl PendingCode {
         let kind = match self.kind {
             CodeKind::Sms => 0,
             CodeKind::App => 1,
+            CodeKind::Email => 2,
+            CodeKind::SetUpEmail => 3,
         };
         let state = match self.state {
             CodeState::Sent => 0,
@@ -442,6 +510,7 @@ impl PendingCode {
         };
         write_i32(&mut v, kind);
         write_i32(&mut v, state);
+        write_bytes(&mut v, self.email.as_bytes());
         v
     }
 
@@ -455,6 +524,8 @@ impl PendingCode {
             let kind = match r.read_i32()? {
                 0 => CodeKind::Sms,
                 1 => CodeKind::App,
+                2 => CodeKind::Email,
+                3 => CodeKind::SetUpEmail,
                 other => return Err(r.unknown_constructor(other as u32)),
             };
             let state = match r.read_i32()? {
@@ -473,6 +544,11 @@ impl PendingCode {
                 sends,
                 kind,
                 state,
+                email: if r.remaining() > 0 {
+                    r.read_string()?
+                } else {
+                    String::new()
+                },
             })
         })
     }
@@ -526,8 +602,9 @@ mod tests {
             expires: 20,
             wrong: 2,
             sends: 1,
-            kind: CodeKind::App,
+            kind: CodeKind::Email,
             state: CodeState::SignUpRequired,
+            email: "a@b.c".into(),
         }
     }
 
@@ -571,7 +648,22 @@ mod tests {
             id: -4,
             created: 5,
             email: "a@b.c".into(),
+            reset_at: 9,
+            reset_declined: 10,
         };
+        let emails = Emails {
+            login: "l@b.c".into(),
+            passport: "p@b.c".into(),
+        };
+        assert_eq!(Emails::decode(&emails.encode()).unwrap(), emails);
+        // Records written before the fields that came later still read.
+        let mut old_password = password.encode();
+        old_password.truncate(old_password.len() - 16);
+        let read = Password::decode(&old_password).unwrap();
+        assert_eq!((read.reset_at, read.reset_declined), (0, 0));
+        let mut old_code = code().encode();
+        old_code.truncate(old_code.len() - 8);
+        assert_eq!(PendingCode::decode(&old_code).unwrap().email, "");
         let pending_email = PendingEmail {
             email: "a@b.c".into(),
             code_hash: [6; 32],
@@ -590,18 +682,18 @@ mod tests {
             created: 7,
         };
         assert_eq!(PasswordPending::decode(&pending.encode()).unwrap(), pending);
-        let tokens = FutureTokens(vec![
-            FutureToken {
+        let tokens = HashedTokens(vec![
+            HashedToken {
                 hash: [8; 32],
                 expires: 9,
             },
-            FutureToken {
+            HashedToken {
                 hash: [10; 32],
                 expires: 11,
             },
         ]);
-        assert_eq!(FutureTokens::decode(&tokens.encode()).unwrap(), tokens);
-        assert!(FutureTokens::decode(&tokens.encode()[..50]).is_err());
+        assert_eq!(HashedTokens::decode(&tokens.encode()).unwrap(), tokens);
+        assert!(HashedTokens::decode(&tokens.encode()[..50]).is_err());
         // A record from before the layer was kept: layer 0.
         let old = auth.encode();
         let old = Authorization::decode(&old[..old.len() - 4]).unwrap();
@@ -626,8 +718,9 @@ mod tests {
         }
         assert!(Counter::decode(&[]).is_err());
         let mut bad_state = code().encode();
+        // The state is the i32 before the email ("a@b.c": 8 bytes as a TL string).
         let n = bad_state.len();
-        bad_state[n - 4] = 9;
+        bad_state[n - 8 - 4] = 9;
         assert!(PendingCode::decode(&bad_state).is_err());
     }
 
