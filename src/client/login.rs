@@ -17,6 +17,36 @@ pub struct CodeSent {
     pub length: i32,
     /// Delivered to the user's other sessions (auth.sentCodeTypeApp) rather than by "SMS".
     pub in_app: bool,
+    /// Delivered to the account's login email, shown as this pattern
+    /// (auth.sentCodeTypeEmailCode): sign in with [`Client::sign_in_by_email`].
+    pub email_pattern: Option<String>,
+    /// Nothing delivered yet: the new account must set up a login email first
+    /// (auth.sentCodeTypeSetUpEmailRequired; [`Client::set_up_login_email`]).
+    pub email_setup_required: bool,
+}
+
+impl CodeSent {
+    /// What a sentCode says (`None` for sentCodeSuccess and the code types this server never
+    /// sends).
+    pub fn from_sent(s: types::auth::SentCode) -> Result<Self, ClientError> {
+        let mut sent = CodeSent {
+            phone_code_hash: s.phone_code_hash,
+            length: 0,
+            in_app: false,
+            email_pattern: None,
+            email_setup_required: false,
+        };
+        match s.r#type {
+            enums::auth::SentCodeType::Sms(t) => sent.length = t.length,
+            enums::auth::SentCodeType::App(t) => (sent.length, sent.in_app) = (t.length, true),
+            enums::auth::SentCodeType::EmailCode(t) => {
+                (sent.length, sent.email_pattern) = (t.length, Some(t.email_pattern))
+            }
+            enums::auth::SentCodeType::SetUpEmailRequired(_) => sent.email_setup_required = true,
+            other => return Err(unexpected(other)),
+        }
+        Ok(sent)
+    }
 }
 
 /// How auth.signIn ended.
@@ -50,6 +80,14 @@ pub(super) fn user_of(a: enums::auth::Authorization) -> Result<SignedIn, ClientE
         },
         enums::auth::Authorization::SignUpRequired(_) => Ok(SignedIn::SignUpRequired),
     }
+}
+
+/// What auth.sendCode with future auth tokens ended in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CodeOrLogin {
+    Code(CodeSent),
+    /// A token was good: logged in without a code (auth.sentCodeSuccess).
+    LoggedIn(Box<types::User>),
 }
 
 /// auth.sendCode for `phone` with this project's api_id and no code settings.
@@ -111,16 +149,71 @@ impl Client {
         let enums::auth::SentCode::SentCode(s) = sent else {
             return Err(unexpected(sent));
         };
-        let (length, in_app) = match s.r#type {
-            enums::auth::SentCodeType::Sms(t) => (t.length, false),
-            enums::auth::SentCodeType::App(t) => (t.length, true),
-            other => return Err(unexpected(other)),
+        CodeSent::from_sent(s)
+    }
+
+    /// auth.sendCode naming the future auth tokens of earlier logins and logouts
+    /// (`codeSettings.logout_tokens`, LO-2): a live one logs in without a code; an account with
+    /// a password answers 401 SESSION_PASSWORD_NEEDED (then [`Client::check_password`]).
+    pub async fn send_code_with_tokens(
+        &mut self,
+        phone: &str,
+        tokens: Vec<Vec<u8>>,
+    ) -> Result<CodeOrLogin, ClientError> {
+        let mut request = send_code_request(phone);
+        let enums::CodeSettings::CodeSettings(settings) = &mut request.settings;
+        settings.logout_tokens = Some(tokens);
+        match self.invoke(&request).await? {
+            enums::auth::SentCode::SentCode(s) => Ok(CodeOrLogin::Code(CodeSent::from_sent(s)?)),
+            enums::auth::SentCode::Success(s) => match user_of(s.authorization)? {
+                SignedIn::User(u) => Ok(CodeOrLogin::LoggedIn(u)),
+                SignedIn::SignUpRequired => Err(unexpected("signUpRequired in sentCodeSuccess")),
+            },
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// auth.logOut, keeping the future auth token it hands out for the next login.
+    pub async fn log_out_for_token(&mut self) -> Result<Option<Vec<u8>>, ClientError> {
+        let enums::auth::LoggedOut::LoggedOut(out) =
+            self.invoke(&functions::auth::LogOut {}).await?;
+        Ok(out.future_auth_token)
+    }
+
+    /// auth.signIn with a code the login email got (`email_verification`).
+    pub async fn sign_in_by_email(
+        &mut self,
+        phone: &str,
+        phone_code_hash: &str,
+        code: &str,
+    ) -> Result<SignedIn, ClientError> {
+        user_of(
+            self.invoke(&functions::auth::SignIn {
+                phone_number: phone.into(),
+                phone_code_hash: phone_code_hash.into(),
+                phone_code: None,
+                email_verification: Some(types::EmailVerificationCode { code: code.into() }.into()),
+            })
+            .await?,
+        )
+    }
+
+    /// auth.resetLoginEmail: the code of `phone_code_hash` goes by SMS instead of the email.
+    pub async fn reset_login_email(
+        &mut self,
+        phone: &str,
+        phone_code_hash: &str,
+    ) -> Result<CodeSent, ClientError> {
+        let sent = self
+            .invoke(&functions::auth::ResetLoginEmail {
+                phone_number: phone.into(),
+                phone_code_hash: phone_code_hash.into(),
+            })
+            .await?;
+        let enums::auth::SentCode::SentCode(s) = sent else {
+            return Err(unexpected(sent));
         };
-        Ok(CodeSent {
-            phone_code_hash: s.phone_code_hash,
-            length,
-            in_app,
-        })
+        CodeSent::from_sent(s)
     }
 
     pub async fn sign_in(

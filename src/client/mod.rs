@@ -4,6 +4,7 @@
 //! pushes. One task owns the connection: `invoke` writes the query and reads until its answer,
 //! handling service messages (salts, clock, acks) on the way and queueing everything else.
 
+mod email;
 pub mod login;
 pub mod password;
 

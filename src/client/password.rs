@@ -116,6 +116,27 @@ impl Client {
         hint: &str,
     ) -> Result<(), ClientError> {
         let proof = self.password_proof(current.unwrap_or_default()).await?;
+        let new_settings = self.new_password_settings(new, hint).await?;
+        let done = self
+            .invoke(&functions::account::UpdatePasswordSettings {
+                password: proof,
+                new_settings: new_settings.into(),
+            })
+            .await?;
+        if done {
+            Ok(())
+        } else {
+            Err(unexpected("boolFalse"))
+        }
+    }
+
+    /// The settings that set the password to `new` (`None`: remove it) under the server's
+    /// new_algo, with 32 random bytes appended to its salt1 (SR-5).
+    async fn new_password_settings(
+        &mut self,
+        new: Option<&str>,
+        hint: &str,
+    ) -> Result<types::account::PasswordInputSettings, ClientError> {
         let p = self.get_password().await?;
         let (mut salt1, salt2) = salts(&p.new_algo)?;
         salt1.extend(PooledOsRng.array::<32>());
@@ -140,17 +161,7 @@ impl Client {
             email: None,
             new_secure_settings: None,
         };
-        let done = self
-            .invoke(&functions::account::UpdatePasswordSettings {
-                password: proof,
-                new_settings: new_settings.into(),
-            })
-            .await?;
-        if done {
-            Ok(())
-        } else {
-            Err(unexpected("boolFalse"))
-        }
+        Ok(new_settings)
     }
 
     /// Gives the account (its password `current` proven) the recovery email `email`: the
@@ -195,5 +206,72 @@ impl Client {
         } else {
             Err(unexpected("boolFalse"))
         }
+    }
+
+    /// auth.requestPasswordRecovery: a code to the recovery email; its pattern.
+    pub async fn request_password_recovery(&mut self) -> Result<String, ClientError> {
+        let enums::auth::PasswordRecovery::PasswordRecovery(r) = self
+            .invoke(&functions::auth::RequestPasswordRecovery {})
+            .await?;
+        Ok(r.email_pattern)
+    }
+
+    /// auth.checkRecoveryPassword: whether `code` is the recovery code.
+    pub async fn check_recovery_code(&mut self, code: &str) -> Result<bool, ClientError> {
+        self.invoke(&functions::auth::CheckRecoveryPassword { code: code.into() })
+            .await
+    }
+
+    /// auth.recoverPassword: the recovery code removes the password, or sets `new` in its
+    /// place; a login waiting for the password ends logged in. The account's user.
+    pub async fn recover_password(
+        &mut self,
+        code: &str,
+        new: Option<&str>,
+    ) -> Result<types::User, ClientError> {
+        let new_settings = match new {
+            Some(new) => Some(self.new_password_settings(Some(new), "").await?.into()),
+            None => None,
+        };
+        let a = self
+            .invoke(&functions::auth::RecoverPassword {
+                code: code.into(),
+                new_settings,
+            })
+            .await?;
+        match user_of(a)? {
+            SignedIn::User(u) => Ok(*u),
+            SignedIn::SignUpRequired => Err(unexpected("signUpRequired after recoverPassword")),
+        }
+    }
+
+    /// account.resetPassword: the reset's state.
+    pub async fn reset_password(
+        &mut self,
+    ) -> Result<enums::account::ResetPasswordResult, ClientError> {
+        self.invoke(&functions::account::ResetPassword {}).await
+    }
+
+    /// account.declinePasswordReset.
+    pub async fn decline_password_reset(&mut self) -> Result<(), ClientError> {
+        self.invoke_unit(&functions::account::DeclinePasswordReset {})
+            .await
+    }
+
+    /// account.getTmpPassword: a temporary password for `period` seconds, once `password` is
+    /// proven.
+    pub async fn tmp_password(
+        &mut self,
+        password: &str,
+        period: i32,
+    ) -> Result<types::account::TmpPassword, ClientError> {
+        let proof = self.password_proof(password).await?;
+        let enums::account::TmpPassword::TmpPassword(t) = self
+            .invoke(&functions::account::GetTmpPassword {
+                password: proof,
+                period,
+            })
+            .await?;
+        Ok(t)
     }
 }

@@ -5,7 +5,7 @@
 use std::io::{BufRead, Write};
 use std::net::SocketAddr;
 
-use crate::client::login::{phone_migrate_dc, with_init, SignedIn};
+use crate::client::login::{phone_migrate_dc, with_init, CodeSent, SignedIn};
 use crate::client::{Client, ClientError, ConnectOptions};
 use crate::crypto::rsa::RsaPublicKey;
 use crate::handshake::client::{ClientConfig, InnerData, RsaScheme};
@@ -108,6 +108,55 @@ async fn password_step(
     Err("too many wrong passwords".into())
 }
 
+/// sendCode answered auth.sentCodeTypeSetUpEmailRequired: asks for an address and the code it
+/// got; the login code then goes there.
+async fn set_up_login_email(
+    s: &mut Session,
+    phone: &str,
+    hash: &str,
+    input: &mut dyn BufRead,
+    output: &mut dyn Write,
+) -> Result<CodeSent, String> {
+    writeln!(output, "This server asks new accounts for a login email.")
+        .map_err(|e| e.to_string())?;
+    for _ in 0..MAX_PROMPTS {
+        let email = ask(input, output, "Login email: ")?;
+        match s
+            .client
+            .send_verify_email_code(Client::login_setup(phone, hash), &email)
+            .await
+        {
+            Ok(_) => break,
+            Err(e) if rpc_text(&e) == Some("EMAIL_INVALID") => {
+                writeln!(output, "That is not an email address; try again.")
+                    .map_err(|e| e.to_string())?;
+            }
+            Err(e) => return Err(format!("account.sendVerifyEmailCode: {e}")),
+        }
+    }
+    for _ in 0..MAX_PROMPTS {
+        let code = ask(
+            input,
+            output,
+            "Code from the email (the server's emails.txt): ",
+        )?;
+        match s
+            .client
+            .verify_email(Client::login_setup(phone, hash), &code)
+            .await
+        {
+            Ok((_, Some(sent))) => return Ok(sent),
+            Ok((email, None)) => return Err(format!("{email} verified, but no login code sent")),
+            Err(e) if rpc_text(&e) == Some("CODE_INVALID") => {
+                writeln!(output, "That code is not right; try again.")
+                    .map_err(|e| e.to_string())?;
+            }
+            Err(e) => return Err(format!("account.verifyEmail: {e}")),
+        }
+    }
+    Err("too many tries at the login email".into())
+}
+
 pub async fn login(
     opts: &LoginOptions,
     input: &mut dyn BufRead,
@@ -142,20 +191,31 @@ pub async fn login(
                 .map_err(|e| format!("auth.sendCode on DC {home}: {e}"))?
         }
     };
-    let via = if sent.in_app {
-        "to your other sessions and the server's outbox"
+    let sent = if sent.email_setup_required {
+        set_up_login_email(&mut s, &opts.phone, &sent.phone_code_hash, input, output).await?
     } else {
-        "to the server's outbox"
+        sent
+    };
+    let via = match (&sent.email_pattern, sent.in_app) {
+        (Some(pattern), _) => format!("to the login email {pattern} (the server's emails.txt)"),
+        (None, true) => "to your other sessions and the server's outbox".into(),
+        (None, false) => "to the server's outbox".into(),
     };
     say(
         output,
         format!("A {}-digit code was sent {via}.", sent.length),
     )?;
+    let by_email = sent.email_pattern.is_some();
     let hash = sent.phone_code_hash;
     let mut step = None;
     for _ in 0..MAX_PROMPTS {
         let code = ask(input, output, "Code: ")?;
-        match s.client.sign_in(&opts.phone, &hash, &code).await {
+        let signed_in = if by_email {
+            s.client.sign_in_by_email(&opts.phone, &hash, &code).await
+        } else {
+            s.client.sign_in(&opts.phone, &hash, &code).await
+        };
+        match signed_in {
             Ok(done) => {
                 step = Some(done);
                 break;
