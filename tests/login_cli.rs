@@ -265,3 +265,62 @@ fn login_asks_for_the_password_of_an_account_that_has_one() {
     );
     assert!(out.contains("Logged in as Pass Word"), "{out}");
 }
+
+/// `login` on a server that requires a login email asks for the address and the email's code,
+/// then signs in (and up) with the login code mailed there.
+#[test]
+fn login_sets_up_the_login_email_a_server_requires() {
+    let sender = std::sync::Arc::new(mtproto_auth::rpc::login::MemorySender::default());
+    let held = sender.clone();
+    let server = TestServer::start_with(3, move |c| {
+        let mut login = mtproto_auth::rpc::LoginConfig::new(held);
+        login.require_login_email = true;
+        c.login = Some(login);
+    });
+    let phone = "9996626464";
+    let email = "cli@example.com";
+    let dc = 2;
+    let mut child = bin()
+        .args(["login", "--phone", phone, "--dc", &dc.to_string(), "--addr"])
+        .arg(server.addr(dc).to_string())
+        .arg("--data-dir")
+        .arg(&server.data_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(format!("not an address\n{email}\n").as_bytes())
+        .unwrap();
+    // The verification code is random: wait for it to be mailed, then type it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let code = loop {
+        if let Some(code) = sender.last_email_code(email) {
+            break code;
+        }
+        assert!(std::time::Instant::now() < deadline, "no code was mailed");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    stdin
+        .write_all(format!("{code}\n22222\nMail\nSetup\n").as_bytes())
+        .unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for expected in [
+        "This server asks new accounts for a login email.",
+        "That is not an email address; try again.",
+        "A 5-digit code was sent to the login email c**@example.com",
+        "Logged in as Mail Setup",
+    ] {
+        assert!(stdout.contains(expected), "{expected:?} in {stdout}");
+    }
+    assert_eq!(sender.last_email_code(email).as_deref(), Some("22222"));
+}
