@@ -40,10 +40,16 @@ fn telethon_with(
 
 /// Runs a Kurigram script (`PUBLIC_KEY_PEM PHONE DC=HOST:PORT...`); its output.
 fn kurigram(server: &TestServer, script: &str, phone: &str) -> String {
+    kurigram_with(server, script, phone, &[])
+}
+
+/// `kurigram` with `extra` arguments after the phone.
+fn kurigram_with(server: &TestServer, script: &str, phone: &str, extra: &[String]) -> String {
     let mut args = vec![
         server.public_key_pem().display().to_string(),
         phone.to_string(),
     ];
+    args.extend_from_slice(extra);
     args.extend(
         server
             .addrs
@@ -146,6 +152,34 @@ fn telethon_turns_on_2fa_logs_in_with_it_and_turns_it_off() {
     assert_eq!(text(&line, "after_removal_user_id"), id, "{line}");
 }
 
+/// The login email with Telethon 1.45.0's raw requests: set from a logged-in client
+/// (account.sendVerifyEmailCode + verifyEmail, the code from emails.txt), then a new client's
+/// send_code_request decodes sentCodeTypeEmailCode with the address's pattern and auth.signIn
+/// with email_verification logs it in; auth.resetLoginEmail sends an SMS code sign_in takes.
+#[test]
+fn telethon_signs_in_with_a_code_sent_to_the_login_email() {
+    let server = TestServer::start(3);
+    let emails = server.data_dir.join("emails.txt").display().to_string();
+    let line = telethon_with(&server, 2, "intermediate", "9996623838", "email", &[emails]);
+    assert_eq!(text(&line, "verify_code_length"), "6", "{line}");
+    assert_eq!(text(&line, "verified"), "tele.login@example.com", "{line}");
+    assert_eq!(
+        text(&line, "email_code_type"),
+        "SentCodeTypeEmailCode",
+        "{line}"
+    );
+    assert_eq!(
+        text(&line, "email_pattern"),
+        "t*********@example.com",
+        "{line}"
+    );
+    let id = text(&line, "user_id");
+    assert_eq!(text(&line, "email_login_user_id"), id, "{line}");
+    assert_eq!(text(&line, "email_get_me"), id, "{line}");
+    assert_eq!(text(&line, "reset_code_type"), "SentCodeTypeSms", "{line}");
+    assert_eq!(text(&line, "reset_login_user_id"), id, "{line}");
+}
+
 /// LO-2 with Telethon's raw requests: auth.logOut hands out a future auth token, and a new
 /// client's auth.sendCode naming it logs in without a code, once.
 #[test]
@@ -193,5 +227,30 @@ fn kurigram_enables_checks_changes_and_removes_a_cloud_password() {
     assert_eq!(text(line, "changed"), "true", "{out}");
     assert_eq!(text(line, "removed"), "true", "{out}");
     assert_eq!(text(line, "after_removal_user_id"), id, "{out}");
+    assert_eq!(text(line, "warnings"), "0", "{out}");
+}
+
+/// Kurigram 2.2.26 recovers a forgotten password by email with its own send_recovery_code and
+/// recover_password: the recovery email confirmed with the code from emails.txt
+/// (enable_cloud_password raising EMAIL_UNCONFIRMED_6 first), a fresh client's code login
+/// raising SessionPasswordNeeded, the masked address, a wrong code refused (CODE_INVALID), the
+/// mailed one logging the client in with the password gone; no warnings.
+#[test]
+fn kurigram_recovers_a_forgotten_password_by_email() {
+    let server = TestServer::start(3);
+    let emails = server.data_dir.join("emails.txt").display().to_string();
+    let out = kurigram_with(&server, "kurigram_recovery.py", "9996623737", &[emails]);
+    let line = out.lines().last().unwrap_or_default();
+    assert_eq!(text(line, "enabled"), "EMAIL_UNCONFIRMED_X", "{out}");
+    assert_eq!(text(line, "email_code_length"), "6", "{out}");
+    assert_eq!(text(line, "confirmed"), "true", "{out}");
+    assert_eq!(text(line, "code_login"), "SessionPasswordNeeded", "{out}");
+    assert_eq!(text(line, "pattern"), "k***@example.com", "{out}");
+    assert_eq!(text(line, "wrong_code"), "CODE_INVALID", "{out}");
+    let id = text(line, "user_id");
+    assert_eq!(text(line, "recovered_user_id"), id, "{out}");
+    assert_eq!(text(line, "get_me"), id, "{out}");
+    assert_eq!(text(line, "has_password"), "false", "{out}");
+    assert_eq!(text(line, "after_recovery_user_id"), id, "{out}");
     assert_eq!(text(line, "warnings"), "0", "{out}");
 }

@@ -20,6 +20,12 @@ usage:
       the same sign-up; a raw auth.LogOutRequest hands out a future auth token; a new client's
       auth.SendCodeRequest with it in CodeSettings.logout_tokens gets auth.sentCodeSuccess, and
       get_me answers; the same token again gets an ordinary auth.sentCode.
+  telethon_login.py PUBLIC_KEY_PEM HOST PORT DC TRANSPORT PHONE email EMAILS_TXT
+      the same sign-up; raw account.SendVerifyEmailCodeRequest + VerifyEmailRequest
+      (emailVerifyPurposeLoginChange, the code from EMAILS_TXT) set a login email; a second
+      client's send_code_request answers SentCodeTypeEmailCode, and a raw auth.SignInRequest
+      with email_verification logs it in; a third client's auth.ResetLoginEmailRequest gets an
+      SMS code under the same hash and sign_in takes it.
 Test numbers 99966XYYYY get the code XXXXX.
 """
 
@@ -121,6 +127,40 @@ async def token_login(phone, dc, host, port, transport, first, out):
         await c.disconnect()
 
 
+async def login_email(phone, dc, host, port, transport, first, out, emails):
+    address = "tele.login@example.com"
+    change = types.EmailVerifyPurposeLoginChange()
+    sent = await first(functions.account.SendVerifyEmailCodeRequest(change, address))
+    out["verify_code_length"] = sent.length
+    code = open(emails).read().split()[-1]
+    verified = await first(
+        functions.account.VerifyEmailRequest(change, types.EmailVerificationCode(code))
+    )
+    out["verified"] = verified.email
+    second = fresh_client(dc, host, port, transport)
+    await asyncio.wait_for(second.connect(), 30)
+    sent = await second.send_code_request(phone)
+    out["email_code_type"] = type(sent.type).__name__
+    out["email_pattern"] = getattr(sent.type, "email_pattern", None)
+    auth = await second(
+        functions.auth.SignInRequest(
+            phone,
+            sent.phone_code_hash,
+            email_verification=types.EmailVerificationCode(code_for(phone)),
+        )
+    )
+    out["email_login_user_id"] = auth.user.id
+    out["email_get_me"] = (await second.get_me()).id
+    third = fresh_client(dc, host, port, transport)
+    await asyncio.wait_for(third.connect(), 30)
+    sent = await third.send_code_request(phone)
+    by_sms = await third(functions.auth.ResetLoginEmailRequest(phone, sent.phone_code_hash))
+    out["reset_code_type"] = type(by_sms.type).__name__
+    out["reset_login_user_id"] = (await third.sign_in(phone, code_for(phone))).id
+    for c in (second, third):
+        await c.disconnect()
+
+
 def fresh_client(dc, host, port, transport):
     session = StringSession()
     session.set_dc(int(dc), host, int(port))
@@ -147,6 +187,8 @@ async def main():
         out["dc"] = client.session.dc_id
         if mode == "2fa":
             await two_step(phone, dc, host, port, transport, client, out, sys.argv[8])
+        if mode == "email":
+            await login_email(phone, dc, host, port, transport, client, out, sys.argv[8])
         if mode == "token":
             await token_login(phone, dc, host, port, transport, client, out)
         if mode == "signup":
