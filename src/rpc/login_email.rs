@@ -168,6 +168,10 @@ pub fn send_verify_code(
                 enums::EmailVerifyPurpose::LoginChange(_) => (PURPOSE_CHANGE, CHANGE),
                 _ => (PURPOSE_PASSPORT, PASSPORT),
             };
+            // Telegram Passport's data is encrypted under the cloud password's secret.
+            if slot == PURPOSE_PASSPORT && acc.password(user_id)?.is_none() {
+                return Err(RpcError::new(400, "PASSWORD_REQUIRED"));
+            }
             // A new address starts afresh; a resend to the same one keeps its wrong tries.
             let wrong = acc
                 .email_verify(user_id, slot)?

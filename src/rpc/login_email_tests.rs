@@ -128,8 +128,19 @@ fn an_account_with_a_login_email_gets_its_codes_there() {
         sign_in_by_email(&f, 2, PHONE, &s.phone_code_hash, &code).unwrap(),
         enums::auth::Authorization::Authorization(_)
     ));
-    // Passport gets its own address, the login email stays.
+    // Passport gets its own address, the login email stays; it needs a cloud password.
     let passport = || -> enums::EmailVerifyPurpose { types::EmailVerifyPurposePassport {}.into() };
+    assert_eq!(
+        send_verify(&f, 1, passport(), "p@example.org").unwrap_err(),
+        err(400, "PASSWORD_REQUIRED")
+    );
+    super::password_tests::update(
+        &f,
+        1,
+        super::password_tests::empty(),
+        super::password_tests::new_settings(&f, 1, "pw"),
+    )
+    .unwrap();
     send_verify(&f, 1, passport(), "p@example.org").unwrap();
     let code = f.sender.last_email_code("p@example.org").unwrap();
     verify(&f, 1, passport(), &code).unwrap();
@@ -254,6 +265,11 @@ fn a_new_account_sets_up_its_login_email_when_the_server_requires_one() {
     );
     assert!(f.sender.last_code(PHONE).is_none(), "no code goes out yet");
     let hash = s.phone_code_hash.clone();
+    // Not even a test number's fixed code signs in before the address is set up.
+    assert_eq!(
+        f.sign_in(2, 2, PHONE, &hash, "22222").unwrap_err(),
+        err(400, "PHONE_CODE_INVALID")
+    );
     let setup = || -> enums::EmailVerifyPurpose {
         types::EmailVerifyPurposeLoginSetup {
             phone_number: PHONE.into(),

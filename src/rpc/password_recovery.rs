@@ -55,14 +55,14 @@ pub fn request(
 ) -> Result<enums::auth::PasswordRecovery, RpcError> {
     let acc = Accounts::new(ctx.store);
     let user_id = account(ctx, &acc)?;
-    let password = acc
-        .password(user_id)?
-        .ok_or_else(|| RpcError::new(400, "PASSWORD_EMPTY"))?;
-    let email = password.value.email.clone();
-    if email.is_empty() {
-        return Err(RpcError::new(400, "PASSWORD_RECOVERY_NA"));
-    }
-    let code = with_retries(|| {
+    let (code, email) = with_retries(|| {
+        let password = acc
+            .password(user_id)?
+            .ok_or_else(|| RpcError::new(400, "PASSWORD_EMPTY"))?;
+        let email = password.value.email.clone();
+        if email.is_empty() {
+            return Err(RpcError::new(400, "PASSWORD_RECOVERY_NA"));
+        }
         let old = acc.recovery_code(user_id)?;
         // A new code keeps the wrong tries of a live one: asking again is no new budget.
         let wrong = old
@@ -78,7 +78,7 @@ pub fn request(
             old.as_ref().map(|o| o.raw.as_slice()),
             Some(pending.encode()),
         );
-        Ok(matches!(acc.commit(&b)?, Commit::Applied { .. }).then_some(code))
+        Ok(matches!(acc.commit(&b)?, Commit::Applied { .. }).then_some((code, email)))
     })?;
     password_email::deliver(ctx, &email, PURPOSE, &code);
     tracing::info!(user_id, "password recovery code sent");
