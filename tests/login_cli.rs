@@ -14,8 +14,9 @@ fn bin() -> Command {
 }
 
 /// Runs `login` with `input` on stdin; (success, stdout, stderr).
-fn login(server: &TestServer, dc: i32, phone: &str, input: &str) -> (bool, String, String) {
-    let mut child = bin()
+/// `login` for `phone` on DC `dc` of `server`, its stdin, stdout and stderr piped.
+fn spawn_login(server: &TestServer, dc: i32, phone: &str) -> std::process::Child {
+    bin()
         .args(["login", "--phone", phone, "--dc", &dc.to_string(), "--addr"])
         .arg(server.addr(dc).to_string())
         .arg("--data-dir")
@@ -24,7 +25,11 @@ fn login(server: &TestServer, dc: i32, phone: &str, input: &str) -> (bool, Strin
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+fn login(server: &TestServer, dc: i32, phone: &str, input: &str) -> (bool, String, String) {
+    let mut child = spawn_login(server, dc, phone);
     child
         .stdin
         .take()
@@ -279,17 +284,7 @@ fn login_sets_up_the_login_email_a_server_requires() {
     });
     let phone = "9996626464";
     let email = "cli@example.com";
-    let dc = 2;
-    let mut child = bin()
-        .args(["login", "--phone", phone, "--dc", &dc.to_string(), "--addr"])
-        .arg(server.addr(dc).to_string())
-        .arg("--data-dir")
-        .arg(&server.data_dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_login(&server, 2, phone);
     let mut stdin = child.stdin.take().unwrap();
     stdin
         .write_all(format!("not an address\n{email}\n").as_bytes())

@@ -187,12 +187,24 @@ impl Client {
         phone_code_hash: &str,
         code: &str,
     ) -> Result<SignedIn, ClientError> {
+        let email = types::EmailVerificationCode { code: code.into() }.into();
+        self.sign_in_with(phone, phone_code_hash, None, Some(email))
+            .await
+    }
+
+    async fn sign_in_with(
+        &mut self,
+        phone: &str,
+        phone_code_hash: &str,
+        phone_code: Option<String>,
+        email_verification: Option<enums::EmailVerification>,
+    ) -> Result<SignedIn, ClientError> {
         user_of(
             self.invoke(&functions::auth::SignIn {
                 phone_number: phone.into(),
                 phone_code_hash: phone_code_hash.into(),
-                phone_code: None,
-                email_verification: Some(types::EmailVerificationCode { code: code.into() }.into()),
+                phone_code,
+                email_verification,
             })
             .await?,
         )
@@ -222,15 +234,8 @@ impl Client {
         phone_code_hash: &str,
         code: &str,
     ) -> Result<SignedIn, ClientError> {
-        user_of(
-            self.invoke(&functions::auth::SignIn {
-                phone_number: phone.into(),
-                phone_code_hash: phone_code_hash.into(),
-                phone_code: Some(code.into()),
-                email_verification: None,
-            })
-            .await?,
-        )
+        self.sign_in_with(phone, phone_code_hash, Some(code.into()), None)
+            .await
     }
 
     pub async fn sign_up(

@@ -16,19 +16,11 @@ import sys
 import pyrogram
 from pyrogram import raw
 
-from kurigram_setup import WARNINGS, LocalConnection, setup
-from pyrogram_family_login import new_client as family_client, report, sign_up
+from kurigram_2fa import code_step, new_client, straight_in
+from kurigram_setup import WARNINGS, setup
+from pyrogram_family_login import report, sign_up
 
 EMAIL = "kuri@example.com"
-
-
-def new_client(name):
-    return family_client(name, connection_factory=LocalConnection)
-
-
-async def code_step(app, phone):
-    sent = await asyncio.wait_for(app.send_code(phone), 30)
-    return sent, await asyncio.wait_for(app.sign_in(phone, sent.phone_code_hash, phone[5] * 5), 30)
 
 
 def last_email_code(emails, purpose):
@@ -84,12 +76,7 @@ async def main():
         await asyncio.wait_for(fresh.invoke(raw.functions.account.GetPassword()), 30)
     ).has_password
     await fresh.disconnect()
-
-    third = new_client("third")
-    await asyncio.wait_for(third.connect(), 60)
-    _, again = await code_step(third, phone)
-    out["after_recovery_user_id"] = getattr(again, "id", None)
-    await third.disconnect()
+    out["after_recovery_user_id"] = await straight_in(phone)
     report(out, WARNINGS)
 
 
