@@ -487,9 +487,25 @@ pub(super) fn log_in(
     rng: &mut dyn Rng,
     acc: &Accounts<'_>,
     user: &User,
+    b: Batch,
+) -> Result<Option<enums::auth::Authorization>, RpcError> {
+    log_in_as(ctx, rng, acc, user, None, b)
+}
+
+/// [`log_in`] with the authorization hash fixed beforehand (a QR login's, which the accepting
+/// session was told).
+pub(super) fn log_in_as(
+    ctx: &RpcContext<'_>,
+    rng: &mut dyn Rng,
+    acc: &Accounts<'_>,
+    user: &User,
+    hash: Option<i64>,
     mut b: Batch,
 ) -> Result<Option<enums::auth::Authorization>, RpcError> {
-    let auth = new_authorization(ctx, rng, user.id);
+    let mut auth = new_authorization(ctx, rng, user.id);
+    if let Some(hash) = hash {
+        auth.hash = hash;
+    }
     let previous = acc.authorization(ctx.key_id)?;
     b.bind(&auth, previous.as_ref());
     let token = super::future_token::issue(ctx, rng, acc, user.id, &mut b)?;

@@ -11,6 +11,7 @@ pub mod future_token;
 mod help;
 pub mod login;
 mod login_email;
+mod login_token;
 mod notify;
 pub mod password;
 mod password_email;
@@ -270,6 +271,7 @@ pub fn dispatch(
             ser(login_email::send_verify_code(ctx, rng, Some(&caller), r))
         }
         Function::AccountVerifyEmail(r) => ser(login_email::verify(ctx, rng, Some(&caller), r)),
+        Function::AuthAcceptLoginToken(r) => ser(login_token::accept(ctx, rng, &caller, r)),
         Function::AuthRequestPasswordRecovery(_)
         | Function::AuthCheckRecoveryPassword(_)
         | Function::AuthRecoverPassword(_) => recovery_methods(ctx, rng, Some(&caller), query),
@@ -314,6 +316,8 @@ fn open_methods(
         }
         Function::AccountVerifyEmail(r) => ser(login_email::verify(ctx, rng, None, r)),
         Function::AuthResetLoginEmail(r) => ser(login_email::reset(ctx, rng, r)),
+        Function::AuthExportLoginToken(r) => ser(login_token::export(ctx, rng, r)),
+        Function::AuthImportLoginToken(r) => ser(login_token::import(ctx, rng, r)),
         _ => Err(RpcError::new(400, "INPUT_METHOD_INVALID")),
     }
 }
@@ -379,6 +383,8 @@ fn ser<T: Serializable>(result: Result<T, RpcError>) -> Result<Vec<u8>, RpcError
 mod login_email_tests;
 #[cfg(test)]
 pub(crate) mod login_tests;
+#[cfg(test)]
+mod login_token_tests;
 #[cfg(test)]
 mod password_recovery_tests;
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Updates pushed to a user's other sessions [doc: api/auth]: the login code when it goes "to
-//! the app" (auth.sentCodeTypeApp), and updateNewAuthorization after a login (LG-3). They ride
+//! the app" (auth.sentCodeTypeApp), updateNewAuthorization after a login (LG-3), and
+//! updateLoginToken to the key whose QR token was accepted. They ride
 //! in `updateShort` and are sent once the answer that caused them is durable.
 
 use super::{Push, RpcContext};
@@ -36,6 +37,16 @@ pub fn login_code(ctx: &RpcContext<'_>, keys: Vec<i64>, code: &str) {
     };
     let body = short(ctx, update.into());
     ctx.pushes.borrow_mut().push(Push { keys, body });
+}
+
+/// A QR login token was accepted: the exporting key's connections are told (api/qr-login), so
+/// that it calls auth.exportLoginToken again.
+pub fn login_token(ctx: &RpcContext<'_>, key_id: i64) {
+    let body = short(ctx, types::UpdateLoginToken {}.into());
+    ctx.pushes.borrow_mut().push(Push {
+        keys: vec![key_id],
+        body,
+    });
 }
 
 /// A new login, in the user's other sessions whose layer knows the update.

@@ -6,10 +6,11 @@
 
 use super::records::{
     authorization_key, code_key, counter_key, decode_i64, email_verify_key, emails_key, encode_i64,
-    future_tokens_key, index_value, password_key, password_pending_key, pending_email_key,
-    phone_key, recovery_code_key, revoked_key, tmp_passwords_key, user_authorization_key,
-    user_authorizations_prefix, user_key, Authorization, Counter, Emails, HashedTokens, Password,
-    PasswordPending, PendingCode, PendingEmail, User, AUTHORIZATIONS_PREFIX, USERS_PREFIX,
+    future_tokens_key, index_value, key_login_token_key, login_token_key, password_key,
+    password_pending_key, pending_email_key, phone_key, recovery_code_key, revoked_key,
+    tmp_passwords_key, user_authorization_key, user_authorizations_prefix, user_key, Authorization,
+    Counter, Emails, HashedTokens, LoginToken, Password, PasswordPending, PendingCode,
+    PendingEmail, User, AUTHORIZATIONS_PREFIX, USERS_PREFIX,
 };
 use super::{Batch, Commit, Store, StoreError};
 
@@ -124,6 +125,18 @@ impl<'a> Accounts<'a> {
     }
 
     /// The user's cloud password, if one is set.
+    pub fn login_token(
+        &self,
+        token_hash: &[u8; 32],
+    ) -> Result<Option<Read<LoginToken>>, StoreError> {
+        self.read(&login_token_key(token_hash), LoginToken::decode)
+    }
+
+    /// The QR login token `key_id` exported last, as (hash, expires).
+    pub fn key_login_token(&self, key_id: i64) -> Result<Option<Read<HashedTokens>>, StoreError> {
+        self.read(&key_login_token_key(key_id), HashedTokens::decode)
+    }
+
     pub fn recovery_code(&self, user_id: i64) -> Result<Option<Read<PendingEmail>>, StoreError> {
         self.read(&recovery_code_key(user_id), PendingEmail::decode)
     }
@@ -215,6 +228,18 @@ impl<'a> Accounts<'a> {
         let mut n = 0;
         for (k, raw) in self.store.scan(b"C", limit)? {
             if PendingCode::decode(&raw).is_ok_and(|c| c.expires <= now) {
+                b.swap(k, Some(&raw), None);
+                n += 1;
+            }
+        }
+        for (k, raw) in self.store.scan(b"K", limit)? {
+            if LoginToken::decode(&raw).is_ok_and(|t| t.expires <= now) {
+                b.swap(k, Some(&raw), None);
+                n += 1;
+            }
+        }
+        for (k, raw) in self.store.scan(b"k", limit)? {
+            if HashedTokens::decode(&raw).is_ok_and(|t| t.0.iter().all(|t| t.expires <= now)) {
                 b.swap(k, Some(&raw), None);
                 n += 1;
             }

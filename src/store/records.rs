@@ -11,6 +11,7 @@
 //! 'E' user_id                → PendingEmail     'V' user_id             → PendingEmail (recovery)
 //! 'X' user_id                → HashedTokens (tmp passwords)
 //! 'L' user_id                → Emails           'M' user_id purpose     → PendingEmail (verify)
+//! 'K' SHA256(login token)    → LoginToken       'k' auth_key_id         → HashedTokens (its QR token)
 //! ```
 
 use super::StoreError;
@@ -116,6 +117,32 @@ pub struct HashedToken {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HashedTokens(pub Vec<HashedToken>);
 
+/// A QR login token (QR-1 … QR-3) [doc: api/qr-login], kept under its SHA256: exported by a
+/// key for its DC, or made by loginTokenMigrateTo for import on the accepting user's DC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginToken {
+    /// The exporting key (0 for an import token: any key of `dc_id` may import it).
+    pub key_id: i64,
+    pub api_id: i32,
+    /// The DC the token is good on.
+    pub dc_id: i32,
+    pub created: i64,
+    pub expires: i64,
+    /// Users that may not accept it (`except_ids`).
+    pub except_ids: Vec<i64>,
+    /// The user that accepted it (0: not yet).
+    pub accepted_by: i64,
+    /// The new login's authorization hash, fixed when it is accepted.
+    pub hash: i64,
+    /// Used up by the login it made (kept until it expires, to say ALREADY_ACCEPTED).
+    pub used: bool,
+    /// What the exporter's client said, for the accepting session's answer.
+    pub device_model: String,
+    pub system_version: String,
+    pub app_version: String,
+    pub ip: String,
+}
+
 /// Where a login code was delivered [doc: type/auth.SentCodeType].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeKind {
@@ -204,6 +231,14 @@ pub fn password_pending_key(key_id: i64) -> Vec<u8> {
 
 pub fn pending_email_key(user_id: i64) -> Vec<u8> {
     int_key(b'E', user_id)
+}
+
+pub fn login_token_key(token_hash: &[u8; 32]) -> Vec<u8> {
+    [&[b'K'][..], token_hash].concat()
+}
+
+pub fn key_login_token_key(key_id: i64) -> Vec<u8> {
+    int_key(b'k', key_id)
 }
 
 pub fn recovery_code_key(user_id: i64) -> Vec<u8> {
@@ -385,6 +420,60 @@ impl Password {
                 },
                 reset_at: if r.remaining() > 0 { r.read_i64()? } else { 0 },
                 reset_declined: if r.remaining() > 0 { r.read_i64()? } else { 0 },
+            })
+        })
+    }
+}
+
+impl LoginToken {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut v = begin();
+        write_i64(&mut v, self.key_id);
+        write_i32(&mut v, self.api_id);
+        write_i32(&mut v, self.dc_id);
+        write_i64(&mut v, self.created);
+        write_i64(&mut v, self.expires);
+        v.extend_from_slice(&(self.except_ids.len() as u32).to_le_bytes());
+        for id in &self.except_ids {
+            write_i64(&mut v, *id);
+        }
+        write_i64(&mut v, self.accepted_by);
+        write_i64(&mut v, self.hash);
+        write_i32(&mut v, i32::from(self.used));
+        for s in [
+            &self.device_model,
+            &self.system_version,
+            &self.app_version,
+            &self.ip,
+        ] {
+            write_bytes(&mut v, s.as_bytes());
+        }
+        v
+    }
+
+    pub fn decode(v: &[u8]) -> Result<Self, StoreError> {
+        decode("login token", v, |r| {
+            let key_id = r.read_i64()?;
+            let api_id = r.read_i32()?;
+            let dc_id = r.read_i32()?;
+            let created = r.read_i64()?;
+            let expires = r.read_i64()?;
+            let n = r.read_bare_vector_len(8)?;
+            let except_ids = (0..n).map(|_| r.read_i64()).collect::<Result<_, _>>()?;
+            Ok(LoginToken {
+                key_id,
+                api_id,
+                dc_id,
+                created,
+                expires,
+                except_ids,
+                accepted_by: r.read_i64()?,
+                hash: r.read_i64()?,
+                used: r.read_i32()? != 0,
+                device_model: r.read_string()?,
+                system_version: r.read_string()?,
+                app_version: r.read_string()?,
+                ip: r.read_string()?,
             })
         })
     }
@@ -656,6 +745,28 @@ mod tests {
             passport: "p@b.c".into(),
         };
         assert_eq!(Emails::decode(&emails.encode()).unwrap(), emails);
+        let token = LoginToken {
+            key_id: -3,
+            api_id: 6,
+            dc_id: 2,
+            created: 1,
+            expires: 31,
+            except_ids: vec![7, -8],
+            accepted_by: 9,
+            hash: -10,
+            used: true,
+            device_model: "pc".into(),
+            system_version: "linux".into(),
+            app_version: "1.0".into(),
+            ip: "127.0.0.1".into(),
+        };
+        assert_eq!(LoginToken::decode(&token.encode()).unwrap(), token);
+        let mut lying = token.encode();
+        lying[1 + 8 + 4 + 4 + 8 + 8] = 0xff;
+        assert!(
+            LoginToken::decode(&lying).is_err(),
+            "a count past the bytes is refused"
+        );
         // Records written before the fields that came later still read.
         let mut old_password = password.encode();
         old_password.truncate(old_password.len() - 16);
