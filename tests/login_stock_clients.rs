@@ -180,6 +180,32 @@ fn telethon_signs_in_with_a_code_sent_to_the_login_email() {
     assert_eq!(text(&line, "reset_login_user_id"), id, "{line}");
 }
 
+/// QR login with Telethon 1.45.0's own qr_login() and wait(), accepted by another Telethon
+/// session with auth.AcceptLoginTokenRequest: on the user's DC, and from DC 1, where wait()
+/// follows loginTokenMigrateTo to DC 2 and imports the token there.
+#[test]
+fn telethon_logs_in_by_qr_code_on_the_same_and_another_dc() {
+    let server = TestServer::start(3);
+    let dc1 = server.addr(1).to_string();
+    let line = telethon_with(&server, 2, "intermediate", "9996623939", "qr", &[dc1]);
+    let id = text(&line, "user_id");
+    for name in ["qr", "qr_other_dc"] {
+        assert_eq!(
+            text(&line, &format!("{name}_url_prefix")),
+            "tg://login?token",
+            "{line}"
+        );
+        assert_eq!(
+            text(&line, &format!("{name}_accepted_hash_nonzero")),
+            "true",
+            "{line}"
+        );
+        assert_eq!(text(&line, &format!("{name}_user_id")), id, "{line}");
+        assert_eq!(text(&line, &format!("{name}_get_me")), id, "{line}");
+        assert_eq!(text(&line, &format!("{name}_dc")), "2", "{line}");
+    }
+}
+
 /// LO-2 with Telethon's raw requests: auth.logOut hands out a future auth token, and a new
 /// client's auth.sendCode naming it logs in without a code, once.
 #[test]

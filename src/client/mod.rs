@@ -7,6 +7,7 @@
 mod email;
 pub mod login;
 pub mod password;
+pub mod qr;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;

@@ -26,6 +26,11 @@ usage:
       client's send_code_request answers SentCodeTypeEmailCode, and a raw auth.SignInRequest
       with email_verification logs it in; a third client's auth.ResetLoginEmailRequest gets an
       SMS code under the same hash and sign_in takes it.
+  telethon_login.py PUBLIC_KEY_PEM HOST PORT DC TRANSPORT PHONE qr OTHER_HOST:OTHER_PORT
+      the same sign-up; a fresh client on the same DC runs qr_login() and wait() while the first
+      accepts its token (auth.AcceptLoginTokenRequest): logged in, get_me answers; then a fresh
+      client on the other DC (OTHER_HOST:OTHER_PORT, DC 1) does the same, and wait() follows
+      loginTokenMigrateTo to the user's DC and imports the token there.
 Test numbers 99966XYYYY get the code XXXXX.
 """
 
@@ -161,6 +166,29 @@ async def login_email(phone, dc, host, port, transport, first, out, emails):
         await c.disconnect()
 
 
+async def qr_once(exporter, acceptor, out, name):
+    """exporter shows a QR token, acceptor accepts it while exporter waits; the user exporter
+    ends logged in as."""
+    await asyncio.wait_for(exporter.connect(), 30)
+    qr = await exporter.qr_login()
+    out[name + "_url_prefix"] = qr.url.split("=")[0]
+    waiting = asyncio.ensure_future(qr.wait(20))
+    await asyncio.sleep(0.2)
+    accepted = await acceptor(functions.auth.AcceptLoginTokenRequest(qr.token))
+    out[name + "_accepted_hash_nonzero"] = accepted.hash != 0
+    user = await waiting
+    out[name + "_user_id"] = user.id
+    out[name + "_get_me"] = (await exporter.get_me()).id
+    out[name + "_dc"] = exporter.session.dc_id
+    await exporter.disconnect()
+
+
+async def qr_logins(dc, host, port, transport, first, out, other):
+    await qr_once(fresh_client(dc, host, port, transport), first, out, "qr")
+    other_host, other_port = other.rsplit(":", 1)
+    await qr_once(fresh_client(1, other_host, other_port, transport), first, out, "qr_other_dc")
+
+
 def fresh_client(dc, host, port, transport):
     session = StringSession()
     session.set_dc(int(dc), host, int(port))
@@ -187,6 +215,8 @@ async def main():
         out["dc"] = client.session.dc_id
         if mode == "2fa":
             await two_step(phone, dc, host, port, transport, client, out, sys.argv[8])
+        if mode == "qr":
+            await qr_logins(dc, host, port, transport, client, out, sys.argv[8])
         if mode == "email":
             await login_email(phone, dc, host, port, transport, client, out, sys.argv[8])
         if mode == "token":
