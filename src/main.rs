@@ -63,8 +63,15 @@ fn cli() -> Command {
                     Arg::new("phone")
                         .long("phone")
                         .value_name("NUMBER")
-                        .required(true)
+                        .required_unless_present("qr")
+                        .conflicts_with("qr")
                         .help("e.g. 9996621234: test numbers 99966XYYYY live on DC X, code XXXXX"),
+                )
+                .arg(
+                    Arg::new("qr")
+                        .long("qr")
+                        .action(clap::ArgAction::SetTrue)
+                        .help("log in by QR code: print the tg://login link and its QR code and wait for a logged-in session to accept it"),
                 )
                 .arg(
                     Arg::new("dc")
@@ -556,7 +563,7 @@ fn login(m: &clap::ArgMatches) -> ExitCode {
         }
     };
     let opts = mtproto_auth::tools::login::LoginOptions {
-        phone: m.get_one::<String>("phone").expect("required").clone(),
+        phone: m.get_one::<String>("phone").cloned().unwrap_or_default(),
         addr,
         dc,
         public_key,
@@ -568,11 +575,20 @@ fn login(m: &clap::ArgMatches) -> ExitCode {
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut output = std::io::stdout();
-    match runtime.block_on(mtproto_auth::tools::login::login(
-        &opts,
-        &mut input,
-        &mut output,
-    )) {
+    let done = if m.get_flag("qr") {
+        runtime.block_on(mtproto_auth::tools::login_qr::qr_login(
+            &opts,
+            &mut input,
+            &mut output,
+        ))
+    } else {
+        runtime.block_on(mtproto_auth::tools::login::login(
+            &opts,
+            &mut input,
+            &mut output,
+        ))
+    };
+    match done {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

@@ -16,8 +16,15 @@ fn bin() -> Command {
 /// Runs `login` with `input` on stdin; (success, stdout, stderr).
 /// `login` for `phone` on DC `dc` of `server`, its stdin, stdout and stderr piped.
 fn spawn_login(server: &TestServer, dc: i32, phone: &str) -> std::process::Child {
+    spawn_login_with(server, dc, &["--phone", phone])
+}
+
+/// `login ARGS` on DC `dc` of `server`, piped.
+fn spawn_login_with(server: &TestServer, dc: i32, args: &[&str]) -> std::process::Child {
     bin()
-        .args(["login", "--phone", phone, "--dc", &dc.to_string(), "--addr"])
+        .arg("login")
+        .args(args)
+        .args(["--dc", &dc.to_string(), "--addr"])
         .arg(server.addr(dc).to_string())
         .arg("--data-dir")
         .arg(&server.data_dir)
@@ -318,4 +325,74 @@ fn login_sets_up_the_login_email_a_server_requires() {
         assert!(stdout.contains(expected), "{expected:?} in {stdout}");
     }
     assert_eq!(sender.last_email_code(email).as_deref(), Some("22222"));
+}
+
+/// `login --qr` prints a tg://login link (and its QR code), waits for a logged-in session to
+/// accept it, follows loginTokenMigrateTo to the user's DC, asks for the password, and logs in.
+#[test]
+fn login_by_qr_code_follows_the_user_to_its_dc_and_asks_for_the_password() {
+    use mtproto_auth::client::qr::token_of_url;
+    use std::io::BufRead;
+    let server = TestServer::start(3);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let phone = "9996636565";
+    let mut phone_app = rt.block_on(async {
+        let mut c = server
+            .client(3, mtproto_auth::transport::Framing::Intermediate)
+            .await;
+        let sent = c.send_code(phone).await.unwrap();
+        c.sign_in(phone, &sent.phone_code_hash, "33333")
+            .await
+            .unwrap();
+        c.sign_up(phone, &sent.phone_code_hash, "Quick", "Response")
+            .await
+            .unwrap();
+        c.set_password(None, Some("qr cli"), "").await.unwrap();
+        c
+    });
+    let mut child = spawn_login_with(&server, 2, &["--qr"]);
+    let stdout = child.stdout.take().unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let _ = lines_tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let url = loop {
+        let line = lines
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("a tg://login link");
+        seen.push(line.clone());
+        if line.starts_with("tg://login?token=") {
+            break line;
+        }
+    };
+    assert!(
+        seen.iter().any(|l| l.contains('█') || l.contains('▀')),
+        "a QR code above the link: {seen:?}"
+    );
+    let token = token_of_url(&url).unwrap();
+    rt.block_on(phone_app.accept_login_token(&token)).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"qr cli\n").unwrap();
+    drop(stdin);
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    seen.extend(lines.try_iter());
+    let out = seen.join("\n");
+    assert!(status.success(), "{out}");
+    for expected in [
+        "Accepted.",
+        "The account lives on DC 3",
+        "This account has a password.",
+        "Logged in as Quick Response",
+        "on DC 3",
+    ] {
+        assert!(out.contains(expected), "{expected:?} in {out}");
+    }
 }

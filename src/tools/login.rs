@@ -13,6 +13,7 @@ use crate::tl::{enums, functions, types};
 use crate::transport::Framing;
 
 pub struct LoginOptions {
+    /// Empty for a QR login.
     pub phone: String,
     /// The DC to start on and its address.
     pub addr: SocketAddr,
@@ -21,23 +22,27 @@ pub struct LoginOptions {
 }
 
 /// Tries a code or a name gets before the command gives up.
-const MAX_PROMPTS: usize = 5;
+pub(super) const MAX_PROMPTS: usize = 5;
 
-fn rpc_text(e: &ClientError) -> Option<&str> {
+pub(super) fn rpc_text(e: &ClientError) -> Option<&str> {
     match e {
         ClientError::Rpc(r) => Some(r.message.as_str()),
         _ => None,
     }
 }
 
-struct Session {
-    client: Client,
-    dc: i32,
-    addr: SocketAddr,
-    dcs: Vec<(i32, SocketAddr)>,
+pub(super) struct Session {
+    pub(super) client: Client,
+    pub(super) dc: i32,
+    pub(super) addr: SocketAddr,
+    pub(super) dcs: Vec<(i32, SocketAddr)>,
 }
 
-async fn connect(opts: &LoginOptions, dc: i32, addr: SocketAddr) -> Result<Session, String> {
+pub(super) async fn connect(
+    opts: &LoginOptions,
+    dc: i32,
+    addr: SocketAddr,
+) -> Result<Session, String> {
     let cfg = ClientConfig {
         scheme: RsaScheme::RsaPad,
         inner: InnerData::Plain,
@@ -82,7 +87,7 @@ fn ask(input: &mut dyn BufRead, output: &mut dyn Write, prompt: &str) -> Result<
 /// Runs the login; returns the user.
 /// After a right code for an account with a cloud password: asks for it (showing its hint)
 /// until auth.checkPassword takes it.
-async fn password_step(
+pub(super) async fn password_step(
     s: &mut Session,
     input: &mut dyn BufRead,
     output: &mut dyn Write,
@@ -264,22 +269,30 @@ pub async fn login(
             user.ok_or("no valid name given")?
         }
     };
+    logged_in(output, &s, &user)?;
+    Ok(user)
+}
+
+/// The closing line: who is logged in, where, under which key.
+pub(super) fn logged_in(
+    output: &mut dyn Write,
+    s: &Session,
+    user: &types::User,
+) -> Result<(), String> {
     let name = format!(
         "{} {}",
         user.first_name.as_deref().unwrap_or(""),
         user.last_name.as_deref().unwrap_or("")
     );
-    say(
+    writeln!(
         output,
-        format!(
-            "Logged in as {} (user id {}, phone +{}) on DC {} at {}; auth key {:016x}",
-            name.trim(),
-            user.id,
-            user.phone.as_deref().unwrap_or("?"),
-            s.dc,
-            s.addr,
-            s.client.auth_key().id() as u64
-        ),
-    )?;
-    Ok(user)
+        "Logged in as {} (user id {}, phone +{}) on DC {} at {}; auth key {:016x}",
+        name.trim(),
+        user.id,
+        user.phone.as_deref().unwrap_or("?"),
+        s.dc,
+        s.addr,
+        s.client.auth_key().id() as u64
+    )
+    .map_err(|e| e.to_string())
 }

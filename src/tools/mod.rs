@@ -3,4 +3,5 @@
 pub mod admin;
 pub mod bench;
 pub mod login;
+pub mod login_qr;
 pub mod tl_decode;
