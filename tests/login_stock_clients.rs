@@ -206,6 +206,21 @@ fn telethon_logs_in_by_qr_code_on_the_same_and_another_dc() {
     }
 }
 
+/// DC transfer with Telethon 1.45.0's own _borrow_exported_sender: exported on DC 2, imported
+/// inside initConnection on DC 3, where users.getUsers answers the same user.
+#[test]
+fn telethon_borrows_a_sender_on_another_dc() {
+    let server = TestServer::start(3);
+    let line = telethon(&server, 2, "intermediate", "9996624040", "transfer");
+    assert_eq!(text(&line, "borrowed_dc"), "3", "{line}");
+    assert_eq!(
+        text(&line, "borrowed_user_id"),
+        text(&line, "user_id"),
+        "{line}"
+    );
+    assert_eq!(text(&line, "export_here"), "DcIdInvalidError", "{line}");
+}
+
 /// LO-2 with Telethon's raw requests: auth.logOut hands out a future auth token, and a new
 /// client's auth.sendCode naming it logs in without a code, once.
 #[test]

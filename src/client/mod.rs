@@ -8,6 +8,7 @@ mod email;
 pub mod login;
 pub mod password;
 pub mod qr;
+mod transfer;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;

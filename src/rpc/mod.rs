@@ -5,6 +5,7 @@
 mod account;
 mod auth;
 pub mod client_info;
+mod dc_transfer;
 mod error;
 pub mod flood;
 pub mod future_token;
@@ -240,8 +241,16 @@ pub fn dispatch(
         }
         return open_methods(ctx, rng, query);
     };
+    // A login imported on a DC that is not its user's home runs the user's own requests at home.
+    if caller.user.home_dc != ctx.this_dc && dc_transfer::must_run_at_home(name) {
+        return Err(RpcError::new(
+            303,
+            format!("USER_MIGRATE_{}", caller.user.home_dc),
+        ));
+    }
     match query {
         Function::AuthLogOut(_) => ser(auth::log_out(ctx, rng, &caller)),
+        Function::AuthExportAuthorization(r) => ser(dc_transfer::export(ctx, rng, &caller, r)),
         Function::AuthResetAuthorizations(_) => ser(auth::reset_authorizations(ctx, &caller)),
         Function::AccountGetAuthorizations(_) => ser(account::get_authorizations(ctx, &caller)),
         Function::AccountResetAuthorization(r) => {
@@ -317,6 +326,7 @@ fn open_methods(
         Function::AccountVerifyEmail(r) => ser(login_email::verify(ctx, rng, None, r)),
         Function::AuthResetLoginEmail(r) => ser(login_email::reset(ctx, rng, r)),
         Function::AuthExportLoginToken(r) => ser(login_token::export(ctx, rng, r)),
+        Function::AuthImportAuthorization(r) => ser(dc_transfer::import(ctx, rng, r)),
         Function::AuthImportLoginToken(r) => ser(login_token::import(ctx, rng, r)),
         _ => Err(RpcError::new(400, "INPUT_METHOD_INVALID")),
     }

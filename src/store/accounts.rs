@@ -6,11 +6,11 @@
 
 use super::records::{
     authorization_key, code_key, counter_key, decode_i64, email_verify_key, emails_key, encode_i64,
-    future_tokens_key, index_value, key_login_token_key, login_token_key, password_key,
-    password_pending_key, pending_email_key, phone_key, recovery_code_key, revoked_key,
-    tmp_passwords_key, user_authorization_key, user_authorizations_prefix, user_key, Authorization,
-    Counter, Emails, HashedTokens, LoginToken, Password, PasswordPending, PendingCode,
-    PendingEmail, User, AUTHORIZATIONS_PREFIX, USERS_PREFIX,
+    exported_auth_key, future_tokens_key, index_value, key_login_token_key, login_token_key,
+    password_key, password_pending_key, pending_email_key, phone_key, recovery_code_key,
+    revoked_key, tmp_passwords_key, user_authorization_key, user_authorizations_prefix, user_key,
+    Authorization, Counter, Emails, HashedTokens, LoginToken, Password, PasswordPending,
+    PendingCode, PendingEmail, User, AUTHORIZATIONS_PREFIX, USERS_PREFIX,
 };
 use super::{Batch, Commit, Store, StoreError};
 
@@ -137,6 +137,14 @@ impl<'a> Accounts<'a> {
         self.read(&key_login_token_key(key_id), HashedTokens::decode)
     }
 
+    pub fn exported_auths(
+        &self,
+        user_id: i64,
+        dc_id: i32,
+    ) -> Result<Option<Read<HashedTokens>>, StoreError> {
+        self.read(&exported_auth_key(user_id, dc_id), HashedTokens::decode)
+    }
+
     pub fn recovery_code(&self, user_id: i64) -> Result<Option<Read<PendingEmail>>, StoreError> {
         self.read(&recovery_code_key(user_id), PendingEmail::decode)
     }
@@ -239,6 +247,12 @@ impl<'a> Accounts<'a> {
             }
         }
         for (k, raw) in self.store.scan(b"k", limit)? {
+            if HashedTokens::decode(&raw).is_ok_and(|t| t.0.iter().all(|t| t.expires <= now)) {
+                b.swap(k, Some(&raw), None);
+                n += 1;
+            }
+        }
+        for (k, raw) in self.store.scan(b"D", limit)? {
             if HashedTokens::decode(&raw).is_ok_and(|t| t.0.iter().all(|t| t.expires <= now)) {
                 b.swap(k, Some(&raw), None);
                 n += 1;

@@ -12,6 +12,7 @@
 //! 'X' user_id                → HashedTokens (tmp passwords)
 //! 'L' user_id                → Emails           'M' user_id purpose     → PendingEmail (verify)
 //! 'K' SHA256(login token)    → LoginToken       'k' auth_key_id         → HashedTokens (its QR token)
+//! 'D' user_id dc_id          → HashedTokens (authorizations exported for that DC)
 //! ```
 
 use super::StoreError;
@@ -239,6 +240,12 @@ pub fn login_token_key(token_hash: &[u8; 32]) -> Vec<u8> {
 
 pub fn key_login_token_key(key_id: i64) -> Vec<u8> {
     int_key(b'k', key_id)
+}
+
+pub fn exported_auth_key(user_id: i64, dc_id: i32) -> Vec<u8> {
+    let mut k = int_key(b'D', user_id);
+    k.extend_from_slice(&dc_id.to_be_bytes());
+    k
 }
 
 pub fn recovery_code_key(user_id: i64) -> Vec<u8> {

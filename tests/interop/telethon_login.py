@@ -31,6 +31,11 @@ usage:
       accepts its token (auth.AcceptLoginTokenRequest): logged in, get_me answers; then a fresh
       client on the other DC (OTHER_HOST:OTHER_PORT, DC 1) does the same, and wait() follows
       loginTokenMigrateTo to the user's DC and imports the token there.
+  telethon_login.py PUBLIC_KEY_PEM HOST PORT DC TRANSPORT PHONE transfer
+      the same sign-up on DC 2; Telethon's own _borrow_exported_sender(3) (help.getConfig's
+      address, auth.exportAuthorization here, auth.importAuthorization inside initConnection
+      there) and users.getUsers([self]) through it; an explicit ExportAuthorizationRequest for
+      DC 2 itself answers DC_ID_INVALID.
 Test numbers 99966XYYYY get the code XXXXX.
 """
 
@@ -189,6 +194,19 @@ async def qr_logins(dc, host, port, transport, first, out, other):
     await qr_once(fresh_client(1, other_host, other_port, transport), first, out, "qr_other_dc")
 
 
+async def transfer(client, out):
+    sender = await client._borrow_exported_sender(3)
+    users = await sender.send(functions.users.GetUsersRequest([types.InputUserSelf()]))
+    out["borrowed_dc"] = sender.dc_id
+    out["borrowed_user_id"] = users[0].id
+    await client._return_exported_sender(sender)
+    try:
+        await client(functions.auth.ExportAuthorizationRequest(client.session.dc_id))
+        out["export_here"] = "exported"
+    except errors.RPCError as e:
+        out["export_here"] = type(e).__name__
+
+
 def fresh_client(dc, host, port, transport):
     session = StringSession()
     session.set_dc(int(dc), host, int(port))
@@ -215,6 +233,8 @@ async def main():
         out["dc"] = client.session.dc_id
         if mode == "2fa":
             await two_step(phone, dc, host, port, transport, client, out, sys.argv[8])
+        if mode == "transfer":
+            await transfer(client, out)
         if mode == "qr":
             await qr_logins(dc, host, port, transport, client, out, sys.argv[8])
         if mode == "email":

@@ -1,0 +1,34 @@
+//! DC transfer from the client side [doc: api/datacenter]: export the login for another DC on
+//! the home DC, import it on a connection to that DC.
+
+use super::login::{unexpected, user_of, SignedIn};
+use super::{Client, ClientError};
+use crate::tl::{enums, functions, types};
+
+impl Client {
+    /// auth.exportAuthorization: (id, bytes) for auth.importAuthorization on DC `dc_id`.
+    pub async fn export_authorization(
+        &mut self,
+        dc_id: i32,
+    ) -> Result<(i64, Vec<u8>), ClientError> {
+        let enums::auth::ExportedAuthorization::ExportedAuthorization(e) = self
+            .invoke(&functions::auth::ExportAuthorization { dc_id })
+            .await?;
+        Ok((e.id, e.bytes))
+    }
+
+    /// auth.importAuthorization on this connection's DC: logged in as the exporting user.
+    pub async fn import_authorization(
+        &mut self,
+        id: i64,
+        bytes: Vec<u8>,
+    ) -> Result<types::User, ClientError> {
+        let a = self
+            .invoke(&functions::auth::ImportAuthorization { id, bytes })
+            .await?;
+        match user_of(a)? {
+            SignedIn::User(u) => Ok(*u),
+            SignedIn::SignUpRequired => Err(unexpected("signUpRequired after importAuthorization")),
+        }
+    }
+}
