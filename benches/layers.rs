@@ -18,6 +18,7 @@ fn authorization() -> Vec<u8> {
         last_name: "Lovelace".into(),
         home_dc: 1,
         created: 1_700_000_000,
+        ..Default::default()
     };
     let auth: mtproto_auth::tl::enums::auth::Authorization = types::auth::Authorization {
         setup_password_required: false,

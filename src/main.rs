@@ -105,6 +105,49 @@ fn cli() -> Command {
                 .subcommand(Command::new("list").about("List users").arg(data_dir_arg())),
         )
         .subcommand(
+            Command::new("bots")
+                .about("Bots: create one (its token is printed once), list, revoke")
+                .subcommand_required(true)
+                .subcommand(
+                    Command::new("create")
+                        .about("Create a bot; prints its token BOT_ID:SECRET for auth.importBotAuthorization")
+                        .arg(data_dir_arg())
+                        .arg(
+                            Arg::new("name")
+                                .long("name")
+                                .value_name("NAME")
+                                .required(true)
+                                .help("its name (1–64 characters)"),
+                        )
+                        .arg(
+                            Arg::new("username")
+                                .long("username")
+                                .value_name("U")
+                                .help("a unique username: 5–32 letters, digits and _, ending in \"bot\""),
+                        )
+                        .arg(
+                            Arg::new("dc")
+                                .long("dc")
+                                .value_name("X")
+                                .default_value("2")
+                                .value_parser(clap::value_parser!(i32).range(1..=5))
+                                .help("its home DC"),
+                        ),
+                )
+                .subcommand(Command::new("list").about("List bots").arg(data_dir_arg()))
+                .subcommand(
+                    Command::new("revoke")
+                        .about("Revoke a bot's token (ACCESS_TOKEN_EXPIRED) and end its sessions")
+                        .arg(data_dir_arg())
+                        .arg(
+                            Arg::new("id")
+                                .value_name("BOT_ID")
+                                .required(true)
+                                .value_parser(clap::value_parser!(i64)),
+                        ),
+                ),
+        )
+        .subcommand(
             Command::new("sessions")
                 .about("Logged-in sessions (authorizations)")
                 .subcommand_required(true)
@@ -180,6 +223,30 @@ fn main() -> ExitCode {
         Some(("users", u)) => {
             let (_, m) = u.subcommand().expect("clap requires a users subcommand");
             admin(m, mtproto_auth::tools::admin::AdminCommand::Users)
+        }
+        Some(("bots", b)) => {
+            use mtproto_auth::tools::admin::AdminCommand;
+            match b.subcommand() {
+                Some(("create", m)) => {
+                    let name = m.get_one::<String>("name").expect("required");
+                    if name.trim().is_empty() || name.contains('\n') {
+                        eprintln!("error: --name: 1–64 characters on one line");
+                        return ExitCode::from(2);
+                    }
+                    let cmd = AdminCommand::BotCreate {
+                        dc: *m.get_one::<i32>("dc").expect("default"),
+                        username: m.get_one::<String>("username").cloned(),
+                        name: name.trim().to_string(),
+                    };
+                    admin(m, cmd)
+                }
+                Some(("list", m)) => admin(m, AdminCommand::Bots),
+                Some(("revoke", m)) => admin(
+                    m,
+                    AdminCommand::BotRevoke(*m.get_one::<i64>("id").expect("required")),
+                ),
+                _ => unreachable!("clap requires a bots subcommand"),
+            }
         }
         Some(("sessions", s)) => match s.subcommand() {
             Some(("list", m)) => admin(

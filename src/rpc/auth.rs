@@ -562,6 +562,8 @@ pub fn sign_up(
             last_name: last.to_string(),
             home_dc: ctx.this_dc,
             created: i64::from(ctx.now),
+            bot: false,
+            username: String::new(),
         };
         let auth = new_authorization(ctx, rng, user.id);
         let previous = acc.authorization(ctx.key_id)?;
@@ -580,7 +582,7 @@ pub fn sign_up(
 }
 
 /// User ids: random in [10^9, 10^9 + 2^40), positive and exact in a JavaScript number.
-fn new_user_id(rng: &mut dyn Rng) -> i64 {
+pub(super) fn new_user_id(rng: &mut dyn Rng) -> i64 {
     let mut b = [0u8; 8];
     rng.fill(&mut b);
     1_000_000_000 + (u64::from_le_bytes(b) % (1 << 40)) as i64

@@ -4,6 +4,7 @@
 
 mod account;
 mod auth;
+pub mod bots;
 pub mod client_info;
 mod dc_transfer;
 mod error;
@@ -241,6 +242,9 @@ pub fn dispatch(
         }
         return open_methods(ctx, rng, query);
     };
+    if caller.user.bot && bots::refused_for_bots(name) {
+        return Err(RpcError::new(400, "BOT_METHOD_INVALID"));
+    }
     // A login imported on a DC that is not its user's home runs the user's own requests at home.
     if caller.user.home_dc != ctx.this_dc && dc_transfer::must_run_at_home(name) {
         return Err(RpcError::new(
@@ -327,6 +331,7 @@ fn open_methods(
         Function::AuthResetLoginEmail(r) => ser(login_email::reset(ctx, rng, r)),
         Function::AuthExportLoginToken(r) => ser(login_token::export(ctx, rng, r)),
         Function::AuthImportAuthorization(r) => ser(dc_transfer::import(ctx, rng, r)),
+        Function::AuthImportBotAuthorization(r) => ser(bots::import(ctx, rng, r)),
         Function::AuthImportLoginToken(r) => ser(login_token::import(ctx, rng, r)),
         _ => Err(RpcError::new(400, "INPUT_METHOD_INVALID")),
     }

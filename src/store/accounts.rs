@@ -5,12 +5,13 @@
 //! again"; the callers in `rpc` do that.
 
 use super::records::{
-    authorization_key, code_key, counter_key, decode_i64, email_verify_key, emails_key, encode_i64,
-    exported_auth_key, future_tokens_key, index_value, key_login_token_key, login_token_key,
-    password_key, password_pending_key, pending_email_key, phone_key, recovery_code_key,
-    revoked_key, tmp_passwords_key, user_authorization_key, user_authorizations_prefix, user_key,
-    Authorization, Counter, Emails, HashedTokens, LoginToken, Password, PasswordPending,
-    PendingCode, PendingEmail, User, AUTHORIZATIONS_PREFIX, USERS_PREFIX,
+    authorization_key, bot_token_key, code_key, counter_key, decode_i64, email_verify_key,
+    emails_key, encode_i64, exported_auth_key, future_tokens_key, index_value, key_login_token_key,
+    login_token_key, password_key, password_pending_key, pending_email_key, phone_key,
+    recovery_code_key, revoked_key, tmp_passwords_key, user_authorization_key,
+    user_authorizations_prefix, user_key, username_key, Authorization, BotToken, Counter, Emails,
+    HashedTokens, LoginToken, Password, PasswordPending, PendingCode, PendingEmail, User,
+    AUTHORIZATIONS_PREFIX, USERS_PREFIX,
 };
 use super::{Batch, Commit, Store, StoreError};
 
@@ -143,6 +144,17 @@ impl<'a> Accounts<'a> {
         dc_id: i32,
     ) -> Result<Option<Read<HashedTokens>>, StoreError> {
         self.read(&exported_auth_key(user_id, dc_id), HashedTokens::decode)
+    }
+
+    pub fn bot_token(&self, bot_id: i64) -> Result<Option<Read<BotToken>>, StoreError> {
+        self.read(&bot_token_key(bot_id), BotToken::decode)
+    }
+
+    pub fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        match self.store.get(&username_key(username))? {
+            Some(v) => self.user(decode_i64("username index", &v)?),
+            None => Ok(None),
+        }
     }
 
     pub fn recovery_code(&self, user_id: i64) -> Result<Option<Read<PendingEmail>>, StoreError> {
@@ -381,6 +393,8 @@ mod tests {
             last_name: String::new(),
             home_dc: 2,
             created: 1,
+            bot: false,
+            username: String::new(),
         }
     }
 

@@ -13,6 +13,7 @@
 //! 'L' user_id                → Emails           'M' user_id purpose     → PendingEmail (verify)
 //! 'K' SHA256(login token)    → LoginToken       'k' auth_key_id         → HashedTokens (its QR token)
 //! 'D' user_id dc_id          → HashedTokens (authorizations exported for that DC)
+//! 'B' bot user_id            → BotToken         'N' lowercase username  → user_id
 //! ```
 
 use super::StoreError;
@@ -21,7 +22,7 @@ use crate::tl::{write_bytes, write_i32, write_i64, DecodeError, Reader};
 const VERSION: u8 = 1;
 
 /// A registered user [doc: constructor/user].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct User {
     pub id: i64,
     pub access_hash: i64,
@@ -32,6 +33,20 @@ pub struct User {
     pub home_dc: i32,
     /// Unix time of sign-up.
     pub created: i64,
+    /// A bot (`bots create`): no phone, a username, logs in with its token.
+    pub bot: bool,
+    /// "" for none.
+    pub username: String,
+}
+
+/// A bot's login token `BOT_ID:SECRET` (auth.importBotAuthorization), kept as SHA256 of the
+/// secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BotToken {
+    pub secret_hash: [u8; 32],
+    pub created: i64,
+    /// `bots revoke`: the token answers ACCESS_TOKEN_EXPIRED from then on.
+    pub revoked: bool,
 }
 
 /// A logged-in auth key, as account.getAuthorizations shows it [doc: constructor/authorization].
@@ -248,6 +263,15 @@ pub fn exported_auth_key(user_id: i64, dc_id: i32) -> Vec<u8> {
     k
 }
 
+pub fn bot_token_key(bot_id: i64) -> Vec<u8> {
+    int_key(b'B', bot_id)
+}
+
+/// Usernames are unique whatever their case.
+pub fn username_key(username: &str) -> Vec<u8> {
+    [&[b'N'][..], username.to_ascii_lowercase().as_bytes()].concat()
+}
+
 pub fn recovery_code_key(user_id: i64) -> Vec<u8> {
     int_key(b'V', user_id)
 }
@@ -325,6 +349,8 @@ impl User {
         write_bytes(&mut v, self.last_name.as_bytes());
         write_i32(&mut v, self.home_dc);
         write_i64(&mut v, self.created);
+        write_i32(&mut v, i32::from(self.bot));
+        write_bytes(&mut v, self.username.as_bytes());
         v
     }
 
@@ -338,6 +364,33 @@ impl User {
                 last_name: r.read_string()?,
                 home_dc: r.read_i32()?,
                 created: r.read_i64()?,
+                // Fields added later: absent in older records.
+                bot: r.remaining() > 0 && r.read_i32()? != 0,
+                username: if r.remaining() > 0 {
+                    r.read_string()?
+                } else {
+                    String::new()
+                },
+            })
+        })
+    }
+}
+
+impl BotToken {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut v = begin();
+        v.extend_from_slice(&self.secret_hash);
+        write_i64(&mut v, self.created);
+        write_i32(&mut v, i32::from(self.revoked));
+        v
+    }
+
+    pub fn decode(v: &[u8]) -> Result<Self, StoreError> {
+        decode("bot token", v, |r| {
+            Ok(BotToken {
+                secret_hash: r.read_int256()?,
+                created: r.read_i64()?,
+                revoked: r.read_i32()? != 0,
             })
         })
     }
@@ -707,6 +760,8 @@ mod tests {
     #[test]
     fn every_record_round_trips_and_refuses_damage() {
         let user = User {
+            bot: true,
+            username: "a_bot".into(),
             id: 1 << 40,
             access_hash: -1,
             phone: "9996621234".into(),

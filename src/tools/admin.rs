@@ -1,5 +1,5 @@
-//! `mtproto-auth users list` and `mtproto-auth sessions list|revoke`: operators' views of the
-//! account records. A running server holds the store's lock, so the commands go to it over
+//! `mtproto-auth users list`, `sessions list|revoke` and `bots create|list|revoke`: operators'
+//! views of the account records. A running server holds the store's lock, so the commands go to it over
 //! `admin.sock` in its data dir (one line in, the text answer out; the socket is the owner's
 //! only, like the private key beside it); with no server running they open the store
 //! themselves. Either way the same `run` answers.
@@ -28,6 +28,16 @@ pub enum AdminCommand {
     RevokeKey(i64),
     /// End every session of a user.
     RevokeUser(i64),
+    /// Every bot.
+    Bots,
+    /// A new bot on DC `dc`; its token is printed once.
+    BotCreate {
+        dc: i32,
+        username: Option<String>,
+        name: String,
+    },
+    /// A bot's token stops working and its sessions end.
+    BotRevoke(i64),
 }
 
 impl AdminCommand {
@@ -38,6 +48,12 @@ impl AdminCommand {
             AdminCommand::Sessions { user: Some(u) } => format!("sessions {u}"),
             AdminCommand::RevokeKey(k) => format!("revoke-key {:016x}", *k as u64),
             AdminCommand::RevokeUser(u) => format!("revoke-user {u}"),
+            AdminCommand::Bots => "bots".into(),
+            AdminCommand::BotCreate { dc, username, name } => format!(
+                "bot-create {dc} {} {name}",
+                username.as_deref().unwrap_or("-")
+            ),
+            AdminCommand::BotRevoke(id) => format!("bot-revoke {id}"),
         }
     }
 
@@ -55,6 +71,15 @@ impl AdminCommand {
             }),
             ["revoke-key", k] => parse_key_id(k).map(AdminCommand::RevokeKey),
             ["revoke-user", u] => Ok(AdminCommand::RevokeUser(user(u)?)),
+            ["bots"] => Ok(AdminCommand::Bots),
+            ["bot-revoke", id] => Ok(AdminCommand::BotRevoke(user(id)?)),
+            ["bot-create", dc, username, name @ ..] if !name.is_empty() => {
+                Ok(AdminCommand::BotCreate {
+                    dc: dc.parse().map_err(|_| format!("{dc:?} is not a DC"))?,
+                    username: (*username != "-").then(|| username.to_string()),
+                    name: name.join(" "),
+                })
+            }
             _ => Err(format!("unknown admin command {line:?}")),
         }
     }
@@ -87,7 +112,7 @@ pub fn run(store: &dyn Store, cmd: &AdminCommand, now: i64) -> Result<String, St
                 let name = format!("{} {}", u.first_name, u.last_name);
                 t.row(vec![
                     u.id.to_string(),
-                    u.phone,
+                    if u.bot { "(bot)".into() } else { u.phone },
                     name.trim().to_string(),
                     u.home_dc.to_string(),
                     utc(u.created),
@@ -139,6 +164,63 @@ pub fn run(store: &dyn Store, cmd: &AdminCommand, now: i64) -> Result<String, St
         AdminCommand::RevokeUser(user) => {
             let n = revoke(store, now, |acc| acc.authorizations_of(*user))?;
             Ok(format!("revoked {n} session(s) of user {user}\n"))
+        }
+        AdminCommand::Bots => {
+            let mut t = Table::new(&[
+                "BOT_ID", "USERNAME", "NAME", "DC", "CREATED", "TOKEN", "SESSIONS",
+            ]);
+            for u in acc
+                .users(MAX_ROWS)
+                .map_err(e)?
+                .into_iter()
+                .filter(|u| u.bot)
+            {
+                let token = match acc.bot_token(u.id).map_err(e)? {
+                    Some(t) if t.value.revoked => "revoked",
+                    Some(_) => "active",
+                    None => "none",
+                };
+                let sessions = acc.authorizations_of(u.id).map_err(e)?.len();
+                t.row(vec![
+                    u.id.to_string(),
+                    if u.username.is_empty() {
+                        "-".into()
+                    } else {
+                        format!("@{}", u.username)
+                    },
+                    u.first_name,
+                    u.home_dc.to_string(),
+                    utc(u.created),
+                    token.into(),
+                    sessions.to_string(),
+                ]);
+            }
+            Ok(t.render())
+        }
+        AdminCommand::BotCreate { dc, username, name } => {
+            let bot = crate::rpc::bots::create(
+                store,
+                &mut crate::rand::OsRng,
+                name,
+                username.as_deref(),
+                *dc,
+                now,
+            )?;
+            let at = if bot.user.username.is_empty() {
+                String::new()
+            } else {
+                format!(" @{}", bot.user.username)
+            };
+            Ok(format!(
+                "created bot {}{at} ({}) on DC {}\ntoken: {}\n",
+                bot.user.id, bot.user.first_name, bot.user.home_dc, bot.token
+            ))
+        }
+        AdminCommand::BotRevoke(id) => {
+            let n = crate::rpc::bots::revoke(store, *id, now)?;
+            Ok(format!(
+                "revoked the token of bot {id}; {n} session(s) ended\n"
+            ))
         }
     }
 }
@@ -308,9 +390,25 @@ mod tests {
             AdminCommand::Sessions { user: Some(5) },
             AdminCommand::RevokeKey(-2),
             AdminCommand::RevokeUser(7),
+            AdminCommand::Bots,
+            AdminCommand::BotCreate {
+                dc: 2,
+                username: None,
+                name: "Echo Bot".into(),
+            },
+            AdminCommand::BotCreate {
+                dc: 3,
+                username: Some("echo_bot".into()),
+                name: "Echo".into(),
+            },
+            AdminCommand::BotRevoke(42),
         ] {
             assert_eq!(AdminCommand::parse(&cmd.to_line()).unwrap(), cmd);
         }
+        assert!(
+            AdminCommand::parse("bot-create 2 -").is_err(),
+            "a name is needed"
+        );
         assert!(AdminCommand::parse("drop table").is_err());
         assert!(AdminCommand::parse("revoke-key xyz").is_err());
         assert!(parse_key_id("00000000000000001").is_err());

@@ -217,6 +217,7 @@ mod tests {
                 last_name: String::new(),
                 home_dc: 1,
                 created: 0,
+                ..Default::default()
             },
             true,
         );

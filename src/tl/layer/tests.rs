@@ -10,6 +10,7 @@ fn user() -> enums::User {
         last_name: String::new(),
         home_dc: 1,
         created: 1_700_000_000,
+        ..Default::default()
     };
     crate::rpc::user_object(&stored, true)
 }
