@@ -63,9 +63,16 @@ fn cli() -> Command {
                     Arg::new("phone")
                         .long("phone")
                         .value_name("NUMBER")
-                        .required_unless_present("qr")
-                        .conflicts_with("qr")
+                        .required_unless_present_any(["qr", "bot"])
+                        .conflicts_with_all(["qr", "bot"])
                         .help("e.g. 9996621234: test numbers 99966XYYYY live on DC X, code XXXXX"),
+                )
+                .arg(
+                    Arg::new("bot")
+                        .long("bot")
+                        .value_name("TOKEN")
+                        .conflicts_with("qr")
+                        .help("log a bot in with the token `bots create` printed (USER_MIGRATE_X is followed)"),
                 )
                 .arg(
                     Arg::new("qr")
@@ -642,7 +649,13 @@ fn login(m: &clap::ArgMatches) -> ExitCode {
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut output = std::io::stdout();
-    let done = if m.get_flag("qr") {
+    let done = if let Some(token) = m.get_one::<String>("bot") {
+        runtime.block_on(mtproto_auth::tools::login_bot::bot_login(
+            &opts,
+            token,
+            &mut output,
+        ))
+    } else if m.get_flag("qr") {
         runtime.block_on(mtproto_auth::tools::login_qr::qr_login(
             &opts,
             &mut input,

@@ -221,6 +221,49 @@ fn telethon_borrows_a_sender_on_another_dc() {
     assert_eq!(text(&line, "export_here"), "DcIdInvalidError", "{line}");
 }
 
+/// A bot made as `bots create` makes it, on `dc`; its token.
+fn bot(server: &TestServer, username: &str, dc: i32) -> (i64, String) {
+    let bot = mtproto_auth::rpc::bots::create(
+        &*server.state.store,
+        &mut mtproto_auth::rand::OsRng,
+        "Interop Bot",
+        Some(username),
+        dc,
+        0,
+    )
+    .unwrap();
+    (bot.user.id, bot.token)
+}
+
+/// Telethon 1.45.0's start(bot_token=...) from DC 1: USER_MIGRATE_2 followed, the bot logged in,
+/// get_me the bot with its username.
+#[test]
+fn telethon_starts_a_bot_with_its_token() {
+    let server = TestServer::start(3);
+    let (id, token) = bot(&server, "tele_bot", 2);
+    let line = telethon_with(&server, 1, "intermediate", "-", "bot", &[token]);
+    assert_eq!(text(&line, "bot_id"), id.to_string(), "{line}");
+    assert_eq!(text(&line, "is_bot"), "true", "{line}");
+    assert_eq!(text(&line, "username"), "tele_bot", "{line}");
+    assert_eq!(text(&line, "first_name"), "Interop Bot", "{line}");
+    assert_eq!(text(&line, "dc"), "2", "{line}");
+}
+
+/// Kurigram 2.2.26's Client(bot_token=...).start() for a bot of DC 3 (its test-mode start is
+/// DC 2): USER_MIGRATE_3 followed, get_me the bot; no warnings.
+#[test]
+fn kurigram_starts_a_bot_with_its_token() {
+    let server = TestServer::start(3);
+    let (id, token) = bot(&server, "kuri_bot", 3);
+    let out = kurigram(&server, "kurigram_bot.py", &token);
+    let line = out.lines().last().unwrap_or_default();
+    assert_eq!(text(line, "bot_id"), id.to_string(), "{out}");
+    assert_eq!(text(line, "is_bot"), "true", "{out}");
+    assert_eq!(text(line, "username"), "kuri_bot", "{out}");
+    assert_eq!(text(line, "dc"), "3", "{out}");
+    assert_eq!(text(line, "warnings"), "0", "{out}");
+}
+
 /// LO-2 with Telethon's raw requests: auth.logOut hands out a future auth token, and a new
 /// client's auth.sendCode naming it logs in without a code, once.
 #[test]

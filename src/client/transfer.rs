@@ -1,5 +1,6 @@
-//! DC transfer from the client side [doc: api/datacenter]: export the login for another DC on
-//! the home DC, import it on a connection to that DC.
+//! Key-level logins from the client side: DC transfer [doc: api/datacenter] (export the login
+//! for another DC on the home DC, import it on a connection to that DC) and bots
+//! [doc: method/auth.importBotAuthorization].
 
 use super::login::{unexpected, user_of, SignedIn};
 use super::{Client, ClientError};
@@ -29,6 +30,26 @@ impl Client {
         match user_of(a)? {
             SignedIn::User(u) => Ok(*u),
             SignedIn::SignUpRequired => Err(unexpected("signUpRequired after importAuthorization")),
+        }
+    }
+
+    /// auth.importBotAuthorization with this project's api_id: logged in as the bot (303
+    /// USER_MIGRATE_X when it lives on another DC).
+    pub async fn import_bot_authorization(
+        &mut self,
+        bot_token: &str,
+    ) -> Result<types::User, ClientError> {
+        let a = self
+            .invoke(&functions::auth::ImportBotAuthorization {
+                flags: 0,
+                api_id: super::login::API_ID,
+                api_hash: super::login::API_HASH.into(),
+                bot_auth_token: bot_token.into(),
+            })
+            .await?;
+        match user_of(a)? {
+            SignedIn::User(u) => Ok(*u),
+            SignedIn::SignUpRequired => Err(unexpected("signUpRequired for a bot")),
         }
     }
 }

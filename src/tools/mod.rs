@@ -3,5 +3,6 @@
 pub mod admin;
 pub mod bench;
 pub mod login;
+pub mod login_bot;
 pub mod login_qr;
 pub mod tl_decode;

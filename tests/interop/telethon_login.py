@@ -36,6 +36,9 @@ usage:
       address, auth.exportAuthorization here, auth.importAuthorization inside initConnection
       there) and users.getUsers([self]) through it; an explicit ExportAuthorizationRequest for
       DC 2 itself answers DC_ID_INVALID.
+  telethon_login.py PUBLIC_KEY_PEM HOST PORT DC TRANSPORT - bot TOKEN
+      start(bot_token=TOKEN) on a fresh session (USER_MIGRATE followed to the bot's DC), then
+      get_me: the bot, its username.
 Test numbers 99966XYYYY get the code XXXXX.
 """
 
@@ -224,7 +227,12 @@ async def main():
         session.set_dc(int(dc), host, int(port))
     client = client_for(session, transport)
     await asyncio.wait_for(client.connect(), 30)
-    if mode == "resume":
+    if mode == "bot":
+        await client.start(bot_token=sys.argv[8])
+        me = await client.get_me()
+        out.update(bot_id=me.id, is_bot=bool(me.bot), username=me.username,
+                   first_name=me.first_name, dc=client.session.dc_id)
+    elif mode == "resume":
         out["authorized"] = await client.is_user_authorized()
         me = await client.get_me()
         out["user_id"] = me.id if me else None

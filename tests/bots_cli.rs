@@ -1,0 +1,136 @@
+//! Bots as an operator and a developer meet them: `bots create` through a running server's
+//! admin socket prints a token, `bots list` shows the bot, `login --bot TOKEN` started on
+//! another DC follows USER_MIGRATE to the bot's DC and logs it in, the client library's
+//! import_bot_authorization does too, and `bots revoke` ends that session and the token.
+
+mod common;
+
+use std::process::Command;
+
+use common::{rpc_error, TestServer};
+use mtproto_auth::transport::Framing;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_mtproto-auth"))
+}
+
+fn run(args: &[&str], server: &TestServer) -> (bool, String) {
+    let out = bin()
+        .args(args)
+        .arg("--data-dir")
+        .arg(&server.data_dir)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn a_bot_is_created_logged_in_listed_and_revoked() {
+    let server = TestServer::start(3);
+    let (ok, created) = run(
+        &[
+            "bots",
+            "create",
+            "--name",
+            "Echo Bot",
+            "--username",
+            "echo_bot",
+        ],
+        &server,
+    );
+    assert!(ok, "{created}");
+    assert!(
+        created.contains("created bot ") && created.contains("@echo_bot (Echo Bot) on DC 2"),
+        "{created}"
+    );
+    let token = created
+        .lines()
+        .find_map(|l| l.strip_prefix("token: "))
+        .unwrap()
+        .to_string();
+    let bot_id = token.split_once(':').unwrap().0.to_string();
+    let (ok, taken) = run(
+        &[
+            "bots",
+            "create",
+            "--name",
+            "Again",
+            "--username",
+            "Echo_Bot",
+        ],
+        &server,
+    );
+    assert!(
+        !ok && taken.contains("username @Echo_Bot is taken"),
+        "{taken}"
+    );
+    let (ok, bad) = run(
+        &["bots", "create", "--name", "X", "--username", "echo"],
+        &server,
+    );
+    assert!(!ok && bad.contains("ending in \"bot\""), "{bad}");
+
+    let dc3 = server.addr(3).to_string();
+    let out = bin()
+        .args([
+            "login",
+            "--bot",
+            &token,
+            "--dc",
+            "3",
+            "--addr",
+            &dc3,
+            "--data-dir",
+        ])
+        .arg(&server.data_dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("The bot lives on DC 2"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("Logged in as Echo Bot (user id {bot_id}")),
+        "{stdout}"
+    );
+
+    let (ok, list) = run(&["bots", "list"], &server);
+    assert!(ok, "{list}");
+    let row = list.lines().find(|l| l.starts_with(&bot_id)).unwrap();
+    assert!(
+        row.contains("@echo_bot") && row.contains("active"),
+        "{list}"
+    );
+    assert!(row.trim_end().ends_with('1'), "one session: {list}");
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut client = rt.block_on(server.client(2, Framing::Intermediate));
+    let me = rt
+        .block_on(client.import_bot_authorization(&token))
+        .unwrap();
+    assert_eq!(me.id.to_string(), bot_id);
+    assert!(me.bot && me.username.as_deref() == Some("echo_bot"));
+
+    let (ok, revoked) = run(&["bots", "revoke", &bot_id], &server);
+    assert!(ok && revoked.contains("2 session(s) ended"), "{revoked}");
+    let e = rt.block_on(client.get_me()).unwrap_err();
+    assert_eq!(rpc_error(e), (401, "SESSION_REVOKED".into()));
+    let mut other = rt.block_on(server.client(2, Framing::Intermediate));
+    let e = rt
+        .block_on(other.import_bot_authorization(&token))
+        .unwrap_err();
+    assert_eq!(rpc_error(e), (400, "ACCESS_TOKEN_EXPIRED".into()));
+    let (_, list) = run(&["bots", "list"], &server);
+    assert!(list.contains("revoked"), "{list}");
+}
