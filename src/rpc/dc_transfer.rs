@@ -1,7 +1,7 @@
 //! DC transfer [doc: api/datacenter "Authorization transfer"; method/auth.exportAuthorization,
 //! auth.importAuthorization]: a logged-in session on the user's home DC exports an
-//! authorization for another DC (`id` is the user's id, `bytes` 32 random bytes, kept as SHA256,
-//! good once, for [`TTL`] seconds and on that DC only); a key there imports it and is logged in
+//! authorization for another DC (`id` is the user's id, `bytes` the user id and 32 random bytes,
+//! kept as SHA256, good once, for [`TTL`] seconds and on that DC only); a key there imports it and is logged in
 //! as the same user, with its own authorization (account.getAuthorizations lists it). Such a
 //! login may download from its DC but must run the user's own requests on the home DC: those
 //! answer 303 USER_MIGRATE_X ([`must_run_at_home`]).
@@ -21,8 +21,8 @@ use crate::tl::{enums, functions, types};
 pub const TTL: i64 = 120;
 /// Exported authorizations outstanding per user and target DC; the oldest go first.
 const PER_USER_AND_DC: usize = 8;
-/// The longest `bytes` looked up: ours are 32.
-const MAX_BYTES: usize = 64;
+/// `bytes`: the user id (8 bytes, big-endian), then 32 random bytes.
+const BYTES_LEN: usize = 40;
 
 fn bytes_invalid() -> RpcError {
     RpcError::new(400, "AUTH_BYTES_INVALID")
@@ -39,8 +39,9 @@ pub fn export(
         return Err(RpcError::new(400, "DC_ID_INVALID"));
     }
     let user_id = caller.user.id;
-    let mut bytes = vec![0u8; 32];
-    rng.fill(&mut bytes);
+    let mut bytes = vec![0u8; BYTES_LEN];
+    bytes[..8].copy_from_slice(&user_id.to_be_bytes());
+    rng.fill(&mut bytes[8..]);
     let hash = sha256(&[&bytes]);
     let now = i64::from(ctx.now);
     let acc = Accounts::new(ctx.store);
@@ -68,22 +69,22 @@ pub fn export(
 }
 
 /// auth.importAuthorization on the DC the authorization was exported for: the key is logged
-/// in as its user (USER_ID_INVALID for no such user, AUTH_BYTES_INVALID for bytes that are not
-/// a live export of that user for this DC).
+/// in as its user (USER_ID_INVALID when `id` is not the user the bytes were exported for,
+/// AUTH_BYTES_INVALID for bytes that are not a live export for this DC).
 pub fn import(
     ctx: &RpcContext<'_>,
     rng: &mut dyn Rng,
     req: &functions::auth::ImportAuthorization,
 ) -> Result<enums::auth::Authorization, RpcError> {
-    let acc = Accounts::new(ctx.store);
-    let user = match req.id {
-        id if id > 0 => acc.user(id)?,
-        _ => None,
-    }
-    .ok_or_else(|| RpcError::new(400, "USER_ID_INVALID"))?;
-    if req.bytes.is_empty() || req.bytes.len() > MAX_BYTES {
+    if req.bytes.len() != BYTES_LEN {
         return Err(bytes_invalid());
     }
+    let exported_for = i64::from_be_bytes(req.bytes[..8].try_into().expect("8 bytes"));
+    if exported_for != req.id {
+        return Err(RpcError::new(400, "USER_ID_INVALID"));
+    }
+    let acc = Accounts::new(ctx.store);
+    let user = acc.user(exported_for)?.ok_or_else(bytes_invalid)?;
     let hash = sha256(&[&req.bytes]);
     let now = i64::from(ctx.now);
     with_retries(|| {
@@ -182,7 +183,7 @@ mod tests {
             "no such DC"
         );
         let e = export(&f, 3).unwrap();
-        assert_eq!((e.id, e.bytes.len()), (user, 32));
+        assert_eq!((e.id, e.bytes.len()), (user, 40));
         assert_eq!(
             import(&f, 5, 2, e.id, &e.bytes).unwrap_err(),
             err(400, "AUTH_BYTES_INVALID"),
@@ -198,6 +199,12 @@ mod tests {
         );
         assert_eq!(
             import(&f, 5, 3, user, &[0; 32]).unwrap_err(),
+            err(400, "AUTH_BYTES_INVALID")
+        );
+        let mut forged = e.bytes.clone();
+        forged[20] ^= 1;
+        assert_eq!(
+            import(&f, 5, 3, user, &forged).unwrap_err(),
             err(400, "AUTH_BYTES_INVALID")
         );
         let a = import(&f, 5, 3, user, &e.bytes).unwrap();
