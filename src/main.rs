@@ -155,6 +155,18 @@ fn cli() -> Command {
                 ),
         )
         .subcommand(
+            Command::new("web-token")
+                .about("Mint a web login token for a user (auth.importWebTokenAuthorization; once, 5 minutes)")
+                .arg(data_dir_arg())
+                .arg(
+                    Arg::new("user")
+                        .long("user")
+                        .value_name("USER_ID")
+                        .required(true)
+                        .value_parser(clap::value_parser!(i64)),
+                ),
+        )
+        .subcommand(
             Command::new("sessions")
                 .about("Logged-in sessions (authorizations)")
                 .subcommand_required(true)
@@ -231,6 +243,12 @@ fn main() -> ExitCode {
             let (_, m) = u.subcommand().expect("clap requires a users subcommand");
             admin(m, mtproto_auth::tools::admin::AdminCommand::Users)
         }
+        Some(("web-token", m)) => admin(
+            m,
+            mtproto_auth::tools::admin::AdminCommand::WebToken(
+                *m.get_one::<i64>("user").expect("required"),
+            ),
+        ),
         Some(("bots", b)) => {
             use mtproto_auth::tools::admin::AdminCommand;
             match b.subcommand() {

@@ -1,7 +1,8 @@
 //! Bots as an operator and a developer meet them: `bots create` through a running server's
 //! admin socket prints a token, `bots list` shows the bot, `login --bot TOKEN` started on
 //! another DC follows USER_MIGRATE to the bot's DC and logs it in, the client library's
-//! import_bot_authorization does too, and `bots revoke` ends that session and the token.
+//! import_bot_authorization does too, and `bots revoke` ends that session and the token; a web
+//! token from `web-token --user ID` logs a new key in once.
 
 mod common;
 
@@ -133,4 +134,42 @@ fn a_bot_is_created_logged_in_listed_and_revoked() {
     assert_eq!(rpc_error(e), (400, "ACCESS_TOKEN_EXPIRED".into()));
     let (_, list) = run(&["bots", "list"], &server);
     assert!(list.contains("revoked"), "{list}");
+}
+
+#[test]
+fn a_web_token_hands_a_session_to_another_app_once() {
+    let server = TestServer::start(3);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let phone = "9996629393";
+    let user = rt.block_on(async {
+        let mut c = server.client(2, Framing::Intermediate).await;
+        let sent = c.send_code(phone).await.unwrap();
+        c.sign_in(phone, &sent.phone_code_hash, "22222")
+            .await
+            .unwrap();
+        c.sign_up(phone, &sent.phone_code_hash, "Web", "User")
+            .await
+            .unwrap()
+            .id
+    });
+    let (ok, out) = run(&["web-token", "--user", &user.to_string()], &server);
+    assert!(
+        ok && out.contains(&format!("web token for user {user}, good once until ")),
+        "{out}"
+    );
+    let token = out.lines().nth(1).unwrap().trim().to_string();
+    assert_eq!(token.len(), 43, "{out}");
+    let (ok, none) = run(&["web-token", "--user", "12345"], &server);
+    assert!(!ok && none.contains("no user with id 12345"), "{none}");
+    rt.block_on(async {
+        let mut app = server.client(2, Framing::Abridged).await;
+        assert_eq!(app.import_web_token(&token).await.unwrap().id, user);
+        assert_eq!(app.get_me().await.unwrap().id, user);
+        let mut again = server.client(2, Framing::Intermediate).await;
+        let e = again.import_web_token(&token).await.unwrap_err();
+        assert_eq!(rpc_error(e), (400, "AUTH_TOKEN_INVALID".into()));
+    });
 }

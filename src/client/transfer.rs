@@ -1,6 +1,7 @@
 //! Key-level logins from the client side: DC transfer [doc: api/datacenter] (export the login
 //! for another DC on the home DC, import it on a connection to that DC) and bots
-//! [doc: method/auth.importBotAuthorization].
+//! [doc: method/auth.importBotAuthorization] and web tokens
+//! [doc: method/auth.importWebTokenAuthorization].
 
 use super::login::{unexpected, user_of, SignedIn};
 use super::{Client, ClientError};
@@ -50,6 +51,22 @@ impl Client {
         match user_of(a)? {
             SignedIn::User(u) => Ok(*u),
             SignedIn::SignUpRequired => Err(unexpected("signUpRequired for a bot")),
+        }
+    }
+
+    /// auth.importWebTokenAuthorization with this project's api_id and a token
+    /// `mtproto-auth web-token` minted.
+    pub async fn import_web_token(&mut self, token: &str) -> Result<types::User, ClientError> {
+        let a = self
+            .invoke(&functions::auth::ImportWebTokenAuthorization {
+                api_id: super::login::API_ID,
+                api_hash: super::login::API_HASH.into(),
+                web_auth_token: token.into(),
+            })
+            .await?;
+        match user_of(a)? {
+            SignedIn::User(u) => Ok(*u),
+            SignedIn::SignUpRequired => Err(unexpected("signUpRequired for a web token")),
         }
     }
 }

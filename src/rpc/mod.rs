@@ -20,6 +20,7 @@ mod password_email;
 pub mod password_recovery;
 mod updates;
 mod users;
+pub mod web_token;
 
 pub use client_info::{capped, ClientInfo, MAX_CLIENT_INFO_FIELD};
 pub use error::RpcError;
@@ -332,6 +333,7 @@ fn open_methods(
         Function::AuthExportLoginToken(r) => ser(login_token::export(ctx, rng, r)),
         Function::AuthImportAuthorization(r) => ser(dc_transfer::import(ctx, rng, r)),
         Function::AuthImportBotAuthorization(r) => ser(bots::import(ctx, rng, r)),
+        Function::AuthImportWebTokenAuthorization(r) => ser(web_token::import(ctx, rng, r)),
         Function::AuthImportLoginToken(r) => ser(login_token::import(ctx, rng, r)),
         _ => Err(RpcError::new(400, "INPUT_METHOD_INVALID")),
     }

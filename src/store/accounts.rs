@@ -9,9 +9,9 @@ use super::records::{
     emails_key, encode_i64, exported_auth_key, future_tokens_key, index_value, key_login_token_key,
     login_token_key, password_key, password_pending_key, pending_email_key, phone_key,
     recovery_code_key, revoked_key, tmp_passwords_key, user_authorization_key,
-    user_authorizations_prefix, user_key, username_key, Authorization, BotToken, Counter, Emails,
-    HashedTokens, LoginToken, Password, PasswordPending, PendingCode, PendingEmail, User,
-    AUTHORIZATIONS_PREFIX, USERS_PREFIX,
+    user_authorizations_prefix, user_key, username_key, web_token_key, Authorization, BotToken,
+    Counter, Emails, HashedTokens, LoginToken, Password, PasswordPending, PendingCode,
+    PendingEmail, User, WebToken, AUTHORIZATIONS_PREFIX, USERS_PREFIX,
 };
 use super::{Batch, Commit, Store, StoreError};
 
@@ -146,6 +146,10 @@ impl<'a> Accounts<'a> {
         self.read(&exported_auth_key(user_id, dc_id), HashedTokens::decode)
     }
 
+    pub fn web_token(&self, token_hash: &[u8; 32]) -> Result<Option<Read<WebToken>>, StoreError> {
+        self.read(&web_token_key(token_hash), WebToken::decode)
+    }
+
     pub fn bot_token(&self, bot_id: i64) -> Result<Option<Read<BotToken>>, StoreError> {
         self.read(&bot_token_key(bot_id), BotToken::decode)
     }
@@ -266,6 +270,12 @@ impl<'a> Accounts<'a> {
         }
         for (k, raw) in self.store.scan(b"D", limit)? {
             if HashedTokens::decode(&raw).is_ok_and(|t| t.0.iter().all(|t| t.expires <= now)) {
+                b.swap(k, Some(&raw), None);
+                n += 1;
+            }
+        }
+        for (k, raw) in self.store.scan(b"G", limit)? {
+            if WebToken::decode(&raw).is_ok_and(|t| t.expires <= now) {
                 b.swap(k, Some(&raw), None);
                 n += 1;
             }

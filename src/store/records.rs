@@ -14,6 +14,7 @@
 //! 'K' SHA256(login token)    → LoginToken       'k' auth_key_id         → HashedTokens (its QR token)
 //! 'D' user_id dc_id          → HashedTokens (authorizations exported for that DC)
 //! 'B' bot user_id            → BotToken         'N' lowercase username  → user_id
+//! 'G' SHA256(web token)      → WebToken
 //! ```
 
 use super::StoreError;
@@ -37,6 +38,14 @@ pub struct User {
     pub bot: bool,
     /// "" for none.
     pub username: String,
+}
+
+/// A web login token minted by `mtproto-auth web-token` (auth.importWebTokenAuthorization),
+/// kept under its SHA256; single use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebToken {
+    pub user_id: i64,
+    pub expires: i64,
 }
 
 /// A bot's login token `BOT_ID:SECRET` (auth.importBotAuthorization), kept as SHA256 of the
@@ -263,6 +272,10 @@ pub fn exported_auth_key(user_id: i64, dc_id: i32) -> Vec<u8> {
     k
 }
 
+pub fn web_token_key(token_hash: &[u8; 32]) -> Vec<u8> {
+    [&[b'G'][..], token_hash].concat()
+}
+
 pub fn bot_token_key(bot_id: i64) -> Vec<u8> {
     int_key(b'B', bot_id)
 }
@@ -371,6 +384,24 @@ impl User {
                 } else {
                     String::new()
                 },
+            })
+        })
+    }
+}
+
+impl WebToken {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut v = begin();
+        write_i64(&mut v, self.user_id);
+        write_i64(&mut v, self.expires);
+        v
+    }
+
+    pub fn decode(v: &[u8]) -> Result<Self, StoreError> {
+        decode("web token", v, |r| {
+            Ok(WebToken {
+                user_id: r.read_i64()?,
+                expires: r.read_i64()?,
             })
         })
     }
@@ -823,6 +854,17 @@ mod tests {
             ip: "127.0.0.1".into(),
         };
         assert_eq!(LoginToken::decode(&token.encode()).unwrap(), token);
+        let web = WebToken {
+            user_id: 4,
+            expires: 5,
+        };
+        assert_eq!(WebToken::decode(&web.encode()).unwrap(), web);
+        let bot = BotToken {
+            secret_hash: [1; 32],
+            created: 2,
+            revoked: true,
+        };
+        assert_eq!(BotToken::decode(&bot.encode()).unwrap(), bot);
         let mut lying = token.encode();
         lying[1 + 8 + 4 + 4 + 8 + 8] = 0xff;
         assert!(

@@ -38,6 +38,8 @@ pub enum AdminCommand {
     },
     /// A bot's token stops working and its sessions end.
     BotRevoke(i64),
+    /// A web login token for a user (auth.importWebTokenAuthorization).
+    WebToken(i64),
 }
 
 impl AdminCommand {
@@ -54,6 +56,7 @@ impl AdminCommand {
                 username.as_deref().unwrap_or("-")
             ),
             AdminCommand::BotRevoke(id) => format!("bot-revoke {id}"),
+            AdminCommand::WebToken(user) => format!("web-token {user}"),
         }
     }
 
@@ -73,6 +76,7 @@ impl AdminCommand {
             ["revoke-user", u] => Ok(AdminCommand::RevokeUser(user(u)?)),
             ["bots"] => Ok(AdminCommand::Bots),
             ["bot-revoke", id] => Ok(AdminCommand::BotRevoke(user(id)?)),
+            ["web-token", u] => Ok(AdminCommand::WebToken(user(u)?)),
             ["bot-create", dc, username, name @ ..] if !name.is_empty() => {
                 Ok(AdminCommand::BotCreate {
                     dc: dc.parse().map_err(|_| format!("{dc:?} is not a DC"))?,
@@ -214,6 +218,14 @@ pub fn run(store: &dyn Store, cmd: &AdminCommand, now: i64) -> Result<String, St
             Ok(format!(
                 "created bot {}{at} ({}) on DC {}\ntoken: {}\n",
                 bot.user.id, bot.user.first_name, bot.user.home_dc, bot.token
+            ))
+        }
+        AdminCommand::WebToken(user) => {
+            let (token, expires) =
+                crate::rpc::web_token::mint(store, &mut crate::rand::OsRng, *user, now)?;
+            Ok(format!(
+                "web token for user {user}, good once until {} UTC:\n{token}\n",
+                utc(expires)
             ))
         }
         AdminCommand::BotRevoke(id) => {
@@ -402,6 +414,7 @@ mod tests {
                 name: "Echo".into(),
             },
             AdminCommand::BotRevoke(42),
+            AdminCommand::WebToken(7),
         ] {
             assert_eq!(AdminCommand::parse(&cmd.to_line()).unwrap(), cmd);
         }
