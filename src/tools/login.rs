@@ -284,12 +284,16 @@ pub(super) fn logged_in(
         user.first_name.as_deref().unwrap_or(""),
         user.last_name.as_deref().unwrap_or("")
     );
+    let who = if user.bot {
+        format!("bot @{}", user.username.as_deref().unwrap_or("-"))
+    } else {
+        format!("phone +{}", user.phone.as_deref().unwrap_or("?"))
+    };
     writeln!(
         output,
-        "Logged in as {} (user id {}, phone +{}) on DC {} at {}; auth key {:016x}",
+        "Logged in as {} (user id {}, {who}) on DC {} at {}; auth key {:016x}",
         name.trim(),
         user.id,
-        user.phone.as_deref().unwrap_or("?"),
         s.dc,
         s.addr,
         s.client.auth_key().id() as u64
