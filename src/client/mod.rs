@@ -8,6 +8,7 @@ mod email;
 pub mod login;
 pub mod password;
 pub mod qr;
+mod temp_key;
 mod transfer;
 
 use std::collections::VecDeque;
@@ -538,7 +539,20 @@ impl Client {
     /// Sends a query body and waits for its rpc_result (re-sending once after bad_server_salt
     /// or a clock correction); returns the result bytes, gzip unpacked.
     pub async fn invoke_raw(&mut self, body: &[u8]) -> Result<Vec<u8>, ClientError> {
-        let mut msg_id = self.send_body(body).await?;
+        let msg_id = self.ids.next();
+        self.invoke_raw_as(msg_id, body).await
+    }
+
+    /// [`invoke_raw`](Self::invoke_raw) sending the query first under `msg_id` (a request whose
+    /// body names its own msg_id: auth.bindTempAuthKey).
+    pub async fn invoke_raw_as(
+        &mut self,
+        msg_id: i64,
+        body: &[u8],
+    ) -> Result<Vec<u8>, ClientError> {
+        let seqno = self.next_seqno(wants_odd_seqno(body));
+        self.send_message(msg_id, seqno, body).await?;
+        let mut msg_id = msg_id;
         for _ in 0..64 {
             for (id, _seqno, m) in self.recv_messages().await? {
                 match m

@@ -5,6 +5,7 @@
 
 mod auth_key;
 mod bignum;
+pub mod bind;
 pub mod dh;
 mod envelope;
 mod ige;

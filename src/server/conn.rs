@@ -272,6 +272,7 @@ impl Connection {
         let mut host = ConnHost {
             state,
             key_id,
+            session_id,
             entry: &entry,
             temp_key: entry.expires_at.is_some(),
             dc_id: self.dc_id,
@@ -314,12 +315,16 @@ impl Connection {
         let (packet, effects) = packet;
         // Updates for the key come to this connection once it carried an admitted message
         // (a replayed frame does not subscribe it).
-        if was_admitted
-            && !self.keys_seen.contains(&key_id)
-            && self.keys_seen.len() < MAX_KEYS_PER_CONNECTION
-        {
-            self.keys_seen.push(key_id);
-            out.new_keys.push(key_id);
+        if was_admitted {
+            // A bound temporary key also carries its permanent key's updates (PF-6).
+            let perm = state.perm_of(key_id);
+            for key in std::iter::once(key_id).chain(perm) {
+                if !self.keys_seen.contains(&key) && self.keys_seen.len() < MAX_KEYS_PER_CONNECTION
+                {
+                    self.keys_seen.push(key);
+                    out.new_keys.push(key);
+                }
+            }
         }
         if host.touched_store {
             // Whatever the answers say rests on the store as it is now: durable first.
@@ -372,6 +377,18 @@ impl Connection {
         rng: &mut impl Rng,
     ) -> Output {
         let mut out = Output::default();
+        // An update for a permanent key goes to it, and to the temporary key bound to it on
+        // this connection (encrypted with that one, PF-6).
+        let bound: Vec<i64> = self
+            .keys_seen
+            .iter()
+            .copied()
+            .filter(|k| *k != key_id && state.perm_of(*k) == Some(key_id))
+            .collect();
+        for temp in bound {
+            let more = self.push_update(state, temp, body, now, rng);
+            out.send.extend(more.send);
+        }
         let entry = match state.key(key_id, now.0) {
             Ok(Some(entry)) => entry,
             _ => return out,
@@ -494,10 +511,16 @@ impl Connection {
     }
 }
 
+/// How far a binding's expires_at may lie past the temporary key's own expiry (clock skew,
+/// the msg_id window's size).
+const BIND_EXPIRY_SLACK_SECS: i64 = 300;
+
 /// The session layer's view of the server for one key.
 struct ConnHost<'a> {
     state: &'a ServerState,
+    /// The key the message came under (a temporary key acts for its permanent key).
     key_id: i64,
+    session_id: i64,
     entry: &'a KeyEntry,
     temp_key: bool,
     dc_id: i32,
@@ -517,14 +540,36 @@ impl Host for ConnHost<'_> {
     ) -> Result<Vec<u8>, RpcError> {
         let unwrapped = rpc::unwrap(query)?;
         let client = self.record_client_info(unwrapped.layer, unwrapped.init);
+        // PF-6: a bound temporary key acts for its permanent key (its login, its pushes).
+        let bound = if self.temp_key {
+            self.state.perm_of(self.key_id)
+        } else {
+            None
+        };
+        let acting = bound.unwrap_or(self.key_id);
+        match &unwrapped.query {
+            Function::AuthBindTempAuthKey(r) => {
+                self.touched_store = true;
+                return self.bind_temp_auth_key(r, msg_id);
+            }
+            Function::AuthDropTempAuthKeys(r) if self.temp_key && bound.is_none() => {
+                let _ = r;
+                return Err(RpcError::new(401, "AUTH_KEY_PERM_EMPTY"));
+            }
+            Function::AuthDropTempAuthKeys(r) => {
+                self.state.drop_temps_of(acting, &r.except_auth_keys);
+                return Ok(crate::tl::Serializable::to_bytes(&true));
+            }
+            _ => {}
+        }
         let ctx = RpcContext {
             this_dc: self.dc_id,
             dcs: &self.state.dcs,
             test_mode: self.state.test_mode,
             now: self.now as i32,
             msg_id,
-            key_id: self.key_id,
-            temp_key: self.temp_key,
+            key_id: acting,
+            temp_key: self.temp_key && bound.is_none(),
             peer: self.peer,
             store: &*self.state.store,
             login: &self.state.login,
@@ -537,6 +582,14 @@ impl Host for ConnHost<'_> {
         let result = rpc::dispatch(&ctx, rng, &unwrapped.query);
         if let Err(e) = &result {
             tracing::debug!(method, error = %e, "rpc error");
+        }
+        // PF-6: the permanent key's logout, or finding it revoked, kills its temporary key.
+        let ended = match &result {
+            Ok(_) => method == "auth.logOut",
+            Err(e) => bound.is_some() && e.message == "SESSION_REVOKED",
+        };
+        if ended {
+            self.state.kill_temps_of(acting);
         }
         // AC-3: the answer in the constructors of the key's layer.
         let layer = Layer::serving(client.layer);
@@ -566,6 +619,56 @@ impl Host for ConnHost<'_> {
 }
 
 impl ConnHost<'_> {
+    /// auth.bindTempAuthKey (PF-3, PF-4): the temporary key this message came under is bound
+    /// to the permanent key the MTProto 1.0 message under that key names.
+    fn bind_temp_auth_key(
+        &self,
+        req: &crate::tl::functions::auth::BindTempAuthKey,
+        msg_id: i64,
+    ) -> Result<Vec<u8>, RpcError> {
+        let Some(temp_expires) = self.entry.expires_at.filter(|_| self.temp_key) else {
+            return Err(RpcError::new(400, "TEMP_AUTH_KEY_EMPTY"));
+        };
+        let invalid = || RpcError::new(400, "ENCRYPTED_MESSAGE_INVALID");
+        let perm = match self.state.key(req.perm_auth_key_id, self.now) {
+            Ok(Some(perm)) if perm.expires_at.is_none() => perm,
+            Ok(_) => return Err(invalid()),
+            Err(e) => {
+                tracing::error!(error = %e, "reading a permanent key");
+                return Err(RpcError::internal());
+            }
+        };
+        let opened =
+            crate::crypto::bind::open(&perm.key, &req.encrypted_message).ok_or_else(invalid)?;
+        let matches = opened.msg_id == msg_id
+            && opened.nonce == req.nonce
+            && opened.perm_auth_key_id == req.perm_auth_key_id
+            && opened.expires_at == req.expires_at
+            && opened.temp_auth_key_id == self.key_id
+            && opened.temp_session_id == self.session_id;
+        if !matches {
+            return Err(invalid());
+        }
+        // A client's clock may run a little ahead of the key's expiry as the server set it.
+        let expires_at = i64::from(req.expires_at);
+        if expires_at <= self.now || expires_at > temp_expires + BIND_EXPIRY_SLACK_SECS {
+            return Err(RpcError::new(400, "EXPIRES_AT_INVALID"));
+        }
+        if self
+            .state
+            .bind_temp(self.key_id, req.perm_auth_key_id)
+            .is_err()
+        {
+            return Err(RpcError::new(400, "TEMP_AUTH_KEY_ALREADY_BOUND"));
+        }
+        tracing::info!(
+            temp = format_args!("{:016x}", self.key_id as u64),
+            perm = format_args!("{:016x}", req.perm_auth_key_id as u64),
+            "temporary key bound"
+        );
+        Ok(crate::tl::Serializable::to_bytes(&true))
+    }
+
     /// AC-3: the key's client info after this request's wrappers. A change is kept in memory
     /// with the key, and with its login if it has one; a key that is not logged in (every
     /// temporary key) leaves nothing on disk (security review item 2).

@@ -3,6 +3,7 @@
 
 #[cfg(unix)]
 mod admin;
+pub mod binding;
 mod conn;
 pub mod datadir;
 mod durability;

@@ -21,6 +21,9 @@ pub const MAX_SESSIONS_PER_KEY: usize = 32;
 pub const SESSION_IDLE_SECS: i64 = 3600;
 /// How often the registry is swept for idle sessions, in seconds.
 const SWEEP_EVERY_SECS: i64 = 60;
+/// Temporary keys held at most (each about 1.3 KB with its entry); past it the oldest unbound
+/// one goes (a flood of key exchanges cannot grow memory without bound; PF-1).
+pub const MAX_TEMP_KEYS: usize = 50_000;
 
 /// An auth key in use.
 #[derive(Debug)]
@@ -130,6 +133,12 @@ pub struct ServerState {
     /// The password checks issued by account.getPassword and not yet used.
     pub srp: crate::rpc::password::Challenges,
     keys: Mutex<HashMap<i64, Arc<KeyEntry>>>,
+    /// Temporary keys in the order they were made (the cap's eviction order).
+    temp_order: Mutex<std::collections::VecDeque<i64>>,
+    /// Which temporary key acts for which permanent key (PF-5, PF-6).
+    bindings: Mutex<super::binding::Bindings>,
+    /// The most temporary keys held.
+    pub max_temp_keys: usize,
     sessions: Mutex<HashMap<i64, KeySessions>>,
     /// Unix time of the last sweep for idle sessions (written under the `sessions` lock).
     last_sweep: AtomicI64,
@@ -159,6 +168,9 @@ impl ServerState {
             login: LoginConfig::new(Arc::new(MemorySender::default())),
             srp: Default::default(),
             keys: Mutex::new(HashMap::new()),
+            temp_order: Mutex::new(std::collections::VecDeque::new()),
+            bindings: Mutex::new(Default::default()),
+            max_temp_keys: MAX_TEMP_KEYS,
             sessions: Mutex::new(HashMap::new()),
             last_sweep: AtomicI64::new(i64::MIN),
             admitted: AtomicU64::new(0),
@@ -180,6 +192,7 @@ impl ServerState {
                     keys.remove(&id);
                     drop(keys);
                     lock(&self.sessions).remove(&id);
+                    lock(&self.bindings).unbind_temp(id);
                     return Ok(None);
                 }
                 return Ok(Some(k.clone()));
@@ -232,8 +245,85 @@ impl ServerState {
             }
         } else if self.store.auth_key(id)?.is_some() {
             return Ok(false);
+        } else {
+            self.make_room_for_a_temp_key();
+            lock(&self.temp_order).push_back(id);
         }
         Ok(lock(&self.keys).insert(id, Arc::new(entry)).is_none())
+    }
+
+    /// Past [`ServerState::max_temp_keys`], the oldest unbound temporary key goes (then the
+    /// oldest bound one, if all are bound).
+    fn make_room_for_a_temp_key(&self) {
+        let mut order = lock(&self.temp_order);
+        {
+            let keys = lock(&self.keys);
+            order.retain(|id| keys.contains_key(id));
+        }
+        while order.len() >= self.max_temp_keys {
+            let victim = {
+                let bindings = lock(&self.bindings);
+                order
+                    .iter()
+                    .position(|id| !bindings.is_bound(*id))
+                    .unwrap_or(0)
+            };
+            if let Some(id) = order.remove(victim) {
+                self.forget_temp_key(id);
+                tracing::debug!(
+                    key = format_args!("{:016x}", id as u64),
+                    "temporary key dropped: too many held"
+                );
+            }
+        }
+    }
+
+    /// A temporary key is gone: its entry, sessions and binding (its next frame gets −404).
+    fn forget_temp_key(&self, id: i64) {
+        lock(&self.keys).remove(&id);
+        lock(&self.sessions).remove(&id);
+        lock(&self.bindings).unbind_temp(id);
+    }
+
+    /// The permanent key a bound temporary key acts for (PF-6).
+    pub fn perm_of(&self, temp: i64) -> Option<i64> {
+        lock(&self.bindings).perm_of(temp)
+    }
+
+    /// Binds `temp` to `perm` (PF-5); `perm`'s previous temporary key is unbound, not killed.
+    /// `Err(other)`: `temp` is bound to another permanent key.
+    pub fn bind_temp(&self, temp: i64, perm: i64) -> Result<(), i64> {
+        let mut bindings = lock(&self.bindings);
+        match bindings.perm_of(temp) {
+            Some(other) if other != perm => Err(other),
+            _ => {
+                bindings.bind(temp, perm);
+                Ok(())
+            }
+        }
+    }
+
+    /// Logging out, revoking or destroying `perm` kills its temporary key (PF-6); whether
+    /// there was one.
+    pub fn kill_temps_of(&self, perm: i64) -> bool {
+        let temp = lock(&self.bindings).take_temp_of(perm);
+        if let Some(temp) = temp {
+            self.forget_temp_key(temp);
+            tracing::info!(
+                temp = format_args!("{:016x}", temp as u64),
+                "temporary key killed with its permanent key"
+            );
+        }
+        temp.is_some()
+    }
+
+    /// auth.dropTempAuthKeys: `perm`'s temporary key goes unless it is in `except`.
+    pub fn drop_temps_of(&self, perm: i64, except: &[i64]) {
+        let temp = lock(&self.bindings).temp_of(perm);
+        if let Some(temp) = temp.filter(|t| !except.contains(t)) {
+            lock(&self.bindings).take_temp_of(perm);
+            self.forget_temp_key(temp);
+        }
     }
 
     /// destroy_auth_key (SV-9): erased durably, then forgotten with its sessions.
@@ -241,6 +331,11 @@ impl ServerState {
         let was_temp = lock(&self.keys)
             .get(&id)
             .is_some_and(|k| k.expires_at.is_some());
+        if was_temp {
+            self.forget_temp_key(id);
+            return Ok(true);
+        }
+        self.kill_temps_of(id);
         // Its login goes first: a crash in between leaves an unbound key, never a session
         // listed for a key that is gone.
         let accounts = Accounts::new(&*self.store);
@@ -436,6 +531,44 @@ mod tests {
     fn state() -> ServerState {
         let store: Arc<dyn Store> = Arc::new(crate::store::MemoryStore::default());
         ServerState::new(store, Arc::new(Vec::new()), [1; 32], Vec::new(), true)
+    }
+
+    fn temp_key(n: u8, now: i64) -> KeyEntry {
+        let mut data = [n; 256];
+        data[0] = 0xEE;
+        KeyEntry::new(AuthKey::from_bytes(data), Some(now + 3600), None)
+    }
+
+    #[test]
+    fn temporary_keys_are_bounded_the_oldest_unbound_going_first() {
+        let mut s = state();
+        s.max_temp_keys = 50;
+        let first = temp_key(1, T0);
+        let (bound, unbound_first) = (first.key.id(), temp_key(2, T0).key.id());
+        assert!(s.add_key(first, T0).unwrap());
+        assert!(s.add_key(temp_key(2, T0), T0).unwrap());
+        s.bind_temp(bound, 77).unwrap();
+        assert_eq!(
+            s.bind_temp(bound, 78),
+            Err(77),
+            "bound to another permanent key"
+        );
+        // A flood of 200 more: the count stays at the cap, the bound key stays, the oldest
+        // unbound one went first.
+        for n in 3..203u8 {
+            assert!(s.add_key(temp_key(n, T0), T0).unwrap());
+        }
+        assert_eq!(s.counts().0, 50);
+        assert!(s.key(bound, T0).unwrap().is_some());
+        assert!(s.key(unbound_first, T0).unwrap().is_none());
+        assert_eq!(s.perm_of(bound), Some(77));
+        // The permanent key's end kills it; an expired one is gone with its binding.
+        assert!(s.kill_temps_of(77));
+        assert!(s.key(bound, T0).unwrap().is_none());
+        let last = temp_key(202, T0).key.id();
+        s.bind_temp(last, 88).unwrap();
+        assert!(s.key(last, T0 + 3600).unwrap().is_none());
+        assert_eq!(s.perm_of(last), None);
     }
 
     /// A client msg_id at `now`, `n` quarter-ticks into the second.
