@@ -95,7 +95,7 @@ fn a_temporary_key_is_bound_logs_in_is_rebound_and_dies_with_the_logout() {
         let e = first.get_me().await.unwrap_err();
         assert_eq!(rpc_error(e), (401, "AUTH_KEY_PERM_EMPTY".into()));
         assert_eq!(second.get_me().await.unwrap().id, me.id);
-        let mut other_perm = server.client(2, Framing::Intermediate).await;
+        let other_perm = server.client(2, Framing::Intermediate).await;
         let other_key = other_perm.auth_key().clone();
         let e = second
             .bind_temp_auth_key(&other_key, until)
