@@ -159,3 +159,44 @@ fn an_expired_temporary_key_answers_404_and_drop_temp_auth_keys_drops_the_bound_
         }
     });
 }
+
+#[test]
+fn a_bound_temporary_key_dies_when_another_session_ends_its_permanent_key() {
+    let server = TestServer::start_with(3, |c| {
+        let mut login = mtproto_auth::rpc::LoginConfig::new(std::sync::Arc::new(
+            mtproto_auth::rpc::login::MemorySender::default(),
+        ));
+        login.fresh_reset_secs = 0;
+        c.login = Some(login);
+    });
+    rt().block_on(async {
+        let perm = server.client(2, Framing::Intermediate).await;
+        let perm_key = perm.auth_key().clone();
+        let mut temp = temp_client(&server, 3600).await;
+        temp.bind_temp_auth_key(&perm_key, unix_now() + 3600)
+            .await
+            .unwrap();
+        let phone = "9996621818";
+        let sent = temp.send_code(phone).await.unwrap();
+        temp.sign_in(phone, &sent.phone_code_hash, "22222")
+            .await
+            .unwrap();
+        temp.sign_up(phone, &sent.phone_code_hash, "Re", "Voked")
+            .await
+            .unwrap();
+        let mut other = server.client(2, Framing::Intermediate).await;
+        let sent = other.send_code(phone).await.unwrap();
+        other
+            .sign_in(phone, &sent.phone_code_hash, "22222")
+            .await
+            .unwrap();
+        other
+            .invoke_unit(&mtproto_auth::tl::functions::auth::ResetAuthorizations {})
+            .await
+            .unwrap();
+        match temp.get_me().await.unwrap_err() {
+            ClientError::Transport(-404) => {}
+            other => panic!("{other:?}"),
+        }
+    });
+}

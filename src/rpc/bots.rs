@@ -24,7 +24,8 @@ const MAX_TOKEN_LEN: usize = 128;
 /// A bot's name, as a user's first name.
 const MAX_NAME_CHARS: usize = 64;
 
-/// What a user-only method a bot calls answers.
+/// Whether `name` is a user-only account or login method, which a bot may not call
+/// (BOT_METHOD_INVALID).
 pub fn refused_for_bots(name: &str) -> bool {
     const OPEN: &[&str] = &[
         "auth.logOut",

@@ -48,6 +48,11 @@ impl Bindings {
         Some(temp)
     }
 
+    /// Every (temporary, permanent) pair.
+    pub fn pairs(&self) -> Vec<(i64, i64)> {
+        self.perm_of.iter().map(|(t, p)| (*t, *p)).collect()
+    }
+
     pub fn is_bound(&self, temp: i64) -> bool {
         self.perm_of.contains_key(&temp)
     }

@@ -552,8 +552,7 @@ impl Host for ConnHost<'_> {
                 self.touched_store = true;
                 return self.bind_temp_auth_key(r, msg_id);
             }
-            Function::AuthDropTempAuthKeys(r) if self.temp_key && bound.is_none() => {
-                let _ = r;
+            Function::AuthDropTempAuthKeys(_) if self.temp_key && bound.is_none() => {
                 return Err(RpcError::new(401, "AUTH_KEY_PERM_EMPTY"));
             }
             Function::AuthDropTempAuthKeys(r) => {
@@ -590,6 +589,14 @@ impl Host for ConnHost<'_> {
         };
         if ended {
             self.state.kill_temps_of(acting);
+        }
+        if result.is_ok()
+            && matches!(
+                method,
+                "account.resetAuthorization" | "auth.resetAuthorizations"
+            )
+        {
+            self.state.kill_temps_of_revoked();
         }
         // AC-3: the answer in the constructors of the key's layer.
         let layer = Layer::serving(client.layer);

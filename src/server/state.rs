@@ -317,6 +317,23 @@ impl ServerState {
         temp.is_some()
     }
 
+    /// After sessions were ended from elsewhere (account.resetAuthorization,
+    /// auth.resetAuthorizations, `sessions revoke`): the temporary keys of every permanent key
+    /// that was revoked die with it (PF-6). How many died.
+    pub fn kill_temps_of_revoked(&self) -> usize {
+        let pairs = lock(&self.bindings).pairs();
+        let accounts = Accounts::new(&*self.store);
+        let mut killed = 0;
+        for (_, perm) in pairs {
+            match accounts.revoked(perm) {
+                Ok(true) => killed += usize::from(self.kill_temps_of(perm)),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "could not read a revocation"),
+            }
+        }
+        killed
+    }
+
     /// auth.dropTempAuthKeys: `perm`'s temporary key goes unless it is in `except`.
     pub fn drop_temps_of(&self, perm: i64, except: &[i64]) {
         let temp = lock(&self.bindings).temp_of(perm);
