@@ -16,18 +16,11 @@ fn bin() -> Command {
 }
 
 fn run(args: &[&str], server: &TestServer) -> (bool, String) {
-    let out = bin()
-        .args(args)
-        .arg("--data-dir")
-        .arg(&server.data_dir)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    common::operator(
+        env!("CARGO_BIN_EXE_mtproto-auth").as_ref(),
+        &server.data_dir,
+        args,
+    )
 }
 
 #[test]

@@ -52,18 +52,7 @@ fn login(server: &TestServer, dc: i32, phone: &str, input: &str) -> (bool, Strin
 }
 
 fn admin(data_dir: &std::path::Path, args: &[&str]) -> (bool, String) {
-    let out = bin()
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    common::operator(env!("CARGO_BIN_EXE_mtproto-auth").as_ref(), data_dir, args)
 }
 
 #[test]

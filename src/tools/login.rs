@@ -38,6 +38,17 @@ pub(super) struct Session {
     pub(super) dcs: Vec<(i32, SocketAddr)>,
 }
 
+impl Session {
+    /// The address help.getConfig gave for DC `dc` (`why` names the error that sent us there).
+    pub(super) fn addr_of(&self, dc: i32, why: &str) -> Result<SocketAddr, String> {
+        self.dcs
+            .iter()
+            .find(|(id, _)| *id == dc)
+            .map(|(_, a)| *a)
+            .ok_or_else(|| format!("{why}, but the server names no DC {dc}"))
+    }
+}
+
 pub(super) async fn connect(
     opts: &LoginOptions,
     dc: i32,
@@ -177,14 +188,7 @@ pub async fn login(
             let Some(home) = phone_migrate_dc(&e) else {
                 return Err(format!("auth.sendCode: {e}"));
             };
-            let addr = s
-                .dcs
-                .iter()
-                .find(|(id, _)| *id == home)
-                .map(|(_, a)| *a)
-                .ok_or_else(|| {
-                    format!("PHONE_MIGRATE_{home}, but the server names no DC {home}")
-                })?;
+            let addr = s.addr_of(home, &format!("PHONE_MIGRATE_{home}"))?;
             say(
                 output,
                 format!("The number lives on DC {home}; connecting to {addr}"),

@@ -31,12 +31,7 @@ pub async fn bot_login(
             let Some(home) = user_migrate_dc(&e) else {
                 return Err(format!("auth.importBotAuthorization: {e}"));
             };
-            let addr = s
-                .dcs
-                .iter()
-                .find(|(id, _)| *id == home)
-                .map(|(_, a)| *a)
-                .ok_or_else(|| format!("USER_MIGRATE_{home}, but the server names no DC {home}"))?;
+            let addr = s.addr_of(home, &format!("USER_MIGRATE_{home}"))?;
             writeln!(output, "The bot lives on DC {home}; connecting to {addr}")
                 .map_err(|e| e.to_string())?;
             s = connect(opts, home, addr).await?;

@@ -103,14 +103,7 @@ pub async fn qr_login(
                 }
             }
             QrLogin::MigrateTo { dc_id, token } => {
-                let addr = s
-                    .dcs
-                    .iter()
-                    .find(|(id, _)| *id == dc_id)
-                    .map(|(_, a)| *a)
-                    .ok_or_else(|| {
-                        format!("loginTokenMigrateTo DC {dc_id}, which the server does not name")
-                    })?;
+                let addr = s.addr_of(dc_id, &format!("loginTokenMigrateTo DC {dc_id}"))?;
                 say(
                     output,
                     &format!("The account lives on DC {dc_id}; connecting to {addr}"),

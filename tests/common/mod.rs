@@ -79,6 +79,28 @@ pub fn run_script(interpreter: PathBuf, script: &str, args: &[String]) -> String
     run_program(&interpreter, &all)
 }
 
+/// Runs `mtproto-auth ARGS --data-dir DIR` (an operator command): whether it succeeded, and
+/// its stdout and stderr together.
+#[allow(dead_code)]
+pub fn operator(
+    bin: &std::path::Path,
+    data_dir: &std::path::Path,
+    args: &[&str],
+) -> (bool, String) {
+    let out = std::process::Command::new(bin)
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
 /// Runs `program` with `args`; its stdout. Fails the test if it fails.
 pub fn run_program(program: &std::path::Path, args: &[String]) -> String {
     let out = std::process::Command::new(program)
