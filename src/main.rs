@@ -25,7 +25,13 @@ fn cli() -> Command {
                         .long("listen")
                         .value_name("HOST:PORT")
                         .default_value("127.0.0.1:4431")
-                        .help("DC 1's address; DC i listens on PORT+i-1"),
+                        .help("DC 1's address; DC i listens on PORT+i-1 (port 0: every DC on a free port, named in the ready line)"),
+                )
+                .arg(
+                    Arg::new("ready-file")
+                        .long("ready-file")
+                        .value_name("PATH")
+                        .help("also write the ready line (the JSON printed on stdout once listening) to PATH"),
                 )
                 .arg(
                     Arg::new("dcs")
@@ -716,7 +722,12 @@ fn init_logging() {
         .and_then(|s| s.parse::<Targets>().ok())
         .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
     tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                // Colours for a person at a terminal, plain text for files and pipes.
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
+        )
         .with(filter)
         .init();
 }
@@ -760,10 +771,24 @@ fn serve(m: &clap::ArgMatches) -> ExitCode {
         Ok(r) => r,
         Err(code) => return code,
     };
+    let ready_file = m
+        .get_one::<String>("ready-file")
+        .map(std::path::PathBuf::from);
     let result = runtime.block_on(async move {
         let server = mtproto_auth::server::Server::bind(config).await?;
         for (dc, addr) in server.addrs() {
             tracing::info!("DC {dc} listening on {addr}");
+        }
+        // One JSON line on stdout (logs go to stderr) for harnesses; and the ready file.
+        let line = mtproto_auth::server::ready::ready_line(&server)?;
+        {
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            writeln!(stdout, "{line}")?;
+            stdout.flush()?;
+        }
+        if let Some(path) = &ready_file {
+            mtproto_auth::server::ready::write_ready_file(path, &line)?;
         }
         let fingerprint = server.state().rsa_keys[0].fingerprint();
         tracing::info!(

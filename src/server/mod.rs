@@ -10,6 +10,7 @@ mod durability;
 mod keyfile;
 mod push;
 mod rate;
+pub mod ready;
 mod state;
 
 pub use conn::{Connection, Output};
@@ -92,6 +93,7 @@ impl ServerConfig {
         count: i32,
         overrides: &[(i32, SocketAddr)],
     ) -> Self {
+        // Port 0: every DC on a free port of its own (help.getConfig says which).
         let dcs = (1..=count)
             .map(|id| {
                 let addr = overrides
@@ -100,7 +102,9 @@ impl ServerConfig {
                     .map(|(_, a)| *a)
                     .unwrap_or_else(|| {
                         let mut a = listen;
-                        a.set_port(listen.port() + (id as u16 - 1));
+                        if listen.port() != 0 {
+                            a.set_port(listen.port() + (id as u16 - 1));
+                        }
                         a
                     });
                 (id, addr)
@@ -193,6 +197,10 @@ impl Server {
 
     pub fn public_key_path(&self) -> &std::path::Path {
         &self.public_key_path
+    }
+
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
     }
 
     pub fn state(&self) -> &Arc<ServerState> {

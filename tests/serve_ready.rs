@@ -1,0 +1,111 @@
+//! `serve --listen 127.0.0.1:0` as a test harness starts it: every DC on a free port, one JSON
+//! line on stdout once listening (the DCs' addresses, the public key and its fingerprints, the
+//! data dir and admin socket), the same in `--ready-file`, logs on stderr without colour codes
+//! when stderr is not a terminal; a client logs in with only what the line says.
+
+mod common;
+
+use std::io::BufRead;
+use std::process::{Command, Stdio};
+
+use common::json_field;
+
+#[test]
+fn serve_on_free_ports_says_where_it_listens() {
+    let dir = std::env::temp_dir().join(format!("mtproto-ready-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let ready_file = dir.with_extension("ready.json");
+    let _ = std::fs::remove_file(&ready_file);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mtproto-auth"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--dcs",
+            "3",
+            "--data-dir",
+        ])
+        .arg(&dir)
+        .arg("--ready-file")
+        .arg(&ready_file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let line = line.trim().to_string();
+    assert_eq!(json_field(&line, "ready"), Some("true"), "{line}");
+    let ports: Vec<u16> = (1..=3)
+        .map(|id| {
+            let at = line
+                .find(&format!("{{\"id\":{id},"))
+                .unwrap_or_else(|| panic!("DC {id}: {line}"));
+            json_field(&line[at..], "port").unwrap().parse().unwrap()
+        })
+        .collect();
+    assert!(ports.iter().all(|p| *p != 0), "{ports:?}");
+    assert!(
+        ports[0] != ports[1] && ports[1] != ports[2] && ports[0] != ports[2],
+        "{ports:?}"
+    );
+    // The PEM as JSON: newlines escaped; the key it names is the one in the data dir.
+    let start = line.find("\"public_key_pem\":\"").unwrap() + "\"public_key_pem\":\"".len();
+    let end = start + line[start..].find('"').unwrap();
+    let pem = line[start..end].replace("\\n", "\n");
+    assert_eq!(
+        pem,
+        std::fs::read_to_string(dir.join("rsa_public.pem")).unwrap()
+    );
+    let key = mtproto_auth::crypto::rsa::RsaPublicKey::from_pkcs1_pem(&pem).unwrap();
+    assert_eq!(
+        json_field(&line, "fingerprint").unwrap(),
+        format!("{:016x}", key.fingerprint() as u64)
+    );
+    assert_eq!(
+        json_field(&line, "signed_fingerprint").unwrap(),
+        key.fingerprint().to_string()
+    );
+    assert_eq!(
+        std::fs::read_to_string(&ready_file).unwrap().trim(),
+        line,
+        "the ready file holds the same line"
+    );
+    // A client needs nothing else.
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", ports[1]).parse().unwrap();
+    let user = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            use mtproto_auth::client::{Client, ConnectOptions};
+            use mtproto_auth::handshake::client::{ClientConfig, InnerData, RsaScheme};
+            let cfg = ClientConfig {
+                scheme: RsaScheme::RsaPad,
+                inner: InnerData::Plain,
+                keys: vec![key],
+            };
+            let opts = ConnectOptions::new(addr, mtproto_auth::transport::Framing::Intermediate);
+            let mut c = Client::connect(&opts, &cfg).await.unwrap();
+            let phone = "9996621212";
+            let sent = c.send_code(phone).await.unwrap();
+            c.sign_in(phone, &sent.phone_code_hash, "22222")
+                .await
+                .unwrap();
+            c.sign_up(phone, &sent.phone_code_hash, "Free", "Port")
+                .await
+                .unwrap()
+        });
+    assert_eq!(user.first_name.as_deref(), Some("Free"));
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("listening on 127.0.0.1:"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no colour codes into a pipe: {stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(&ready_file);
+}
