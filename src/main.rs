@@ -28,6 +28,12 @@ fn cli() -> Command {
                         .help("DC 1's address; DC i listens on PORT+i-1 (port 0: every DC on a free port, named in the ready line)"),
                 )
                 .arg(
+                    Arg::new("ephemeral")
+                        .long("ephemeral")
+                        .action(clap::ArgAction::SetTrue)
+                        .help("keep every record in memory and turn the flood limits off (the flags still apply); without --data-dir the keys, outbox and admin socket go to a fresh private temporary dir, removed at exit"),
+                )
+                .arg(
                     Arg::new("ready-file")
                         .long("ready-file")
                         .value_name("PATH")
@@ -555,7 +561,9 @@ fn login_config(
     let sender = std::sync::Arc::new(OutboxSender::new(
         data_dir.join(mtproto_auth::server::OUTBOX_FILE),
     ));
-    let mut c = if m.get_flag("dev-login-limits") {
+    let mut c = if m.get_flag("ephemeral") {
+        LoginConfig::without_limits(sender)
+    } else if m.get_flag("dev-login-limits") {
         LoginConfig::development(sender)
     } else {
         LoginConfig::new(sender)
@@ -734,7 +742,22 @@ fn init_logging() {
 
 fn serve(m: &clap::ArgMatches) -> ExitCode {
     init_logging();
-    let data_dir = std::path::PathBuf::from(m.get_one::<String>("data-dir").expect("default"));
+    let ephemeral = m.get_flag("ephemeral");
+    let explicit_dir = m.value_source("data-dir") == Some(clap::parser::ValueSource::CommandLine);
+    // An ephemeral server without --data-dir leaves nothing behind: a fresh private dir for
+    // its keys, outbox and socket, removed at exit.
+    let temp_dir = (ephemeral && !explicit_dir).then(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        std::env::temp_dir().join(format!(
+            "mtproto-auth-ephemeral-{}-{nanos}",
+            std::process::id()
+        ))
+    });
+    let data_dir = temp_dir.clone().unwrap_or_else(|| {
+        std::path::PathBuf::from(m.get_one::<String>("data-dir").expect("default"))
+    });
     let listen: std::net::SocketAddr = match m.get_one::<String>("listen").expect("default").parse()
     {
         Ok(a) => a,
@@ -762,10 +785,13 @@ fn serve(m: &clap::ArgMatches) -> ExitCode {
     let mut config =
         mtproto_auth::server::ServerConfig::with_dcs(data_dir, listen, dcs, &overrides);
     config.login = Some(login);
-    // Absent: the library's default (Limits::default).
+    config.ephemeral = ephemeral;
+    // Absent: the library's default (Limits::default), or none for an ephemeral server.
     if let Some(&rate) = m.get_one::<u32>("handshake-rate") {
         config.limits.handshake_rate =
             (rate > 0).then(|| mtproto_auth::server::HandshakeRate::per_second(rate));
+    } else if ephemeral {
+        config.limits.handshake_rate = None;
     }
     let runtime = match runtime(true) {
         Ok(r) => r,
@@ -781,14 +807,15 @@ fn serve(m: &clap::ArgMatches) -> ExitCode {
         }
         // One JSON line on stdout (logs go to stderr) for harnesses; and the ready file.
         let line = mtproto_auth::server::ready::ready_line(&server)?;
+        // The file first: whoever read the line may look for it at once.
+        if let Some(path) = &ready_file {
+            mtproto_auth::server::ready::write_ready_file(path, &line)?;
+        }
         {
             use std::io::Write;
             let mut stdout = std::io::stdout().lock();
             writeln!(stdout, "{line}")?;
             stdout.flush()?;
-        }
-        if let Some(path) = &ready_file {
-            mtproto_auth::server::ready::write_ready_file(path, &line)?;
         }
         let fingerprint = server.state().rsa_keys[0].fingerprint();
         tracing::info!(
@@ -799,6 +826,9 @@ fn serve(m: &clap::ArgMatches) -> ExitCode {
         );
         server.run(shutdown_signal()).await
     });
+    if let Some(dir) = temp_dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -1,7 +1,8 @@
 //! `serve --listen 127.0.0.1:0` as a test harness starts it: every DC on a free port, one JSON
 //! line on stdout once listening (the DCs' addresses, the public key and its fingerprints, the
 //! data dir and admin socket), the same in `--ready-file`, logs on stderr without colour codes
-//! when stderr is not a terminal; a client logs in with only what the line says.
+//! when stderr is not a terminal; a client logs in with only what the line says. `--ephemeral`
+//! keeps records in memory, has no flood limits, and leaves no data dir behind.
 
 mod common;
 
@@ -108,4 +109,71 @@ fn serve_on_free_ports_says_where_it_listens() {
     );
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_file(&ready_file);
+}
+
+/// The `"key":"…"` string of a JSON line, unescaped (`\\n` only, which PEM needs).
+fn json_text(line: &str, key: &str) -> String {
+    let pat = format!("\"{key}\":\"");
+    let start = line.find(&pat).unwrap() + pat.len();
+    let end = start + line[start..].find('"').unwrap();
+    line[start..end].replace("\\n", "\n")
+}
+
+#[test]
+fn an_ephemeral_server_keeps_nothing_and_limits_nothing() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mtproto-auth"))
+        .args([
+            "serve",
+            "--ephemeral",
+            "--listen",
+            "127.0.0.1:0",
+            "--dcs",
+            "2",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(json_field(&line, "ephemeral"), Some("true"), "{line}");
+    let dir = std::path::PathBuf::from(json_text(&line, "data_dir"));
+    assert!(dir.starts_with(std::env::temp_dir()), "{}", dir.display());
+    assert!(!dir.join("store").exists(), "no store on disk");
+    let key = mtproto_auth::crypto::rsa::RsaPublicKey::from_pkcs1_pem(&json_text(
+        &line,
+        "public_key_pem",
+    ))
+    .unwrap();
+    let at = line.find("{\"id\":2,").unwrap();
+    let port: u16 = json_field(&line[at..], "port").unwrap().parse().unwrap();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            use mtproto_auth::client::{Client, ConnectOptions};
+            use mtproto_auth::handshake::client::{ClientConfig, InnerData, RsaScheme};
+            let cfg = ClientConfig {
+                scheme: RsaScheme::RsaPad,
+                inner: InnerData::Plain,
+                keys: vec![key],
+            };
+            let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+            let opts = ConnectOptions::new(addr, mtproto_auth::transport::Framing::Intermediate);
+            let mut c = Client::connect(&opts, &cfg).await.unwrap();
+            // Thirty codes for one number in a row: far past every default flood limit.
+            for _ in 0..30 {
+                c.send_code("4915112340000").await.unwrap();
+            }
+        });
+    // A graceful stop takes the temporary dir with it.
+    let stopped = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    assert!(child.wait().unwrap().success());
+    assert!(!dir.exists(), "{} removed", dir.display());
 }

@@ -333,6 +333,19 @@ impl LoginConfig {
         }
     }
 
+    /// No flood limits at all (`serve --ephemeral`, for test suites that log in again and
+    /// again): no code, failed-sign-in, key or password limits; the flags still apply on top.
+    pub fn without_limits(sender: Arc<dyn CodeSender>) -> Self {
+        LoginConfig {
+            codes_per_phone: RateLimit::OFF,
+            codes_per_test_phone: RateLimit::OFF,
+            codes_per_key: RateLimit::OFF,
+            password_backoff: Backoff::OFF,
+            password_failures_per_day: RateLimit::OFF,
+            ..LoginConfig::development(sender)
+        }
+    }
+
     /// The longest window of any counter: a counter older than this is dead (the sweep).
     pub fn longest_window(&self) -> i64 {
         [

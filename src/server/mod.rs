@@ -79,6 +79,9 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// Login settings; `None`: the defaults, with codes written to `outbox.txt` in the data dir.
     pub login: Option<LoginConfig>,
+    /// Keep every record in memory (`serve --ephemeral`): nothing survives the process; the
+    /// data dir holds only the keys, the outbox and the admin socket.
+    pub ephemeral: bool,
 }
 
 /// Where the default code sender appends the codes it delivers.
@@ -116,6 +119,7 @@ impl ServerConfig {
             test_mode: true,
             limits: Limits::default(),
             login: None,
+            ephemeral: false,
         }
     }
 }
@@ -123,7 +127,8 @@ impl ServerConfig {
 /// A bound server, ready to run.
 pub struct Server {
     state: Arc<ServerState>,
-    store: Arc<SledStore>,
+    store: Arc<dyn Store>,
+    ephemeral: bool,
     listeners: Vec<(i32, TcpListener)>,
     limits: Limits,
     public_key_path: PathBuf,
@@ -135,10 +140,14 @@ impl Server {
     pub async fn bind(config: ServerConfig) -> io::Result<Server> {
         datadir::prepare(&config.data_dir)?;
         let rsa = load_or_create_rsa_key(&config.data_dir)?;
-        let store = Arc::new(
-            SledStore::open(&config.data_dir.join("store"))
-                .map_err(|e| io::Error::other(e.to_string()))?,
-        );
+        let store: Arc<dyn Store> = if config.ephemeral {
+            Arc::new(crate::store::MemoryStore::default())
+        } else {
+            Arc::new(
+                SledStore::open(&config.data_dir.join("store"))
+                    .map_err(|e| io::Error::other(e.to_string()))?,
+            )
+        };
         datadir::restrict(&config.data_dir)?;
         let mut listeners = Vec::new();
         for (id, addr) in &config.dcs {
@@ -162,7 +171,7 @@ impl Server {
         // SS-10: salts derive from a secret drawn at each start, so salts issued before a
         // restart stop being valid at once.
         let salt_secret: [u8; 32] = OsRng.array();
-        let store_dyn: Arc<dyn Store> = store.clone();
+        let store_dyn = store.clone();
         let mut login = config.login.unwrap_or_else(|| {
             LoginConfig::new(Arc::new(OutboxSender::new(
                 config.data_dir.join(OUTBOX_FILE),
@@ -180,6 +189,7 @@ impl Server {
         Ok(Server {
             state: Arc::new(state),
             store,
+            ephemeral: config.ephemeral,
             listeners,
             limits: config.limits,
             public_key_path: config.data_dir.join(PUBLIC_KEY_FILE),
@@ -201,6 +211,10 @@ impl Server {
 
     pub fn data_dir(&self) -> &std::path::Path {
         &self.data_dir
+    }
+
+    pub fn is_ephemeral(&self) -> bool {
+        self.ephemeral
     }
 
     pub fn state(&self) -> &Arc<ServerState> {
@@ -267,12 +281,16 @@ impl Server {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || {
             durability.stop();
-            store.flush()
+            store.sync()
         })
         .await
         .map_err(io::Error::other)?
         .map_err(|e| io::Error::other(e.to_string()))?;
-        tracing::info!("store flushed; stopped");
+        if self.ephemeral {
+            tracing::info!("stopped; the ephemeral records are gone");
+        } else {
+            tracing::info!("store flushed; stopped");
+        }
         Ok(())
     }
 }

@@ -47,7 +47,8 @@ pub fn ready_line(server: &Server) -> std::io::Result<String> {
         .collect();
     let dir = server.data_dir();
     Ok(format!(
-        "{{\"ready\":true,\"dcs\":[{}],\"public_key_pem\":{},\"fingerprint\":\"{:016x}\",\"signed_fingerprint\":{},\"data_dir\":{},\"admin_socket\":{}}}",
+        "{{\"ready\":true,\"ephemeral\":{},\"dcs\":[{}],\"public_key_pem\":{},\"fingerprint\":\"{:016x}\",\"signed_fingerprint\":{},\"data_dir\":{},\"admin_socket\":{}}}",
+        server.is_ephemeral(),
         dcs.join(","),
         json_string(&pem),
         fingerprint as u64,

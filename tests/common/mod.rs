@@ -164,6 +164,7 @@ impl TestServer {
             test_mode: true,
             limits: Default::default(),
             login: None,
+            ephemeral: false,
         };
         tweak(&mut config);
         let login = config.login.clone();
@@ -223,6 +224,7 @@ impl TestServer {
             test_mode: true,
             limits: Default::default(),
             login: self.login.clone(),
+            ephemeral: false,
         };
         let (addrs, state, stop, thread) = Self::spawn(config);
         assert_eq!(addrs, self.addrs);
