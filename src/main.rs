@@ -28,6 +28,14 @@ fn cli() -> Command {
                         .help("DC 1's address; DC i listens on PORT+i-1 (port 0: every DC on a free port, named in the ready line)"),
                 )
                 .arg(
+                    Arg::new("log-format")
+                        .long("log-format")
+                        .value_name("FORMAT")
+                        .value_parser(["text", "json"])
+                        .default_value("text")
+                        .help("stderr logs as text lines or one JSON object per line (ts, level, target, fields)"),
+                )
+                .arg(
                     Arg::new("ephemeral")
                         .long("ephemeral")
                         .action(clap::ArgAction::SetTrue)
@@ -722,26 +730,10 @@ fn parse_dc_addr(s: &str) -> Result<(i32, std::net::SocketAddr), String> {
     Ok((dc, addr))
 }
 
-fn init_logging() {
-    use tracing_subscriber::filter::Targets;
-    use tracing_subscriber::prelude::*;
-    let filter = std::env::var("RUST_LOG")
-        .ok()
-        .and_then(|s| s.parse::<Targets>().ok())
-        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
-    tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                // Colours for a person at a terminal, plain text for files and pipes.
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
-        )
-        .with(filter)
-        .init();
-}
-
 fn serve(m: &clap::ArgMatches) -> ExitCode {
-    init_logging();
+    mtproto_auth::tools::logging::init(
+        m.get_one::<String>("log-format").map(String::as_str) == Some("json"),
+    );
     let ephemeral = m.get_flag("ephemeral");
     let explicit_dir = m.value_source("data-dir") == Some(clap::parser::ValueSource::CommandLine);
     // An ephemeral server without --data-dir leaves nothing behind: a fresh private dir for

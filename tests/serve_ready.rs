@@ -129,9 +129,11 @@ fn an_ephemeral_server_keeps_nothing_and_limits_nothing() {
             "127.0.0.1:0",
             "--dcs",
             "2",
+            "--log-format",
+            "json",
         ])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
@@ -174,6 +176,24 @@ fn an_ephemeral_server_keeps_nothing_and_limits_nothing() {
         .status()
         .unwrap();
     assert!(stopped.success());
-    assert!(child.wait().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
     assert!(!dir.exists(), "{} removed", dir.display());
+    // --log-format json: one object per line, each with its time, level, target and message.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(lines.len() >= 3, "{stderr}");
+    for l in &lines {
+        assert!(l.starts_with("{\"ts\":") && l.ends_with('}'), "{l}");
+        assert!(
+            json_field(l, "level").is_some() && json_field(l, "target").is_some(),
+            "{l}"
+        );
+    }
+    assert!(
+        lines.iter().any(|l| json_field(l, "level") == Some("INFO")
+            && json_field(l, "message")
+                .is_some_and(|m| m.starts_with("DC 2 listening on 127.0.0.1:"))),
+        "{stderr}"
+    );
 }

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod bench;
+pub mod logging;
 pub mod login;
 pub mod login_bot;
 pub mod login_qr;
