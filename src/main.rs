@@ -13,6 +13,14 @@ fn cli() -> Command {
         .subcommand(
             Command::new("serve")
                 .about("Run the server: every DC in one process, sharing one store")
+                // A flag given again (after a --config file's) replaces the earlier value.
+                .args_override_self(true)
+                .arg(
+                    Arg::new("config")
+                        .long("config")
+                        .value_name("FILE")
+                        .help("every option below from a TOML file (key = value, `_` or `-`); flags given here override it"),
+                )
                 .arg(
                     Arg::new("data-dir")
                         .long("data-dir")
@@ -255,7 +263,15 @@ fn cli() -> Command {
 }
 
 fn main() -> ExitCode {
-    let matches = cli().get_matches();
+    // `serve --config FILE`: the file's options first, so that the command line overrides them.
+    let args = match mtproto_auth::tools::config_file::expand(std::env::args().collect()) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let matches = cli().get_matches_from(args);
     match matches.subcommand() {
         Some(("serve", m)) => serve(m),
         Some(("login", m)) => login(m),
@@ -534,7 +550,7 @@ fn login_args() -> Vec<Arg> {
             .help(help)
     };
     vec![
-        n("default-dc", "home DC of numbers that are neither test numbers nor registered [default: 2]".into()),
+        n("default-dc", "home DC of numbers that are neither test numbers nor registered [default: 2; 1 with --dcs 1]".into()),
         n("code-ttl", format!("seconds a login code stays valid [default: {}]", l::DEFAULT_CODE_TTL)),
         n("max-wrong-codes", format!("wrong codes per code before it is dead [default: {}]", l::DEFAULT_MAX_WRONG_CODES)),
         n("codes-per-phone", format!("sendCode/resendCode per phone number per hour, 0: off [default: {}]", l::DEFAULT_CODES_PER_PHONE)),
@@ -773,7 +789,11 @@ fn serve(m: &clap::ArgMatches) -> ExitCode {
             }
         }
     }
-    let login = login_config(m, &data_dir);
+    let mut login = login_config(m, &data_dir);
+    // Unregistered numbers live on DC 2 unless told otherwise; with one DC, on that one.
+    if m.get_one::<i64>("default-dc").is_none() {
+        login.default_home_dc = login.default_home_dc.min(dcs);
+    }
     let mut config =
         mtproto_auth::server::ServerConfig::with_dcs(data_dir, listen, dcs, &overrides);
     config.login = Some(login);

@@ -197,3 +197,73 @@ fn an_ephemeral_server_keeps_nothing_and_limits_nothing() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_config_file_sets_the_options_and_flags_override_it() {
+    let file = std::env::temp_dir().join(format!("mtproto-serve-{}.toml", std::process::id()));
+    std::fs::write(
+        &file,
+        "# a test server\n[serve]\nephemeral = true\nlisten = \"127.0.0.1:0\"\ndcs = 3\ncodes_per_phone = 2 # back on\n",
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mtproto-auth"))
+        .args(["serve", "--config"])
+        .arg(&file)
+        .args(["--dcs", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(json_field(&line, "ephemeral"), Some("true"), "{line}");
+    assert!(
+        line.contains("{\"id\":1,") && !line.contains("{\"id\":2,"),
+        "--dcs 1 wins: {line}"
+    );
+    let port: u16 = json_field(&line, "port").unwrap().parse().unwrap();
+    let key = mtproto_auth::crypto::rsa::RsaPublicKey::from_pkcs1_pem(&json_text(
+        &line,
+        "public_key_pem",
+    ))
+    .unwrap();
+    let third = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            use mtproto_auth::client::{Client, ConnectOptions};
+            use mtproto_auth::handshake::client::{ClientConfig, InnerData, RsaScheme};
+            let cfg = ClientConfig {
+                scheme: RsaScheme::RsaPad,
+                inner: InnerData::Plain,
+                keys: vec![key],
+            };
+            let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+            let opts = ConnectOptions::new(addr, mtproto_auth::transport::Framing::Intermediate);
+            let mut c = Client::connect(&opts, &cfg).await.unwrap();
+            c.send_code("4915112340001").await.unwrap();
+            c.send_code("4915112340001").await.unwrap();
+            c.send_code("4915112340001").await.unwrap_err()
+        });
+    assert!(
+        matches!(&third, mtproto_auth::client::ClientError::Rpc(e) if e.code == 420),
+        "codes_per_phone = 2 from the file: {third:?}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    std::fs::write(&file, "ephemeral = true\nno_such_option = 1\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mtproto-auth"))
+        .args(["serve", "--config"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--no-such-option"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_file(&file);
+}
