@@ -183,6 +183,44 @@ fn cli() -> Command {
                 ),
         )
         .subcommand(
+            Command::new("codes")
+                .about("The login and email codes the server delivered (DIR/outbox.txt, DIR/emails.txt)")
+                .arg(data_dir_arg())
+                .arg(
+                    Arg::new("phone")
+                        .long("phone")
+                        .value_name("NUMBER")
+                        .help("only this number's login codes"),
+                )
+                .arg(
+                    Arg::new("email")
+                        .long("email")
+                        .value_name("ADDRESS")
+                        .conflicts_with("phone")
+                        .help("only codes mailed to this address"),
+                )
+                .arg(
+                    Arg::new("next")
+                        .long("next")
+                        .action(clap::ArgAction::SetTrue)
+                        .help("wait for the next matching code, print the code alone and exit (1 after --timeout)"),
+                )
+                .arg(
+                    Arg::new("follow")
+                        .long("follow")
+                        .action(clap::ArgAction::SetTrue)
+                        .conflicts_with("next")
+                        .help("print matching codes as they arrive"),
+                )
+                .arg(
+                    Arg::new("timeout")
+                        .long("timeout")
+                        .value_name("SECONDS")
+                        .value_parser(clap::value_parser!(u64))
+                        .help("how long --next waits [default: 30] or --follow runs [default: until killed]"),
+                ),
+        )
+        .subcommand(
             Command::new("web-token")
                 .about("Mint a web login token for a user (auth.importWebTokenAuthorization; once, 5 minutes)")
                 .arg(data_dir_arg())
@@ -278,6 +316,30 @@ fn main() -> ExitCode {
         Some(("users", u)) => {
             let (_, m) = u.subcommand().expect("clap requires a users subcommand");
             admin(m, mtproto_auth::tools::admin::AdminCommand::Users)
+        }
+        Some(("codes", m)) => {
+            let next = m.get_flag("next");
+            let opts = mtproto_auth::tools::codes::CodesOptions {
+                data_dir: std::path::PathBuf::from(
+                    m.get_one::<String>("data-dir").expect("default"),
+                ),
+                phone: m.get_one::<String>("phone").cloned(),
+                email: m.get_one::<String>("email").cloned(),
+                next,
+                follow: m.get_flag("follow"),
+                timeout: m
+                    .get_one::<u64>("timeout")
+                    .copied()
+                    .or(next.then_some(30))
+                    .map(std::time::Duration::from_secs),
+            };
+            match mtproto_auth::tools::codes::run(&opts, &mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+            }
         }
         Some(("web-token", m)) => admin(
             m,

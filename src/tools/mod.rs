@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod bench;
+pub mod codes;
 pub mod config_file;
 pub mod logging;
 pub mod login;
