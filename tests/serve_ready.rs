@@ -75,29 +75,17 @@ fn serve_on_free_ports_says_where_it_listens() {
     );
     // A client needs nothing else.
     let addr: std::net::SocketAddr = format!("127.0.0.1:{}", ports[1]).parse().unwrap();
-    let user = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async {
-            use mtproto_auth::client::{Client, ConnectOptions};
-            use mtproto_auth::handshake::client::{ClientConfig, InnerData, RsaScheme};
-            let cfg = ClientConfig {
-                scheme: RsaScheme::RsaPad,
-                inner: InnerData::Plain,
-                keys: vec![key],
-            };
-            let opts = ConnectOptions::new(addr, mtproto_auth::transport::Framing::Intermediate);
-            let mut c = Client::connect(&opts, &cfg).await.unwrap();
-            let phone = "9996621212";
-            let sent = c.send_code(phone).await.unwrap();
-            c.sign_in(phone, &sent.phone_code_hash, "22222")
-                .await
-                .unwrap();
-            c.sign_up(phone, &sent.phone_code_hash, "Free", "Port")
-                .await
-                .unwrap()
-        });
+    let user = block_on(async {
+        let mut c = connect(key, addr).await;
+        let phone = "9996621212";
+        let sent = c.send_code(phone).await.unwrap();
+        c.sign_in(phone, &sent.phone_code_hash, "22222")
+            .await
+            .unwrap();
+        c.sign_up(phone, &sent.phone_code_hash, "Free", "Port")
+            .await
+            .unwrap()
+    });
     assert_eq!(user.first_name.as_deref(), Some("Free"));
     let _ = child.kill();
     let out = child.wait_with_output().unwrap();
@@ -109,6 +97,30 @@ fn serve_on_free_ports_says_where_it_listens() {
     );
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_file(&ready_file);
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// A client with a new key on `addr`, trusting `key`.
+async fn connect(
+    key: mtproto_auth::crypto::rsa::RsaPublicKey,
+    addr: std::net::SocketAddr,
+) -> mtproto_auth::client::Client {
+    use mtproto_auth::client::{Client, ConnectOptions};
+    use mtproto_auth::handshake::client::{ClientConfig, InnerData, RsaScheme};
+    let cfg = ClientConfig {
+        scheme: RsaScheme::RsaPad,
+        inner: InnerData::Plain,
+        keys: vec![key],
+    };
+    let opts = ConnectOptions::new(addr, mtproto_auth::transport::Framing::Intermediate);
+    Client::connect(&opts, &cfg).await.unwrap()
 }
 
 /// The `"key":"…"` string of a JSON line, unescaped (`\\n` only, which PEM needs).
@@ -150,26 +162,13 @@ fn an_ephemeral_server_keeps_nothing_and_limits_nothing() {
     .unwrap();
     let at = line.find("{\"id\":2,").unwrap();
     let port: u16 = json_field(&line[at..], "port").unwrap().parse().unwrap();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async {
-            use mtproto_auth::client::{Client, ConnectOptions};
-            use mtproto_auth::handshake::client::{ClientConfig, InnerData, RsaScheme};
-            let cfg = ClientConfig {
-                scheme: RsaScheme::RsaPad,
-                inner: InnerData::Plain,
-                keys: vec![key],
-            };
-            let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-            let opts = ConnectOptions::new(addr, mtproto_auth::transport::Framing::Intermediate);
-            let mut c = Client::connect(&opts, &cfg).await.unwrap();
-            // Thirty codes for one number in a row: far past every default flood limit.
-            for _ in 0..30 {
-                c.send_code("4915112340000").await.unwrap();
-            }
-        });
+    block_on(async {
+        let mut c = connect(key, format!("127.0.0.1:{port}").parse().unwrap()).await;
+        // Thirty codes for one number in a row: far past every default flood limit.
+        for _ in 0..30 {
+            c.send_code("4915112340000").await.unwrap();
+        }
+    });
     // A graceful stop takes the temporary dir with it.
     let stopped = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -228,25 +227,12 @@ fn a_config_file_sets_the_options_and_flags_override_it() {
         "public_key_pem",
     ))
     .unwrap();
-    let third = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async {
-            use mtproto_auth::client::{Client, ConnectOptions};
-            use mtproto_auth::handshake::client::{ClientConfig, InnerData, RsaScheme};
-            let cfg = ClientConfig {
-                scheme: RsaScheme::RsaPad,
-                inner: InnerData::Plain,
-                keys: vec![key],
-            };
-            let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-            let opts = ConnectOptions::new(addr, mtproto_auth::transport::Framing::Intermediate);
-            let mut c = Client::connect(&opts, &cfg).await.unwrap();
-            c.send_code("4915112340001").await.unwrap();
-            c.send_code("4915112340001").await.unwrap();
-            c.send_code("4915112340001").await.unwrap_err()
-        });
+    let third = block_on(async {
+        let mut c = connect(key, format!("127.0.0.1:{port}").parse().unwrap()).await;
+        c.send_code("4915112340001").await.unwrap();
+        c.send_code("4915112340001").await.unwrap();
+        c.send_code("4915112340001").await.unwrap_err()
+    });
     assert!(
         matches!(&third, mtproto_auth::client::ClientError::Rpc(e) if e.code == 420),
         "codes_per_phone = 2 from the file: {third:?}"
