@@ -33,9 +33,7 @@ fn serve_on_free_ports_says_where_it_listens() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
+    let line = ready_line(&mut child);
     let line = line.trim().to_string();
     assert_eq!(json_field(&line, "ready"), Some("true"), "{line}");
     let ports: Vec<u16> = (1..=3)
@@ -99,6 +97,14 @@ fn serve_on_free_ports_says_where_it_listens() {
     let _ = std::fs::remove_file(&ready_file);
 }
 
+/// The first line a spawned `serve` prints (its stdout taken).
+fn ready_line(child: &mut std::process::Child) -> String {
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    line
+}
+
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -148,9 +154,7 @@ fn an_ephemeral_server_keeps_nothing_and_limits_nothing() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
+    let line = ready_line(&mut child);
     assert_eq!(json_field(&line, "ephemeral"), Some("true"), "{line}");
     let dir = std::path::PathBuf::from(json_text(&line, "data_dir"));
     assert!(dir.starts_with(std::env::temp_dir()), "{}", dir.display());
@@ -213,9 +217,7 @@ fn a_config_file_sets_the_options_and_flags_override_it() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
+    let line = ready_line(&mut child);
     assert_eq!(json_field(&line, "ephemeral"), Some("true"), "{line}");
     assert!(
         line.contains("{\"id\":1,") && !line.contains("{\"id\":2,"),
