@@ -137,7 +137,35 @@ fn cli() -> Command {
             Command::new("users")
                 .about("Registered users (a running server answers through DIR/admin.sock)")
                 .subcommand_required(true)
-                .subcommand(Command::new("list").about("List users").arg(data_dir_arg())),
+                .subcommand(Command::new("list").about("List users").arg(data_dir_arg()))
+                .subcommand(
+                    Command::new("create")
+                        .about("Create a user (a test fixture): it logs in with its code, then its password if given")
+                        .arg(data_dir_arg())
+                        .arg(Arg::new("phone").long("phone").value_name("NUMBER").required(true))
+                        .arg(Arg::new("first").long("first").value_name("NAME").required(true))
+                        .arg(Arg::new("last").long("last").value_name("NAME").default_value(""))
+                        .arg(
+                            Arg::new("password")
+                                .long("password")
+                                .value_name("PASSWORD")
+                                .help("a cloud password (2FA)"),
+                        )
+                        .arg(
+                            Arg::new("login-email")
+                                .long("login-email")
+                                .value_name("ADDRESS")
+                                .help("codes go to this address (emails.txt)"),
+                        )
+                        .arg(
+                            Arg::new("dc")
+                                .long("dc")
+                                .value_name("X")
+                                .default_value("2")
+                                .value_parser(clap::value_parser!(i32).range(1..=5))
+                                .help("home DC (a test number's is its X)"),
+                        ),
+                ),
         )
         .subcommand(
             Command::new("bots")
@@ -313,10 +341,22 @@ fn main() -> ExitCode {
     match matches.subcommand() {
         Some(("serve", m)) => serve(m),
         Some(("login", m)) => login(m),
-        Some(("users", u)) => {
-            let (_, m) = u.subcommand().expect("clap requires a users subcommand");
-            admin(m, mtproto_auth::tools::admin::AdminCommand::Users)
-        }
+        Some(("users", u)) => match u.subcommand() {
+            Some(("create", m)) => {
+                let text = |k: &str| m.get_one::<String>(k).cloned();
+                let new = mtproto_auth::rpc::seed_user::NewUser {
+                    phone: text("phone").expect("required"),
+                    first_name: text("first").expect("required"),
+                    last_name: text("last").unwrap_or_default(),
+                    password: text("password"),
+                    login_email: text("login-email"),
+                    home_dc: *m.get_one::<i32>("dc").expect("default"),
+                };
+                admin(m, mtproto_auth::tools::admin::AdminCommand::UserCreate(new))
+            }
+            Some((_, m)) => admin(m, mtproto_auth::tools::admin::AdminCommand::Users),
+            None => unreachable!("clap requires a users subcommand"),
+        },
         Some(("codes", m)) => {
             let next = m.get_flag("next");
             let opts = mtproto_auth::tools::codes::CodesOptions {

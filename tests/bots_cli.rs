@@ -2,7 +2,8 @@
 //! admin socket prints a token, `bots list` shows the bot, `login --bot TOKEN` started on
 //! another DC follows USER_MIGRATE to the bot's DC and logs it in, the client library's
 //! import_bot_authorization does too, and `bots revoke` ends that session and the token; a web
-//! token from `web-token --user ID` logs a new key in once.
+//! token from `web-token --user ID` logs a new key in once; `users create` makes a user with a
+//! password that a code login then asks for.
 
 mod common;
 
@@ -165,4 +166,53 @@ fn a_web_token_hands_a_session_to_another_app_once() {
         let e = again.import_web_token(&token).await.unwrap_err();
         assert_eq!(rpc_error(e), (400, "AUTH_TOKEN_INVALID".into()));
     });
+}
+
+#[test]
+fn an_operator_creates_a_user_with_a_password() {
+    let server = TestServer::start(3);
+    let (ok, out) = run(
+        &[
+            "users",
+            "create",
+            "--phone",
+            "+999 662 4242",
+            "--first",
+            "Ada Mary",
+            "--last",
+            "Love Lace",
+            "--password",
+            "pass word",
+        ],
+        &server,
+    );
+    assert!(
+        ok && out.contains("(+9996624242, Ada Mary Love Lace) on DC 2, with a password"),
+        "{out}"
+    );
+    let (ok, again) = run(
+        &["users", "create", "--phone", "9996624242", "--first", "X"],
+        &server,
+    );
+    assert!(!ok && again.contains("has an account already"), "{again}");
+    let (ok, list) = run(&["users", "list"], &server);
+    assert!(
+        ok && list.contains("9996624242") && list.contains("Ada Mary Love Lace"),
+        "{list}"
+    );
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let mut c = server.client(2, Framing::Intermediate).await;
+            let sent = c.send_code("9996624242").await.unwrap();
+            let e = c
+                .sign_in("9996624242", &sent.phone_code_hash, "22222")
+                .await
+                .unwrap_err();
+            assert_eq!(rpc_error(e), (401, "SESSION_PASSWORD_NEEDED".into()));
+            let me = c.check_password("pass word").await.unwrap();
+            assert_eq!(me.last_name.as_deref(), Some("Love Lace"));
+        });
 }

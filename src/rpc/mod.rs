@@ -18,6 +18,7 @@ mod notify;
 pub mod password;
 mod password_email;
 pub mod password_recovery;
+pub mod seed_user;
 mod updates;
 mod users;
 pub mod web_token;

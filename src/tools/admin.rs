@@ -15,7 +15,7 @@ pub const ADMIN_SOCKET: &str = "admin.sock";
 /// Rows listed at most.
 const MAX_ROWS: usize = 100_000;
 /// An admin request line is short; longer ones are refused before reading on.
-pub const MAX_REQUEST: usize = 256;
+pub const MAX_REQUEST: usize = 4096;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AdminCommand {
@@ -40,6 +40,30 @@ pub enum AdminCommand {
     BotRevoke(i64),
     /// A web login token for a user (auth.importWebTokenAuthorization).
     WebToken(i64),
+    /// A user made directly, with an optional password and login email.
+    UserCreate(crate::rpc::seed_user::NewUser),
+}
+
+/// A free-text field on the request line: base64url, `-` for none or empty.
+fn field(v: Option<&str>) -> String {
+    use base64::Engine as _;
+    match v.filter(|v| !v.is_empty()) {
+        Some(v) => base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v),
+        None => "-".into(),
+    }
+}
+
+fn unfield(w: &str) -> Result<Option<String>, String> {
+    use base64::Engine as _;
+    if w == "-" {
+        return Ok(None);
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(w)
+        .map_err(|_| format!("{w:?} is not a field"))?;
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| "a field is not UTF-8".into())
 }
 
 impl AdminCommand {
@@ -57,6 +81,15 @@ impl AdminCommand {
             ),
             AdminCommand::BotRevoke(id) => format!("bot-revoke {id}"),
             AdminCommand::WebToken(user) => format!("web-token {user}"),
+            AdminCommand::UserCreate(u) => format!(
+                "user-create {} {} {} {} {} {}",
+                u.home_dc,
+                field(Some(&u.phone)),
+                field(Some(&u.first_name)),
+                field(Some(&u.last_name)),
+                field(u.password.as_deref()),
+                field(u.login_email.as_deref()),
+            ),
         }
     }
 
@@ -77,6 +110,16 @@ impl AdminCommand {
             ["bots"] => Ok(AdminCommand::Bots),
             ["bot-revoke", id] => Ok(AdminCommand::BotRevoke(user(id)?)),
             ["web-token", u] => Ok(AdminCommand::WebToken(user(u)?)),
+            ["user-create", dc, phone, first, last, password, email] => {
+                Ok(AdminCommand::UserCreate(crate::rpc::seed_user::NewUser {
+                    home_dc: dc.parse().map_err(|_| format!("{dc:?} is not a DC"))?,
+                    phone: unfield(phone)?.unwrap_or_default(),
+                    first_name: unfield(first)?.unwrap_or_default(),
+                    last_name: unfield(last)?.unwrap_or_default(),
+                    password: unfield(password)?,
+                    login_email: unfield(email)?,
+                }))
+            }
             ["bot-create", dc, username, name @ ..] if !name.is_empty() => {
                 Ok(AdminCommand::BotCreate {
                     dc: dc.parse().map_err(|_| format!("{dc:?} is not a DC"))?,
@@ -218,6 +261,21 @@ pub fn run(store: &dyn Store, cmd: &AdminCommand, now: i64) -> Result<String, St
             Ok(format!(
                 "created bot {}{at} ({}) on DC {}\ntoken: {}\n",
                 bot.user.id, bot.user.first_name, bot.user.home_dc, bot.token
+            ))
+        }
+        AdminCommand::UserCreate(new) => {
+            let u = crate::rpc::seed_user::create(store, &mut crate::rand::OsRng, new, now)?;
+            Ok(format!(
+                "created user {} (+{}, {}) on DC {}{}\n",
+                u.id,
+                u.phone,
+                format!("{} {}", u.first_name, u.last_name).trim(),
+                u.home_dc,
+                if new.password.is_some() {
+                    ", with a password"
+                } else {
+                    ""
+                }
             ))
         }
         AdminCommand::WebToken(user) => {
@@ -415,6 +473,14 @@ mod tests {
             },
             AdminCommand::BotRevoke(42),
             AdminCommand::WebToken(7),
+            AdminCommand::UserCreate(crate::rpc::seed_user::NewUser {
+                phone: "9996621234".into(),
+                first_name: "Ada Mary".into(),
+                last_name: String::new(),
+                password: Some("pass word".into()),
+                login_email: None,
+                home_dc: 2,
+            }),
         ] {
             assert_eq!(AdminCommand::parse(&cmd.to_line()).unwrap(), cmd);
         }
