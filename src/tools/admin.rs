@@ -93,6 +93,25 @@ impl AdminCommand {
         }
     }
 
+    /// The request as the log shows it: a password never (its field is `<password>`).
+    pub fn log_line(&self) -> String {
+        match self {
+            AdminCommand::UserCreate(u) if u.password.is_some() => {
+                let redacted = crate::rpc::seed_user::NewUser {
+                    password: None,
+                    ..u.clone()
+                };
+                let line = AdminCommand::UserCreate(redacted).to_line();
+                // The password's field is the one before the last.
+                let mut words: Vec<&str> = line.split(' ').collect();
+                let at = words.len() - 2;
+                words[at] = "<password>";
+                words.join(" ")
+            }
+            other => other.to_line(),
+        }
+    }
+
     pub fn parse(line: &str) -> Result<Self, String> {
         let words: Vec<&str> = line.split_whitespace().collect();
         let user = |s: &str| {
@@ -359,7 +378,7 @@ pub fn serve_one(
     let mut line = String::new();
     reader.read_line(&mut line)?;
     let answer = AdminCommand::parse(line.trim()).and_then(|cmd| {
-        tracing::info!(command = %cmd.to_line(), "admin command");
+        tracing::info!(command = %cmd.log_line(), "admin command");
         run(store, &cmd, now)
     });
     let mut stream = reader.into_inner().into_inner();
