@@ -109,12 +109,7 @@ fn cli() -> Command {
                         .help("log in by QR code: print the tg://login link and its QR code and wait for a logged-in session to accept it"),
                 )
                 .arg(
-                    Arg::new("dc")
-                        .long("dc")
-                        .value_name("X")
-                        .default_value("2")
-                        .value_parser(clap::value_parser!(i32).range(1..=5))
-                        .help("the DC to start on (PHONE_MIGRATE_X is followed)"),
+                    dc_arg("the DC to start on (PHONE_MIGRATE_X is followed)"),
                 )
                 .arg(
                     Arg::new("addr")
@@ -158,12 +153,7 @@ fn cli() -> Command {
                                 .help("codes go to this address (emails.txt)"),
                         )
                         .arg(
-                            Arg::new("dc")
-                                .long("dc")
-                                .value_name("X")
-                                .default_value("2")
-                                .value_parser(clap::value_parser!(i32).range(1..=5))
-                                .help("home DC (a test number's is its X)"),
+                            dc_arg("home DC (a test number's is its X)"),
                         ),
                 ),
         )
@@ -189,12 +179,7 @@ fn cli() -> Command {
                                 .help("a unique username: 5–32 letters, digits and _, ending in \"bot\""),
                         )
                         .arg(
-                            Arg::new("dc")
-                                .long("dc")
-                                .value_name("X")
-                                .default_value("2")
-                                .value_parser(clap::value_parser!(i32).range(1..=5))
-                                .help("its home DC"),
+                            dc_arg("its home DC"),
                         ),
                 )
                 .subcommand(Command::new("list").about("List bots").arg(data_dir_arg()))
@@ -631,6 +616,16 @@ fn runtime(multi_thread: bool) -> Result<tokio::runtime::Runtime, ExitCode> {
         eprintln!("error: starting the runtime: {e}");
         ExitCode::from(1)
     })
+}
+
+/// `--dc X`, 1 to 5, default 2.
+fn dc_arg(help: &'static str) -> Arg {
+    Arg::new("dc")
+        .long("dc")
+        .value_name("X")
+        .default_value("2")
+        .value_parser(clap::value_parser!(i32).range(1..=5))
+        .help(help)
 }
 
 fn data_dir_arg() -> Arg {

@@ -59,11 +59,19 @@ pub enum SignedIn {
 
 /// The 303 error's DC, if `e` is PHONE_MIGRATE_X.
 pub fn phone_migrate_dc(e: &ClientError) -> Option<i32> {
+    migrate_dc(e, "PHONE_MIGRATE_")
+}
+
+/// The 303 error's DC, if `e` is USER_MIGRATE_X (a bot's or a user's home DC).
+pub fn user_migrate_dc(e: &ClientError) -> Option<i32> {
+    migrate_dc(e, "USER_MIGRATE_")
+}
+
+fn migrate_dc(e: &ClientError, prefix: &str) -> Option<i32> {
     match e {
-        ClientError::Rpc(r) if r.code == 303 => r
-            .message
-            .strip_prefix("PHONE_MIGRATE_")
-            .and_then(|d| d.parse().ok()),
+        ClientError::Rpc(r) if r.code == 303 => {
+            r.message.strip_prefix(prefix).and_then(|d| d.parse().ok())
+        }
         _ => None,
     }
 }

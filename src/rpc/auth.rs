@@ -51,7 +51,7 @@ fn applied(c: Commit) -> bool {
     matches!(c, Commit::Applied { .. })
 }
 
-fn dc_ids(ctx: &RpcContext<'_>) -> Vec<i32> {
+pub(super) fn dc_ids(ctx: &RpcContext<'_>) -> Vec<i32> {
     ctx.dcs.iter().map(|d| d.id).collect()
 }
 
@@ -244,15 +244,8 @@ fn log_in_by_token(
         }
         flood::count_send(ctx, acc, phone, &mut b)?;
         flood::count_key(ctx, acc, &mut b)?;
-        if acc.password(user.id)?.is_some() {
-            super::password::await_password(ctx, user, &mut b);
-            if !applied(acc.commit(&b)?) {
-                return Ok(None);
-            }
-            tracing::info!(user_id = user.id, "future auth token; the password is next");
-            return Err(RpcError::new(401, "SESSION_PASSWORD_NEEDED"));
-        }
-        Ok(log_in(ctx, rng, acc, user, b)?.map(|authorization| {
+        let login = log_in_or_wait(ctx, rng, acc, user, None, b, "future auth token")?;
+        Ok(login.map(|authorization| {
             tracing::info!(user_id = user.id, "logged in by a future auth token");
             Some(types::auth::SentCodeSuccess { authorization }.into())
         }))
@@ -468,15 +461,7 @@ pub fn sign_in(
         b.swap(key.clone(), Some(&old.raw), None);
         // D3, AC-2: an account with a password: the code is used up and the key waits for
         // auth.checkPassword, across restarts too.
-        if acc.password(user.id)?.is_some() {
-            super::password::await_password(ctx, &user, &mut b);
-            if !applied(acc.commit(&b)?) {
-                return Ok(None);
-            }
-            tracing::info!(user_id = user.id, "right code; the password is next");
-            return Err(RpcError::new(401, "SESSION_PASSWORD_NEEDED"));
-        }
-        log_in(ctx, rng, &acc, &user, b)
+        log_in_or_wait(ctx, rng, &acc, &user, None, b, "right code")
     })
 }
 
@@ -490,6 +475,29 @@ pub(super) fn log_in(
     b: Batch,
 ) -> Result<Option<enums::auth::Authorization>, RpcError> {
     log_in_as(ctx, rng, acc, user, None, b)
+}
+
+/// The login a proven key gets (a right code, a future auth token, a QR or web token): bound
+/// to `user` in `b` ([`log_in_as`]), or, for an account with a password, left waiting for it
+/// (AC-2, D3): 401 SESSION_PASSWORD_NEEDED once `b` is applied. `None`: a concurrent write won.
+pub(super) fn log_in_or_wait(
+    ctx: &RpcContext<'_>,
+    rng: &mut dyn Rng,
+    acc: &Accounts<'_>,
+    user: &User,
+    hash: Option<i64>,
+    mut b: Batch,
+    proof: &str,
+) -> Result<Option<enums::auth::Authorization>, RpcError> {
+    if acc.password(user.id)?.is_none() {
+        return log_in_as(ctx, rng, acc, user, hash, b);
+    }
+    super::password::await_password(ctx, user, &mut b);
+    if !applied(acc.commit(&b)?) {
+        return Ok(None);
+    }
+    tracing::info!(user_id = user.id, proof, "the password is next");
+    Err(RpcError::new(401, "SESSION_PASSWORD_NEEDED"))
 }
 
 /// [`log_in`] with the authorization hash fixed beforehand (a QR login's, which the accepting

@@ -107,8 +107,7 @@ fn setup_code(
     phone_number: &str,
     hash: &str,
 ) -> Result<Read<PendingCode>, RpcError> {
-    let dcs: Vec<i32> = ctx.dcs.iter().map(|d| d.id).collect();
-    let phone = parse_phone(phone_number, &dcs)?;
+    let phone = parse_phone(phone_number, &super::auth::dc_ids(ctx))?;
     let code = super::auth::live_code(ctx, acc, hash, &phone).map_err(|_| hash_expired())?;
     if code.value.kind != CodeKind::SetUpEmail || code.value.state != CodeState::Sent {
         return Err(hash_expired());
@@ -285,8 +284,7 @@ fn verify_setup(
         acc.commit(&b)?;
         return Err(RpcError::new(400, "CODE_INVALID"));
     }
-    let dcs: Vec<i32> = ctx.dcs.iter().map(|d| d.id).collect();
-    let phone = parse_phone(&p.phone_number, &dcs)?;
+    let phone = parse_phone(&p.phone_number, &super::auth::dc_ids(ctx))?;
     let code = new_code(&phone, rng);
     let now = i64::from(ctx.now);
     let sent = PendingCode {
@@ -333,8 +331,7 @@ pub fn reset(
     if req.phone_code_hash.is_empty() {
         return Err(RpcError::new(400, "PHONE_CODE_HASH_EMPTY"));
     }
-    let dcs: Vec<i32> = ctx.dcs.iter().map(|d| d.id).collect();
-    let phone = parse_phone(&req.phone_number, &dcs)?;
+    let phone = parse_phone(&req.phone_number, &super::auth::dc_ids(ctx))?;
     let acc = Accounts::new(ctx.store);
     let code = new_code(&phone, rng);
     let now = i64::from(ctx.now);

@@ -8,7 +8,7 @@
 //! that auth.importLoginToken takes there. An account with a password ends in 401
 //! SESSION_PASSWORD_NEEDED and auth.checkPassword, as a code login does. Tokens are single use.
 
-use super::auth::{log_in_as, nonzero_i64, with_retries};
+use super::auth::{log_in_or_wait, nonzero_i64, with_retries};
 use super::{notify, Caller, RpcContext, RpcError};
 use crate::crypto::sha256;
 use crate::rand::Rng;
@@ -214,17 +214,9 @@ fn complete(
     acc: &Accounts<'_>,
     user: &User,
     hash: i64,
-    mut b: Batch,
+    b: Batch,
 ) -> Result<Option<enums::auth::LoginToken>, RpcError> {
-    if acc.password(user.id)?.is_some() {
-        super::password::await_password(ctx, user, &mut b);
-        if !applied(acc.commit(&b)?) {
-            return Ok(None);
-        }
-        tracing::info!(user_id = user.id, "QR token accepted; the password is next");
-        return Err(RpcError::new(401, "SESSION_PASSWORD_NEEDED"));
-    }
-    let login = log_in_as(ctx, rng, acc, user, Some(hash), b)?;
+    let login = log_in_or_wait(ctx, rng, acc, user, Some(hash), b, "QR token")?;
     Ok(login.map(|authorization| {
         tracing::info!(user_id = user.id, "logged in by QR code");
         types::auth::LoginTokenSuccess { authorization }.into()

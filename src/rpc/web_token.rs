@@ -7,7 +7,7 @@
 
 use base64::Engine as _;
 
-use super::auth::{log_in, with_retries};
+use super::auth::{log_in_or_wait, with_retries};
 use super::{RpcContext, RpcError};
 use crate::crypto::sha256;
 use crate::rand::Rng;
@@ -86,14 +86,7 @@ pub fn import(
         }
         let mut b = Batch::default();
         b.swap(key.clone(), Some(&stored.raw), None);
-        if acc.password(user.id)?.is_some() {
-            super::password::await_password(ctx, &user, &mut b);
-            if !matches!(acc.commit(&b)?, Commit::Applied { .. }) {
-                return Ok(None);
-            }
-            return Err(RpcError::new(401, "SESSION_PASSWORD_NEEDED"));
-        }
-        let login = log_in(ctx, rng, &acc, &user, b)?;
+        let login = log_in_or_wait(ctx, rng, &acc, &user, None, b, "web token")?;
         if login.is_some() {
             tracing::info!(user_id = user.id, "logged in by a web token");
         }

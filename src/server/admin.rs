@@ -42,9 +42,10 @@ pub async fn serve(
                     let stream = stream.into_std()?;
                     stream.set_nonblocking(false)?;
                     stream.set_read_timeout(Some(REQUEST_TIMEOUT))?;
-                    serve_one(&*state.store, &stream, unix_now())?;
                     // A revoked session's temporary key dies with it (PF-6).
-                    state.kill_temps_of_revoked();
+                    if serve_one(&*state.store, &stream, unix_now())? {
+                        state.kill_temps_of_revoked();
+                    }
                     Ok::<(), std::io::Error>(())
                 });
             }

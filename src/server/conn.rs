@@ -316,8 +316,13 @@ impl Connection {
         // Updates for the key come to this connection once it carried an admitted message
         // (a replayed frame does not subscribe it).
         if was_admitted {
-            // A bound temporary key also carries its permanent key's updates (PF-6).
-            let perm = state.perm_of(key_id);
+            // A bound temporary key also carries its permanent key's updates (PF-6); only a
+            // temporary key is looked up in the bindings.
+            let perm = entry
+                .expires_at
+                .is_some()
+                .then(|| state.perm_of(key_id))
+                .flatten();
             for key in std::iter::once(key_id).chain(perm) {
                 if !self.keys_seen.contains(&key) && self.keys_seen.len() < MAX_KEYS_PER_CONNECTION
                 {

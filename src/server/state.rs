@@ -336,9 +336,14 @@ impl ServerState {
 
     /// auth.dropTempAuthKeys: `perm`'s temporary key goes unless it is in `except`.
     pub fn drop_temps_of(&self, perm: i64, except: &[i64]) {
-        let temp = lock(&self.bindings).temp_of(perm);
-        if let Some(temp) = temp.filter(|t| !except.contains(t)) {
-            lock(&self.bindings).take_temp_of(perm);
+        let dropped = {
+            let mut bindings = lock(&self.bindings);
+            match bindings.temp_of(perm) {
+                Some(temp) if !except.contains(&temp) => bindings.take_temp_of(perm),
+                _ => None,
+            }
+        };
+        if let Some(temp) = dropped {
             self.forget_temp_key(temp);
         }
     }

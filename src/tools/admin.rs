@@ -368,24 +368,31 @@ pub fn request(data_dir: &Path, cmd: &AdminCommand) -> Result<String, String> {
     out
 }
 
-/// Answers one admin connection: a request line, then the text (or `error: …`).
+/// Answers one admin connection: a request line, then the text (or `error: …`). Whether it
+/// ended sessions (the server then kills their temporary keys).
 pub fn serve_one(
     store: &dyn Store,
     stream: impl std::io::Read + Write,
     now: i64,
-) -> std::io::Result<()> {
+) -> std::io::Result<bool> {
     let mut reader = BufReader::new(std::io::Read::take(stream, MAX_REQUEST as u64));
     let mut line = String::new();
     reader.read_line(&mut line)?;
+    let mut ended_sessions = false;
     let answer = AdminCommand::parse(line.trim()).and_then(|cmd| {
         tracing::info!(command = %cmd.log_line(), "admin command");
+        ended_sessions = matches!(
+            cmd,
+            AdminCommand::RevokeKey(_) | AdminCommand::RevokeUser(_) | AdminCommand::BotRevoke(_)
+        );
         run(store, &cmd, now)
     });
     let mut stream = reader.into_inner().into_inner();
     match answer {
-        Ok(text) => stream.write_all(text.as_bytes()),
-        Err(e) => writeln!(stream, "error: {e}"),
+        Ok(text) => stream.write_all(text.as_bytes())?,
+        Err(e) => writeln!(stream, "error: {e}")?,
     }
+    Ok(ended_sessions)
 }
 
 pub fn unix_now() -> i64 {

@@ -4,19 +4,8 @@
 use std::io::Write;
 
 use super::login::{connect, logged_in, LoginOptions};
-use crate::client::ClientError;
+use crate::client::login::user_migrate_dc;
 use crate::tl::types;
-
-/// The DC a USER_MIGRATE_X error names.
-fn user_migrate_dc(e: &ClientError) -> Option<i32> {
-    match e {
-        ClientError::Rpc(r) if r.code == 303 => r
-            .message
-            .strip_prefix("USER_MIGRATE_")
-            .and_then(|d| d.parse().ok()),
-        _ => None,
-    }
-}
 
 /// Runs the bot login; returns the bot's user.
 pub async fn bot_login(
