@@ -50,6 +50,24 @@ fn cli() -> Command {
                         .help("keep every record in memory and turn the flood limits off (the flags still apply); without --data-dir the keys, outbox and admin socket go to a fresh private temporary dir, removed at exit"),
                 )
                 .arg(
+                    Arg::new("admin-http")
+                        .long("admin-http")
+                        .value_name("HOST:PORT")
+                        .help("serve the admin API over HTTP there (health, codes, reset, users, bots, sessions, faults, /metrics, a dashboard at /); port 0 picks a free one, named in the ready line. Loopback only unless --admin-http-public"),
+                )
+                .arg(
+                    Arg::new("admin-http-public")
+                        .long("admin-http-public")
+                        .action(clap::ArgAction::SetTrue)
+                        .help("allow --admin-http on a non-loopback address (a container's port mapping): whoever reaches it controls the server"),
+                )
+                .arg(
+                    Arg::new("seed")
+                        .long("seed")
+                        .value_name("FILE")
+                        .help("create the users, bots and sessions FILE describes at start (idempotent; see `mtproto-auth seed`)"),
+                )
+                .arg(
                     Arg::new("ready-file")
                         .long("ready-file")
                         .value_name("PATH")
@@ -262,6 +280,25 @@ fn cli() -> Command {
                         ),
                 )
                 .subcommand(
+                    Command::new("create")
+                        .about("Make a logged-in session for a user (a test fixture): prints its auth key, a secret")
+                        .arg(data_dir_arg())
+                        .arg(
+                            Arg::new("user")
+                                .long("user")
+                                .value_name("USER_ID")
+                                .required(true)
+                                .value_parser(clap::value_parser!(i64)),
+                        )
+                        .arg(
+                            Arg::new("dc")
+                                .long("dc")
+                                .value_name("X")
+                                .value_parser(clap::value_parser!(i32).range(1..=5))
+                                .help("its DC [default: the user's home DC]"),
+                        ),
+                )
+                .subcommand(
                     Command::new("revoke")
                         .about("End sessions: they answer SESSION_REVOKED from then on")
                         .arg(data_dir_arg())
@@ -281,6 +318,7 @@ fn cli() -> Command {
                         ),
                 ),
         )
+        .subcommands(mtproto_auth::tools::admin_cli::commands())
         .subcommand(bench_cli())
         .subcommand(
             Command::new("tl")
@@ -366,6 +404,16 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Some((name @ ("reset" | "faults" | "seed"), m)) => {
+            use mtproto_auth::tools::admin_cli;
+            match admin_cli::command(name, m) {
+                Ok(cmd) => admin_at(&admin_cli::data_dir_of(name, m), cmd),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Some(("web-token", m)) => admin(
             m,
             mtproto_auth::tools::admin::AdminCommand::WebToken(
@@ -401,6 +449,13 @@ fn main() -> ExitCode {
                 m,
                 mtproto_auth::tools::admin::AdminCommand::Sessions {
                     user: m.get_one::<i64>("user").copied(),
+                },
+            ),
+            Some(("create", m)) => admin(
+                m,
+                mtproto_auth::tools::admin::AdminCommand::SessionCreate {
+                    user: *m.get_one::<i64>("user").expect("required"),
+                    dc: m.get_one::<i32>("dc").copied(),
                 },
             ),
             Some(("revoke", m)) => {
@@ -746,7 +801,11 @@ fn login_config(
 }
 
 fn admin(m: &clap::ArgMatches, cmd: mtproto_auth::tools::admin::AdminCommand) -> ExitCode {
-    let data_dir = std::path::PathBuf::from(m.get_one::<String>("data-dir").expect("default"));
+    admin_at(m.get_one::<String>("data-dir").expect("default"), cmd)
+}
+
+fn admin_at(data_dir: &str, cmd: mtproto_auth::tools::admin::AdminCommand) -> ExitCode {
+    let data_dir = std::path::PathBuf::from(data_dir);
     match mtproto_auth::tools::admin::request(&data_dir, &cmd) {
         Ok(text) => {
             print!("{text}");
@@ -895,6 +954,21 @@ fn serve(m: &clap::ArgMatches) -> ExitCode {
         mtproto_auth::server::ServerConfig::with_dcs(data_dir, listen, dcs, &overrides);
     config.login = Some(login);
     config.ephemeral = ephemeral;
+    if let Some(a) = m.get_one::<String>("admin-http") {
+        match a.parse::<std::net::SocketAddr>() {
+            Ok(addr) if addr.ip().is_loopback() || m.get_flag("admin-http-public") => {
+                config.admin_http = Some(addr)
+            }
+            Ok(addr) => {
+                eprintln!("error: --admin-http {addr} is not a loopback address; the admin API controls the whole server (add --admin-http-public to mean it)");
+                return ExitCode::from(2);
+            }
+            Err(e) => {
+                eprintln!("error: --admin-http: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     // Absent: the library's default (Limits::default), or none for an ephemeral server.
     if let Some(&rate) = m.get_one::<u32>("handshake-rate") {
         config.limits.handshake_rate =
@@ -909,8 +983,25 @@ fn serve(m: &clap::ArgMatches) -> ExitCode {
     let ready_file = m
         .get_one::<String>("ready-file")
         .map(std::path::PathBuf::from);
+    let seed = m.get_one::<String>("seed").cloned();
     let result = runtime.block_on(async move {
         let server = mtproto_auth::server::Server::bind(config).await?;
+        if let Some(file) = &seed {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| std::io::Error::new(e.kind(), format!("--seed {file}: {e}")))?;
+            let applied = mtproto_auth::tools::seed::parse(&text).and_then(|s| {
+                mtproto_auth::tools::seed::apply(
+                    &*server.state().store,
+                    &s,
+                    mtproto_auth::tools::admin::unix_now(),
+                )
+            });
+            match applied {
+                // The report names tokens and keys: for the operator's terminal, not the log.
+                Ok(report) => eprint!("{report}"),
+                Err(e) => return Err(std::io::Error::other(format!("--seed {file}: {e}"))),
+            }
+        }
         for (dc, addr) in server.addrs() {
             tracing::info!("DC {dc} listening on {addr}");
         }

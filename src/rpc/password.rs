@@ -26,7 +26,7 @@ pub const SRP_ID_TTL: i64 = 600;
 /// Checks outstanding per key (an older one is dropped for a newer).
 const PER_KEY: usize = 4;
 /// Checks outstanding in all (each holds two 256-byte numbers): the oldest go first.
-const MAX_CHALLENGES: usize = 16_384;
+pub const MAX_CHALLENGES: usize = 16_384;
 /// Bytes the client appends to `new_algo.salt1` (SR-5).
 const CLIENT_SALT_LEN: usize = 32;
 /// The hint is shown before the password is typed; Telegram's clients keep it short.
@@ -100,6 +100,13 @@ impl Challenges {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Forgets every check (the admin reset).
+    pub fn clear(&self) {
+        let mut r = self.lock();
+        r.by_id.clear();
+        r.order.clear();
     }
 }
 

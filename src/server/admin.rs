@@ -10,7 +10,7 @@ use tokio::net::UnixListener;
 use tokio::sync::watch;
 
 use super::ServerState;
-use crate::tools::admin::{serve_one, unix_now, ADMIN_SOCKET};
+use crate::tools::admin::{faults_text, run, serve_one, unix_now, AdminCommand, ADMIN_SOCKET};
 
 /// A client that sends nothing for this long is dropped.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -24,6 +24,45 @@ pub fn bind(data_dir: &Path) -> std::io::Result<(UnixListener, PathBuf)> {
     let listener = UnixListener::bind(&path)?;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
     Ok((listener, path))
+}
+
+/// Runs an admin command on the running server: what needs its memory (reset, fault rules) here,
+/// the rest on its store.
+pub fn run_on_server(state: &ServerState, cmd: &AdminCommand, now: i64) -> Result<String, String> {
+    let e = |e: crate::store::StoreError| e.to_string();
+    match cmd {
+        AdminCommand::Reset(None) => {
+            state.reset().map_err(e)?;
+            tracing::warn!("admin reset: every user, key, session, code and counter is gone");
+            Ok("reset: every user, key, session, code and counter is gone\n".into())
+        }
+        AdminCommand::Reset(Some(user)) => match state.reset_user(*user).map_err(e)? {
+            true => Ok(format!("reset user {user}\n")),
+            false => Err(format!("no user {user}")),
+        },
+        AdminCommand::FaultAdd(rule) => {
+            let id = state.faults.add(rule.clone())?;
+            Ok(format!("added fault rule {id}\n"))
+        }
+        AdminCommand::Faults => Ok(faults_text(&state.faults.list())),
+        AdminCommand::FaultClear(id) => {
+            let n = state.faults.clear(*id);
+            Ok(format!("cleared {n} fault rule(s)\n"))
+        }
+        other => {
+            let out = run(&*state.store, other, now);
+            // A revoked session's temporary key dies with it (PF-6).
+            if matches!(
+                other,
+                AdminCommand::RevokeKey(_)
+                    | AdminCommand::RevokeUser(_)
+                    | AdminCommand::BotRevoke(_)
+            ) {
+                state.kill_temps_of_revoked();
+            }
+            out
+        }
+    }
 }
 
 pub async fn serve(
@@ -42,11 +81,8 @@ pub async fn serve(
                     let stream = stream.into_std()?;
                     stream.set_nonblocking(false)?;
                     stream.set_read_timeout(Some(REQUEST_TIMEOUT))?;
-                    // A revoked session's temporary key dies with it (PF-6).
-                    if serve_one(&*state.store, &stream, unix_now())? {
-                        state.kill_temps_of_revoked();
-                    }
-                    Ok::<(), std::io::Error>(())
+                    state.metrics.admin_request();
+                    serve_one(&stream, |cmd| run_on_server(&state, cmd, unix_now()))
                 });
             }
         }

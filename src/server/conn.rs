@@ -44,6 +44,8 @@ pub struct Output {
     pub pushes: Vec<Push>,
     /// Auth keys this connection used for the first time (updates for them come here).
     pub new_keys: Vec<i64>,
+    /// An injected fault holds `send` back this long first (admin fault rules).
+    pub delay_ms: u64,
 }
 
 impl Output {
@@ -78,6 +80,8 @@ pub struct Connection {
     peer: String,
     /// Auth keys used on this connection so far (a handful at most: a client uses one).
     keys_seen: Vec<i64>,
+    /// The transport, once recognised (the connection metrics' label).
+    transport: Option<&'static str>,
 }
 
 impl Connection {
@@ -98,7 +102,18 @@ impl Connection {
             limit: None,
             peer: String::new(),
             keys_seen: Vec::new(),
+            transport: None,
         }
+    }
+
+    /// The connection is gone: its gauges go down (the shell calls this once, at the end).
+    pub fn finish(&mut self, state: &ServerState) {
+        if let Some(t) = self.transport.take() {
+            state.metrics.connection_closed(self.dc_id, t);
+        }
+        let left = self.handshakes.in_progress();
+        state.metrics.handshakes_changed(left, 0);
+        self.handshakes = ServerHandshakes::new();
     }
 
     /// The client's address (recorded with its logins).
@@ -120,6 +135,21 @@ impl Connection {
 
     /// Feeds received bytes. `now` is Unix time (seconds, nanoseconds).
     pub fn receive(
+        &mut self,
+        state: &ServerState,
+        data: &[u8],
+        now: (i64, u32),
+        rng: &mut impl Rng,
+    ) -> Output {
+        let before = self.handshakes.in_progress();
+        let out = self.receive_bytes(state, data, now, rng);
+        state
+            .metrics
+            .handshakes_changed(before, self.handshakes.in_progress());
+        out
+    }
+
+    fn receive_bytes(
         &mut self,
         state: &ServerState,
         data: &[u8],
@@ -160,6 +190,11 @@ impl Connection {
                     }
                 }
             };
+            if let Phase::Running { codec, obfuscation } = &phase {
+                let t = transport_label(codec.framing(), obfuscation.is_some());
+                state.metrics.connection_opened(self.dc_id, t);
+                self.transport = Some(t);
+            }
             self.phase = phase;
             detected = first;
             data = &detected[skip..];
@@ -280,6 +315,7 @@ impl Connection {
             peer: &self.peer,
             touched_store: false,
             pushes: std::cell::RefCell::new(Vec::new()),
+            fault: Default::default(),
         };
         let connection = self.id;
         let message = Message {
@@ -336,6 +372,13 @@ impl Connection {
             out.durable_through = out.durable_through.max(state.store.written());
         }
         out.pushes.extend(host.pushes.into_inner());
+        out.delay_ms = out.delay_ms.max(host.fault.delay_ms);
+        if host.fault.drop {
+            // An injected drop: the connection goes before any answer (the client re-sends on
+            // a new one, as after a network failure).
+            out.close_with("fault injected: drop");
+            return;
+        }
         if let Some((msg_id, seqno, body)) = packet {
             let plain = join_plaintext(key_salts.current, session_id, msg_id, seqno, &body);
             self.send_encrypted(&entry.key, &plain, rng, out);
@@ -427,6 +470,7 @@ impl Connection {
         if let Some((limiter, ip)) = &self.limit {
             if needs_dh_work(payload) && !limiter.allow(*ip, now) {
                 tracing::warn!(%ip, "handshake rate limit reached (AB-4)");
+                state.metrics.handshake_failed();
                 self.send_error(-429, format!("handshake rate limit for {ip}"), out);
                 return;
             }
@@ -438,6 +482,7 @@ impl Connection {
             HandshakeOutput::Reply(frame) => self.send_frame(&frame, rng, out),
             HandshakeOutput::Nothing => {}
             HandshakeOutput::Refuse(e) => {
+                state.metrics.handshake_failed();
                 self.send_error(e.wire_code(), format!("handshake: {e}"), out);
             }
             HandshakeOutput::KeyReady(ready) => {
@@ -460,6 +505,7 @@ impl Connection {
                 };
                 let (key, frame) = self.handshakes.finish(ready, decision, now);
                 if let Some(key) = key {
+                    state.metrics.handshake_made(expires_at.is_some());
                     tracing::info!(
                         dc = self.dc_id,
                         auth_key_id = format_args!("{:016x}", key.id() as u64),
@@ -534,6 +580,8 @@ struct ConnHost<'a> {
     /// Whether a query read or wrote account records (its answer waits for durability).
     touched_store: bool,
     pushes: std::cell::RefCell<Vec<Push>>,
+    /// What injected faults asked of this frame's calls (delay, drop).
+    fault: super::faults::Fault,
 }
 
 impl Host for ConnHost<'_> {
@@ -544,6 +592,48 @@ impl Host for ConnHost<'_> {
         rng: &mut dyn Rng,
     ) -> Result<Vec<u8>, RpcError> {
         let unwrapped = rpc::unwrap(query)?;
+        let method = unwrapped.query.name();
+        let started = std::time::Instant::now();
+        let result = self.call_unwrapped(unwrapped, msg_id, rng);
+        let error = result.as_ref().err().map(|e| e.message.as_str());
+        self.state.metrics.rpc(method, started.elapsed(), error);
+        result
+    }
+
+    fn destroy_session(&mut self, session_id: i64) -> bool {
+        self.state.destroy_session(self.key_id, session_id)
+    }
+
+    fn destroy_auth_key(&mut self) -> DestroyKey {
+        match self.state.destroy_key(self.key_id) {
+            Ok(true) => DestroyKey::Ok,
+            Ok(false) => DestroyKey::None,
+            Err(e) => {
+                tracing::error!(error = %e, "destroy_auth_key failed");
+                DestroyKey::Fail
+            }
+        }
+    }
+}
+
+impl ConnHost<'_> {
+    /// One call, its wrappers taken off: injected faults first, then the method.
+    fn call_unwrapped(
+        &mut self,
+        unwrapped: rpc::Unwrapped,
+        msg_id: i64,
+        rng: &mut dyn Rng,
+    ) -> Result<Vec<u8>, RpcError> {
+        let method = unwrapped.query.name();
+        let roll = || f64::from(u32::from_le_bytes(rand_bytes(rng))) / (f64::from(u32::MAX) + 1.0);
+        if let Some(fault) = self.state.faults.check(method, roll) {
+            self.state.metrics.fault_injected();
+            self.fault.delay_ms = self.fault.delay_ms.max(fault.delay_ms);
+            self.fault.drop |= fault.drop;
+            if let Some(e) = fault.error {
+                return Err(e);
+            }
+        }
         let client = self.record_client_info(unwrapped.layer, unwrapped.init);
         // PF-6: a bound temporary key acts for its permanent key (its login, its pushes).
         let bound = if self.temp_key {
@@ -582,7 +672,6 @@ impl Host for ConnHost<'_> {
             pushes: &self.pushes,
         };
         self.touched_store = true;
-        let method = unwrapped.query.name();
         let result = rpc::dispatch(&ctx, rng, &unwrapped.query);
         if let Err(e) = &result {
             tracing::debug!(method, error = %e, "rpc error");
@@ -614,23 +703,6 @@ impl Host for ConnHost<'_> {
         })
     }
 
-    fn destroy_session(&mut self, session_id: i64) -> bool {
-        self.state.destroy_session(self.key_id, session_id)
-    }
-
-    fn destroy_auth_key(&mut self) -> DestroyKey {
-        match self.state.destroy_key(self.key_id) {
-            Ok(true) => DestroyKey::Ok,
-            Ok(false) => DestroyKey::None,
-            Err(e) => {
-                tracing::error!(error = %e, "destroy_auth_key failed");
-                DestroyKey::Fail
-            }
-        }
-    }
-}
-
-impl ConnHost<'_> {
     /// auth.bindTempAuthKey (PF-3, PF-4): the temporary key this message came under is bound
     /// to the permanent key the MTProto 1.0 message under that key names.
     fn bind_temp_auth_key(
@@ -697,6 +769,28 @@ impl ConnHost<'_> {
             }
         }
         new
+    }
+}
+
+/// Four random bytes from a `dyn Rng` (its `array` needs a sized one).
+fn rand_bytes(rng: &mut dyn Rng) -> [u8; 4] {
+    let mut b = [0; 4];
+    rng.fill(&mut b);
+    b
+}
+
+/// The transport's name in the metrics.
+fn transport_label(framing: crate::transport::Framing, obfuscated: bool) -> &'static str {
+    use crate::transport::Framing::*;
+    match (framing, obfuscated) {
+        (Abridged, false) => "abridged",
+        (Intermediate, false) => "intermediate",
+        (PaddedIntermediate, false) => "padded_intermediate",
+        (Full, false) => "full",
+        (Abridged, true) => "obfuscated2_abridged",
+        (Intermediate, true) => "obfuscated2_intermediate",
+        (PaddedIntermediate, true) => "obfuscated2_padded_intermediate",
+        (Full, true) => "obfuscated2_full",
     }
 }
 

@@ -41,6 +41,14 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Durability {
     /// Starts the sync thread for `store`.
     pub fn start(store: Arc<dyn Store>) -> std::io::Result<Self> {
+        Self::start_observed(store, |_, _| {})
+    }
+
+    /// Starts the sync thread, telling `observe` each sync's time and the commits it covered.
+    pub fn start_observed(
+        store: Arc<dyn Store>,
+        observe: impl Fn(std::time::Duration, u64) + Send + 'static,
+    ) -> std::io::Result<Self> {
         let (synced, _) = watch::channel(Synced::default());
         let requests: Arc<(Mutex<Requests>, Condvar)> = Arc::default();
         let thread = {
@@ -48,7 +56,7 @@ impl Durability {
             let requests = requests.clone();
             std::thread::Builder::new()
                 .name("store-sync".into())
-                .spawn(move || sync_loop(&*store, &synced, &requests))?
+                .spawn(move || sync_loop(&*store, &synced, &requests, &observe))?
         };
         Ok(Durability {
             synced,
@@ -109,6 +117,7 @@ fn sync_loop(
     store: &dyn Store,
     synced: &watch::Sender<Synced>,
     requests: &(Mutex<Requests>, Condvar),
+    observe: &dyn Fn(std::time::Duration, u64),
 ) {
     let (m, cv) = requests;
     loop {
@@ -123,8 +132,13 @@ fn sync_loop(
             // Cleared before the sync starts: a request made from now on gets another one.
             r.wanted = false;
         }
+        let started = std::time::Instant::now();
         match store.sync() {
             Ok(through) => {
+                observe(
+                    started.elapsed(),
+                    through.saturating_sub(synced.borrow().through),
+                );
                 synced.send_modify(|s| {
                     s.through = s.through.max(through);
                     s.syncs += 1;
@@ -217,6 +231,9 @@ mod tests {
         }
         fn delete_auth_key(&self, id: i64) -> Result<bool, crate::store::StoreError> {
             self.0.delete_auth_key(id)
+        }
+        fn clear(&self) -> Result<(), crate::store::StoreError> {
+            self.0.clear()
         }
     }
 

@@ -3,11 +3,15 @@
 
 #[cfg(unix)]
 mod admin;
+pub mod admin_http;
 pub mod binding;
+pub mod code_log;
 mod conn;
 pub mod datadir;
 mod durability;
+pub mod faults;
 mod keyfile;
+pub mod metrics;
 mod push;
 mod rate;
 pub mod ready;
@@ -82,6 +86,8 @@ pub struct ServerConfig {
     /// Keep every record in memory (`serve --ephemeral`): nothing survives the process; the
     /// data dir holds only the keys, the outbox and the admin socket.
     pub ephemeral: bool,
+    /// Where the admin API listens over HTTP (`admin_http`); `None`: it does not.
+    pub admin_http: Option<SocketAddr>,
 }
 
 /// Where the default code sender appends the codes it delivers.
@@ -120,6 +126,7 @@ impl ServerConfig {
             limits: Limits::default(),
             login: None,
             ephemeral: false,
+            admin_http: None,
         }
     }
 }
@@ -130,6 +137,7 @@ pub struct Server {
     store: Arc<dyn Store>,
     ephemeral: bool,
     listeners: Vec<(i32, TcpListener)>,
+    admin_http: Option<TcpListener>,
     limits: Limits,
     public_key_path: PathBuf,
     data_dir: PathBuf,
@@ -156,6 +164,12 @@ impl Server {
             })?;
             listeners.push((*id, listener));
         }
+        let admin_http = match config.admin_http {
+            Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| {
+                io::Error::new(e.kind(), format!("admin API: cannot listen on {addr}: {e}"))
+            })?),
+            None => None,
+        };
         // help.getConfig advertises what is actually bound (port 0 resolved).
         let dcs = listeners
             .iter()
@@ -191,6 +205,7 @@ impl Server {
             store,
             ephemeral: config.ephemeral,
             listeners,
+            admin_http,
             limits: config.limits,
             public_key_path: config.data_dir.join(PUBLIC_KEY_FILE),
             data_dir: config.data_dir,
@@ -203,6 +218,11 @@ impl Server {
             .iter()
             .filter_map(|(id, l)| l.local_addr().ok().map(|a| (*id, a)))
             .collect()
+    }
+
+    /// Where the admin API listens over HTTP, if it does.
+    pub fn admin_http_addr(&self) -> Option<SocketAddr> {
+        self.admin_http.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     pub fn public_key_path(&self) -> &std::path::Path {
@@ -232,7 +252,11 @@ impl Server {
             .limits
             .handshake_rate
             .map(|r| Arc::new(AddressLimiter::new(r)));
-        let durability = Arc::new(Durability::start(self.state.store.clone())?);
+        let observed = self.state.clone();
+        let durability = Arc::new(Durability::start_observed(
+            self.state.store.clone(),
+            move |took, commits| observed.metrics.store_synced(took, commits),
+        )?);
         let pushes = Arc::new(push::PushRegistry::default());
         let sweeper = tokio::spawn(sweep_expired(self.state.clone(), stop_rx.clone()));
         // Without the socket the operator commands cannot reach this server (they say so);
@@ -250,6 +274,16 @@ impl Server {
                 None
             }
         };
+        let admin_http = self.admin_http.map(|listener| {
+            if let Ok(addr) = listener.local_addr() {
+                tracing::info!(%addr, "admin API listening (http)");
+            }
+            tokio::spawn(admin_http::serve(
+                listener,
+                self.state.clone(),
+                stop_rx.clone(),
+            ))
+        });
         let mut accept_tasks = JoinSet::new();
         for (dc_id, listener) in self.listeners {
             let ctx = AcceptContext {
@@ -276,6 +310,9 @@ impl Server {
         #[cfg(unix)]
         if let Some(admin) = admin {
             let _ = admin.await;
+        }
+        if let Some(task) = admin_http {
+            let _ = task.await;
         }
         let _ = sweeper.await;
         let store = self.store.clone();
@@ -517,6 +554,9 @@ impl ConnTask {
             if deadline < timer.deadline() {
                 timer.as_mut().reset(deadline);
             }
+            if out.delay_ms > 0 {
+                tokio::time::sleep(Duration::from_millis(out.delay_ms)).await;
+            }
             // DB-1: an answer that rests on the store waits until the store has it durably.
             if out.durable_through > 0
                 && !out.send.is_empty()
@@ -558,6 +598,7 @@ impl ConnTask {
             }
         };
         self.pushes.unregister(&keys_used, self.id);
+        core.finish(&self.state);
         let _ = stream.shutdown().await;
         tracing::debug!(conn = self.id, dc = self.dc_id, peer = %self.peer, %reason, "disconnected");
     }

@@ -47,7 +47,7 @@ pub fn ready_line(server: &Server) -> std::io::Result<String> {
         .collect();
     let dir = server.data_dir();
     Ok(format!(
-        "{{\"ready\":true,\"ephemeral\":{},\"dcs\":[{}],\"public_key_pem\":{},\"fingerprint\":\"{:016x}\",\"signed_fingerprint\":{},\"data_dir\":{},\"admin_socket\":{}}}",
+        "{{\"ready\":true,\"ephemeral\":{},\"dcs\":[{}],\"public_key_pem\":{},\"fingerprint\":\"{:016x}\",\"signed_fingerprint\":{},\"data_dir\":{},\"admin_socket\":{},\"admin_http\":{}}}",
         server.is_ephemeral(),
         dcs.join(","),
         json_string(&pem),
@@ -55,6 +55,9 @@ pub fn ready_line(server: &Server) -> std::io::Result<String> {
         fingerprint,
         json_string(&dir.display().to_string()),
         json_string(&dir.join(crate::tools::admin::ADMIN_SOCKET).display().to_string()),
+        server
+            .admin_http_addr()
+            .map_or("null".into(), |a| json_string(&a.to_string())),
     ))
 }
 

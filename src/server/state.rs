@@ -144,6 +144,13 @@ pub struct ServerState {
     last_sweep: AtomicI64,
     /// Messages admitted so far, over all sessions (their `recency`).
     admitted: AtomicU64,
+    /// Counters for `GET /metrics`.
+    pub metrics: super::metrics::Metrics,
+    /// Fault rules the admin API set (tests inject errors, delays and drops).
+    pub faults: super::faults::Faults,
+    /// The codes and emails delivered, for the admin API (`Server::bind` routes the sender
+    /// through it).
+    pub codes: Arc<super::code_log::CodeLog>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -174,11 +181,19 @@ impl ServerState {
             sessions: Mutex::new(HashMap::new()),
             last_sweep: AtomicI64::new(i64::MIN),
             admitted: AtomicU64::new(0),
+            metrics: Default::default(),
+            faults: Default::default(),
+            codes: Default::default(),
         }
     }
 
-    /// The login settings (the default delivers codes to memory only).
-    pub fn with_login(mut self, login: LoginConfig) -> Self {
+    /// The login settings (the default delivers codes to memory only). Codes go through the
+    /// code log on their way to `login.sender`.
+    pub fn with_login(mut self, mut login: LoginConfig) -> Self {
+        login.sender = Arc::new(super::code_log::LoggedSender {
+            inner: login.sender,
+            log: self.codes.clone(),
+        });
         self.login = login;
         self
     }
@@ -531,6 +546,75 @@ impl ServerState {
         lock(&self.sessions)
             .get_mut(&key_id)
             .is_some_and(|s| s.forget(session_id))
+    }
+
+    /// Forgets everything (the admin reset): every record and key in the store, then the keys,
+    /// sessions, bindings, password checks, codes and fault rules held here. Connections stay
+    /// open; their next message under a forgotten key gets −404 and the client makes a new key.
+    pub fn reset(&self) -> Result<(), StoreError> {
+        self.store.clear()?;
+        lock(&self.keys).clear();
+        lock(&self.temp_order).clear();
+        *lock(&self.bindings) = Default::default();
+        lock(&self.sessions).clear();
+        self.srp.clear();
+        self.codes.clear();
+        self.faults.clear(None);
+        Ok(())
+    }
+
+    /// Deletes one user and all of theirs (the admin reset of a user); its keys stay, logged
+    /// out, and their temporary keys die (PF-6). Whether there was such a user.
+    pub fn reset_user(&self, user_id: i64) -> Result<bool, StoreError> {
+        let accounts = Accounts::new(&*self.store);
+        let existed = accounts.user(user_id)?.is_some();
+        let dcs: Vec<i32> = self.dcs.iter().map(|d| d.id).collect();
+        for key in accounts.delete_user(user_id, &dcs)? {
+            self.kill_temps_of(key);
+        }
+        self.store.sync()?;
+        Ok(existed)
+    }
+
+    /// What each bounded table holds and its bound, for `GET /metrics`.
+    pub fn fill(&self) -> Vec<(&'static str, u64, Option<u64>)> {
+        let (perm, temp) = {
+            let keys = lock(&self.keys);
+            let temp = keys.values().filter(|k| k.expires_at.is_some()).count();
+            (keys.len() - temp, temp)
+        };
+        let slots: Vec<SharedSlot> = lock(&self.sessions)
+            .values()
+            .flat_map(|k| k.sessions.values().cloned())
+            .collect();
+        // A session busy with a request is skipped rather than waited for.
+        let held: usize = slots
+            .iter()
+            .filter_map(|c| c.slot.try_lock().ok().map(|s| s.session.unacked()))
+            .sum();
+        let n = |v: usize| v as u64;
+        vec![
+            ("auth_keys_permanent", n(perm), None),
+            ("auth_keys_temporary", n(temp), Some(n(self.max_temp_keys))),
+            ("temp_key_bindings", n(lock(&self.bindings).len()), None),
+            ("sessions", n(slots.len()), None),
+            ("held_answers", n(held), None),
+            (
+                "password_checks",
+                n(self.srp.len()),
+                Some(n(crate::rpc::password::MAX_CHALLENGES)),
+            ),
+            (
+                "code_log",
+                n(self.codes.len()),
+                Some(n(super::code_log::MAX_DELIVERIES)),
+            ),
+            (
+                "fault_rules",
+                n(self.faults.list().len()),
+                Some(n(super::faults::MAX_RULES)),
+            ),
+        ]
     }
 
     /// Keys and sessions held in memory (for logs and tests).

@@ -244,6 +244,47 @@ impl<'a> Accounts<'a> {
         self.commit(&b).map(|_| ())
     }
 
+    /// Deletes a user and every record of theirs (the admin reset of one user): its logins end
+    /// first (their keys stay, logged out), then the account, its phone and username entries,
+    /// password, emails, bot token, tokens and pending codes go in one write. The ended keys.
+    pub fn delete_user(&self, user_id: i64, dcs: &[i32]) -> Result<Vec<i64>, StoreError> {
+        let ended: Vec<i64> = self
+            .authorizations_of(user_id)?
+            .iter()
+            .map(|a| a.value.key_id)
+            .collect();
+        self.end_authorizations(|acc| acc.authorizations_of(user_id), None)?;
+        let Some(user) = self.user(user_id)? else {
+            return Ok(ended);
+        };
+        let mut b = Batch::default();
+        b.delete(user_key(user_id));
+        if !user.phone.is_empty() {
+            b.delete(phone_key(&user.phone));
+        }
+        if !user.username.is_empty() {
+            b.delete(username_key(&user.username));
+        }
+        for key in [
+            password_key(user_id),
+            pending_email_key(user_id),
+            bot_token_key(user_id),
+            recovery_code_key(user_id),
+            tmp_passwords_key(user_id),
+            emails_key(user_id),
+            future_tokens_key(user_id),
+            email_verify_key(user_id, 1),
+            email_verify_key(user_id, 2),
+        ] {
+            b.delete(key);
+        }
+        for dc in dcs {
+            b.delete(exported_auth_key(user_id, *dc));
+        }
+        self.commit(&b)?;
+        Ok(ended)
+    }
+
     /// Deletes up to `limit` login codes and flood counters that expired before `now`
     /// (`counter_window`: a counter's window length), so that the store does not keep every
     /// code ever sent. Returns how many went.

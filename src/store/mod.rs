@@ -107,6 +107,8 @@ pub trait Store: Send + Sync + 'static {
     fn auth_key(&self, id: i64) -> Result<Option<StoredKey>, StoreError>;
     /// Erases a key and everything bound to it, durably (SV-9). `false`: there was none.
     fn delete_auth_key(&self, id: i64) -> Result<bool, StoreError>;
+    /// Erases every record and key, durably (the admin reset of a test server).
+    fn clear(&self) -> Result<(), StoreError>;
 }
 
 /// version (1) ‖ created (8, BE) ‖ key (256).
@@ -157,6 +159,16 @@ mod tests {
         assert!(store.delete_auth_key(1).unwrap());
         assert!(!store.delete_auth_key(1).unwrap());
         assert_eq!(store.auth_key(1).unwrap(), None);
+        // A clear takes keys and records alike, and counts as a commit.
+        store.insert_auth_key(2, &key).unwrap();
+        let mut b = Batch::default();
+        b.put(b"Ux".to_vec(), vec![1]);
+        store.commit(&b).unwrap();
+        let before = store.written();
+        store.clear().unwrap();
+        assert_eq!(store.auth_key(2).unwrap(), None);
+        assert!(store.scan(b"", 10).unwrap().is_empty());
+        assert!(store.written() > before);
     }
 
     #[test]

@@ -151,4 +151,12 @@ impl Store for SledStore {
         self.db.flush().map_err(err)?;
         Ok(existed)
     }
+
+    fn clear(&self) -> Result<(), StoreError> {
+        self.keys.clear().map_err(err)?;
+        self.records.clear().map_err(err)?;
+        self.seq.fetch_add(1, Ordering::SeqCst);
+        self.db.flush().map_err(err)?;
+        Ok(())
+    }
 }

@@ -17,7 +17,7 @@ const MAX_ROWS: usize = 100_000;
 /// An admin request line is short; longer ones are refused before reading on.
 pub const MAX_REQUEST: usize = 4096;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum AdminCommand {
     Users,
     /// Every session, or one user's.
@@ -42,6 +42,16 @@ pub enum AdminCommand {
     WebToken(i64),
     /// A user made directly, with an optional password and login email.
     UserCreate(crate::rpc::seed_user::NewUser),
+    /// A logged-in permanent key for a user, on `dc` (its home DC when `None`).
+    SessionCreate { user: i64, dc: Option<i32> },
+    /// Forget everything (`None`) or one user and all of theirs.
+    Reset(Option<i64>),
+    /// Fault rules of the running server: add one, list them, clear one or all.
+    FaultAdd(crate::server::faults::FaultRule),
+    Faults,
+    FaultClear(Option<u64>),
+    /// Apply the seed file at this path (read by whoever runs the command).
+    Seed(String),
 }
 
 /// A free-text field on the request line: base64url, `-` for none or empty.
@@ -81,6 +91,26 @@ impl AdminCommand {
             ),
             AdminCommand::BotRevoke(id) => format!("bot-revoke {id}"),
             AdminCommand::WebToken(user) => format!("web-token {user}"),
+            AdminCommand::SessionCreate { user, dc } => match dc {
+                Some(dc) => format!("session-create {user} {dc}"),
+                None => format!("session-create {user}"),
+            },
+            AdminCommand::Reset(None) => "reset".into(),
+            AdminCommand::Reset(Some(u)) => format!("reset {u}"),
+            AdminCommand::FaultAdd(r) => format!(
+                "fault-add {} {} {} {} {} {} {}",
+                r.method,
+                r.error.as_ref().map_or("-", |e| e.message.as_str()),
+                r.error.as_ref().map_or(0, |e| e.code),
+                r.delay_ms,
+                u8::from(r.drop),
+                r.times.map_or("-".into(), |t| t.to_string()),
+                r.fraction.map_or("-".into(), |f| f.to_string()),
+            ),
+            AdminCommand::Faults => "faults".into(),
+            AdminCommand::FaultClear(None) => "fault-clear".into(),
+            AdminCommand::FaultClear(Some(id)) => format!("fault-clear {id}"),
+            AdminCommand::Seed(path) => format!("seed {}", field(Some(path))),
             AdminCommand::UserCreate(u) => format!(
                 "user-create {} {} {} {} {} {}",
                 u.home_dc,
@@ -139,6 +169,40 @@ impl AdminCommand {
                     login_email: unfield(email)?,
                 }))
             }
+            ["session-create", u] => Ok(AdminCommand::SessionCreate {
+                user: user(u)?,
+                dc: None,
+            }),
+            ["session-create", u, dc] => Ok(AdminCommand::SessionCreate {
+                user: user(u)?,
+                dc: Some(dc.parse().map_err(|_| format!("{dc:?} is not a DC"))?),
+            }),
+            ["reset"] => Ok(AdminCommand::Reset(None)),
+            ["reset", u] => Ok(AdminCommand::Reset(Some(user(u)?))),
+            ["faults"] => Ok(AdminCommand::Faults),
+            ["fault-clear"] => Ok(AdminCommand::FaultClear(None)),
+            ["fault-clear", id] => Ok(AdminCommand::FaultClear(Some(
+                id.parse().map_err(|_| format!("{id:?} is not a rule id"))?,
+            ))),
+            ["fault-add", method, error, code, delay, drop, times, fraction] => {
+                let get = |name: &str| -> Option<String> {
+                    let v = match name {
+                        "method" => method,
+                        "error" => error,
+                        "code" => code,
+                        "delay_ms" => delay,
+                        "drop" => drop,
+                        "times" => times,
+                        "fraction" => fraction,
+                        _ => return None,
+                    };
+                    (*v != "-" && !(name == "code" && *v == "0")).then(|| v.to_string())
+                };
+                crate::server::admin_http::fault_rule(get).map(AdminCommand::FaultAdd)
+            }
+            ["seed", path] => Ok(AdminCommand::Seed(
+                unfield(path)?.ok_or("a seed file path is needed")?,
+            )),
             ["bot-create", dc, username, name @ ..] if !name.is_empty() => {
                 Ok(AdminCommand::BotCreate {
                     dc: dc.parse().map_err(|_| format!("{dc:?} is not a DC"))?,
@@ -305,6 +369,32 @@ pub fn run(store: &dyn Store, cmd: &AdminCommand, now: i64) -> Result<String, St
                 utc(expires)
             ))
         }
+        AdminCommand::SessionCreate { user, dc } => {
+            let s =
+                crate::rpc::seed_user::create_session(store, &mut crate::rand::OsRng, *user, *dc, now)?;
+            Ok(session_text(&s))
+        }
+        AdminCommand::Reset(None) => {
+            store.clear().map_err(e)?;
+            Ok("reset: every user, key, session, code and counter is gone\n".into())
+        }
+        AdminCommand::Reset(Some(user)) => {
+            let dcs = [1, 2, 3, 4, 5];
+            if acc.user(*user).map_err(e)?.is_none() {
+                return Err(format!("no user {user}"));
+            }
+            acc.delete_user(*user, &dcs).map_err(e)?;
+            store.sync().map_err(e)?;
+            Ok(format!("reset user {user}\n"))
+        }
+        AdminCommand::FaultAdd(_) | AdminCommand::Faults | AdminCommand::FaultClear(_) => {
+            Err("fault rules live in a running server, and none runs on this data dir".into())
+        }
+        AdminCommand::Seed(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+            let seed = crate::tools::seed::parse(&text).map_err(|e| format!("{path}: {e}"))?;
+            crate::tools::seed::apply(store, &seed, now)
+        }
         AdminCommand::BotRevoke(id) => {
             let n = crate::rpc::bots::revoke(store, *id, now)?;
             Ok(format!(
@@ -312,6 +402,41 @@ pub fn run(store: &dyn Store, cmd: &AdminCommand, now: i64) -> Result<String, St
             ))
         }
     }
+}
+
+/// A created session as `sessions create` prints it: the key in hex (a secret: it logs in).
+pub fn session_text(s: &crate::rpc::seed_user::SeededSession) -> String {
+    let hex: String = s.auth_key.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "created session {:016x} for user {} on DC {}\nauth_key: {hex}\n",
+        s.auth_key_id as u64, s.user_id, s.dc_id
+    )
+}
+
+/// Fault rules as `faults list` prints them.
+pub fn faults_text(rules: &[crate::server::faults::FaultRule]) -> String {
+    let mut t = Table::new(&["ID", "METHOD", "ACTION", "LEFT", "SHARE", "HITS"]);
+    for r in rules {
+        let mut action = Vec::new();
+        if let Some(e) = &r.error {
+            action.push(format!("{} {}", e.code, e.message));
+        }
+        if r.delay_ms > 0 {
+            action.push(format!("delay {} ms", r.delay_ms));
+        }
+        if r.drop {
+            action.push("drop".into());
+        }
+        t.row(vec![
+            r.id.to_string(),
+            r.method.clone(),
+            action.join(", "),
+            r.times.map_or("-".into(), |t| t.to_string()),
+            r.fraction.map_or("all".into(), |f| f.to_string()),
+            r.hits.to_string(),
+        ]);
+    }
+    t.render()
 }
 
 type Picked = Vec<crate::store::accounts::Read<crate::store::records::Authorization>>;
@@ -368,31 +493,24 @@ pub fn request(data_dir: &Path, cmd: &AdminCommand) -> Result<String, String> {
     out
 }
 
-/// Answers one admin connection: a request line, then the text (or `error: …`). Whether it
-/// ended sessions (the server then kills their temporary keys).
+/// Answers one admin connection: a request line, then the text `answer` gives (or `error: …`).
 pub fn serve_one(
-    store: &dyn Store,
     stream: impl std::io::Read + Write,
-    now: i64,
-) -> std::io::Result<bool> {
+    answer: impl FnOnce(&AdminCommand) -> Result<String, String>,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(std::io::Read::take(stream, MAX_REQUEST as u64));
     let mut line = String::new();
     reader.read_line(&mut line)?;
-    let mut ended_sessions = false;
     let answer = AdminCommand::parse(line.trim()).and_then(|cmd| {
         tracing::info!(command = %cmd.log_line(), "admin command");
-        ended_sessions = matches!(
-            cmd,
-            AdminCommand::RevokeKey(_) | AdminCommand::RevokeUser(_) | AdminCommand::BotRevoke(_)
-        );
-        run(store, &cmd, now)
+        answer(&cmd)
     });
     let mut stream = reader.into_inner().into_inner();
     match answer {
         Ok(text) => stream.write_all(text.as_bytes())?,
         Err(e) => writeln!(stream, "error: {e}")?,
     }
-    Ok(ended_sessions)
+    Ok(())
 }
 
 pub fn unix_now() -> i64 {
@@ -587,11 +705,11 @@ mod tests {
             }
         }
         let mut d = Duplex(&mut conn, Vec::new());
-        serve_one(&store, &mut d, 0).unwrap();
+        serve_one(&mut d, |cmd| run(&store, cmd, 0)).unwrap();
         assert!(String::from_utf8(d.1).unwrap().starts_with("USER_ID"));
         let mut bad = std::io::Cursor::new(b"nonsense\n".to_vec());
         let mut d = Duplex(&mut bad, Vec::new());
-        serve_one(&store, &mut d, 0).unwrap();
+        serve_one(&mut d, |cmd| run(&store, cmd, 0)).unwrap();
         assert!(String::from_utf8(d.1)
             .unwrap()
             .starts_with("error: unknown admin command"));

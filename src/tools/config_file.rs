@@ -62,7 +62,7 @@ pub fn args_from_toml(text: &str) -> Result<Vec<String>, String> {
 }
 
 /// A `"basic"` (with `\"`, `\\`, `\n`, `\t` escapes) or `'literal'` string's contents.
-fn string(v: &str) -> Option<String> {
+pub(crate) fn string(v: &str) -> Option<String> {
     if let Some(s) = v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
         return (!s.contains('\'')).then(|| s.to_string());
     }
@@ -86,7 +86,7 @@ fn string(v: &str) -> Option<String> {
 }
 
 /// The line without a `#` comment (a `#` inside a string stays).
-fn strip_comment(line: &str) -> &str {
+pub(crate) fn strip_comment(line: &str) -> &str {
     let mut quote = None;
     for (i, c) in line.char_indices() {
         match (quote, c) {
