@@ -14,6 +14,7 @@ pub mod server;
 pub mod session;
 mod side;
 pub mod store;
+pub mod testing;
 pub mod tl;
 pub mod transport;
 

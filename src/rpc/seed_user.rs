@@ -35,7 +35,10 @@ pub struct SeededSession {
 impl std::fmt::Debug for SeededSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SeededSession")
-            .field("auth_key_id", &format_args!("{:016x}", self.auth_key_id as u64))
+            .field(
+                "auth_key_id",
+                &format_args!("{:016x}", self.auth_key_id as u64),
+            )
             .field("user_id", &self.user_id)
             .field("dc_id", &self.dc_id)
             .finish_non_exhaustive()
@@ -87,11 +90,9 @@ pub fn create_session_with(
             data
         });
         let id = crate::crypto::AuthKey::from_bytes(data).id();
-        let stored = crate::store::StoredKey {
-            data,
-            created: now,
-        };
-        if id != 0 && store.insert_auth_key(id, &stored).map_err(e)? == crate::store::Inserted::Yes {
+        let stored = crate::store::StoredKey { data, created: now };
+        if id != 0 && store.insert_auth_key(id, &stored).map_err(e)? == crate::store::Inserted::Yes
+        {
             break (id, data);
         }
         if key.is_some() {

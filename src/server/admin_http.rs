@@ -133,7 +133,11 @@ pub fn parse_request(head: &str, body: &[u8]) -> Option<Request> {
     })
 }
 
-pub async fn serve(listener: TcpListener, state: Arc<ServerState>, mut stop: watch::Receiver<bool>) {
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<ServerState>,
+    mut stop: watch::Receiver<bool>,
+) {
     let slots = Arc::new(Semaphore::new(MAX_CONCURRENT));
     loop {
         tokio::select! {
@@ -310,7 +314,10 @@ fn route(state: &ServerState, r: &Request) -> Result<Response, Response> {
             let seed = crate::tools::seed::parse(text).map_err(|e| Response::error(400, &e))?;
             let report = crate::tools::seed::apply(&*state.store, &seed, now)
                 .map_err(|e| Response::error(409, &e))?;
-            Ok(Response::json(200, format!("{{\"ok\":true,\"report\":{}}}", js(&report))))
+            Ok(Response::json(
+                200,
+                format!("{{\"ok\":true,\"report\":{}}}", js(&report)),
+            ))
         }
         ("GET", "/api/overview") => Ok(Response::json(
             200,
@@ -323,8 +330,11 @@ fn route(state: &ServerState, r: &Request) -> Result<Response, Response> {
                 health(state)
             ),
         )),
-        (_, "" | "/health" | "/metrics" | "/codes" | "/reset" | "/users" | "/bots" | "/sessions"
-        | "/faults") => Err(Response::error(405, "method not allowed here")),
+        (
+            _,
+            "" | "/health" | "/metrics" | "/codes" | "/reset" | "/users" | "/bots" | "/sessions"
+            | "/faults",
+        ) => Err(Response::error(405, "method not allowed here")),
         _ => Err(Response::error(404, "no such admin endpoint")),
     }
 }
@@ -333,7 +343,14 @@ fn health(state: &ServerState) -> String {
     let dcs: Vec<String> = state
         .dcs
         .iter()
-        .map(|d| format!("{{\"id\":{},\"host\":{},\"port\":{}}}", d.id, js(&d.ip), d.port))
+        .map(|d| {
+            format!(
+                "{{\"id\":{},\"host\":{},\"port\":{}}}",
+                d.id,
+                js(&d.ip),
+                d.port
+            )
+        })
         .collect();
     format!("{{\"status\":\"ok\",\"dcs\":[{}]}}", dcs.join(","))
 }
@@ -495,7 +512,8 @@ fn create_bot(state: &ServerState, r: &Request, now: i64) -> Result<Response, Re
 /// in the answer (hex), for a client to start with (the Python fixtures build Telethon and
 /// Pyrogram session strings from it).
 fn create_session(state: &ServerState, r: &Request, now: i64) -> Result<Response, Response> {
-    let user = int_param::<i64>(r, "user")?.ok_or_else(|| Response::error(400, "user is needed"))?;
+    let user =
+        int_param::<i64>(r, "user")?.ok_or_else(|| Response::error(400, "user is needed"))?;
     let dc = int_param(r, "dc")?;
     if let Some(dc) = dc {
         if !state.dcs.iter().any(|d| d.id == dc) {
@@ -562,12 +580,18 @@ fn add_fault(state: &ServerState, r: &Request) -> Result<Response, Response> {
 pub fn fault_rule(get: impl Fn(&str) -> Option<String>) -> Result<FaultRule, String> {
     let num = |name: &str| -> Result<Option<f64>, String> {
         get(name)
-            .map(|v| v.parse::<f64>().map_err(|_| format!("{name}={v:?} is not a number")))
+            .map(|v| {
+                v.parse::<f64>()
+                    .map_err(|_| format!("{name}={v:?} is not a number"))
+            })
             .transpose()
     };
     let method = get("method").ok_or("method is needed (auth.sendCode, or *)")?;
     let error = get("error").map(|text| {
-        let code = num("code").ok().flatten().map_or(default_code(&text), |c| c as i32);
+        let code = num("code")
+            .ok()
+            .flatten()
+            .map_or(default_code(&text), |c| c as i32);
         RpcError::new(code, text)
     });
     let truthy = |v: Option<String>| v.is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes"));

@@ -63,7 +63,7 @@ pub fn load_or_create_code_key(dir: &Path) -> io::Result<crate::rpc::login::Code
 }
 
 #[cfg(unix)]
-fn write_private(path: &Path, data: &[u8]) -> io::Result<()> {
+pub(crate) fn write_private(path: &Path, data: &[u8]) -> io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()
@@ -76,7 +76,7 @@ fn write_private(path: &Path, data: &[u8]) -> io::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn write_private(path: &Path, data: &[u8]) -> io::Result<()> {
+pub(crate) fn write_private(path: &Path, data: &[u8]) -> io::Result<()> {
     std::fs::write(path, data)
 }
 

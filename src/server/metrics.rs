@@ -163,8 +163,7 @@ impl Metrics {
                 latency: Histogram::new(LATENCY_BUCKETS.len()),
             });
             s.calls += 1;
-            s.latency
-                .observe(&LATENCY_BUCKETS, took.as_secs_f64());
+            s.latency.observe(&LATENCY_BUCKETS, took.as_secs_f64());
         }
         if let Some(e) = error {
             let mut errors = lock(&self.errors);
@@ -393,7 +392,11 @@ mod tests {
             Duration::from_millis(3),
             Some("FLOOD_WAIT_37"),
         );
-        m.rpc("auth.sendCode", Duration::from_millis(3), Some("FLOOD_WAIT_5"));
+        m.rpc(
+            "auth.sendCode",
+            Duration::from_millis(3),
+            Some("FLOOD_WAIT_5"),
+        );
         m.store_synced(Duration::from_millis(2), 3);
         let text = m.render(&[("sessions", 4, Some(10))]);
         for line in [

@@ -19,6 +19,7 @@ mod state;
 
 pub use conn::{Connection, Output};
 pub use durability::{Durability, SyncFailed};
+pub(crate) use keyfile::write_private;
 pub use keyfile::{load_or_create_rsa_key, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE};
 pub use rate::{AddressLimiter, HandshakeRate};
 pub use state::{KeyEntry, ServerState, MAX_SESSIONS_PER_KEY};

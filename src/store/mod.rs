@@ -155,7 +155,7 @@ mod tests {
             store.insert_auth_key(1, &other).unwrap(),
             Inserted::AlreadyExists
         );
-        assert_eq!(store.auth_key(1).unwrap(), Some(key));
+        assert_eq!(store.auth_key(1).unwrap(), Some(key.clone()));
         assert!(store.delete_auth_key(1).unwrap());
         assert!(!store.delete_auth_key(1).unwrap());
         assert_eq!(store.auth_key(1).unwrap(), None);

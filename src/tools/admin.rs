@@ -43,7 +43,10 @@ pub enum AdminCommand {
     /// A user made directly, with an optional password and login email.
     UserCreate(crate::rpc::seed_user::NewUser),
     /// A logged-in permanent key for a user, on `dc` (its home DC when `None`).
-    SessionCreate { user: i64, dc: Option<i32> },
+    SessionCreate {
+        user: i64,
+        dc: Option<i32>,
+    },
     /// Forget everything (`None`) or one user and all of theirs.
     Reset(Option<i64>),
     /// Fault rules of the running server: add one, list them, clear one or all.
@@ -370,8 +373,13 @@ pub fn run(store: &dyn Store, cmd: &AdminCommand, now: i64) -> Result<String, St
             ))
         }
         AdminCommand::SessionCreate { user, dc } => {
-            let s =
-                crate::rpc::seed_user::create_session(store, &mut crate::rand::OsRng, *user, *dc, now)?;
+            let s = crate::rpc::seed_user::create_session(
+                store,
+                &mut crate::rand::OsRng,
+                *user,
+                *dc,
+                now,
+            )?;
             Ok(session_text(&s))
         }
         AdminCommand::Reset(None) => {

@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use super::config_file::{strip_comment, string};
+use super::config_file::{string, strip_comment};
 use crate::rand::OsRng;
 use crate::rpc::seed_user::{self, NewUser, EXISTS};
 use crate::store::accounts::Accounts;
@@ -61,7 +61,13 @@ pub fn parse(text: &str) -> Result<Seed, String> {
         let value = value.trim();
         let value = string(value)
             .or_else(|| matches!(value, "true" | "false").then(|| value.to_string()))
-            .or_else(|| value.replace('_', "").parse::<i64>().ok().map(|i| i.to_string()))
+            .or_else(|| {
+                value
+                    .replace('_', "")
+                    .parse::<i64>()
+                    .ok()
+                    .map(|i| i.to_string())
+            })
             .ok_or_else(|| at(&format!("{value:?} is not a string, integer or boolean")))?;
         table.insert(key.trim().replace('-', "_"), value);
     }
@@ -73,7 +79,10 @@ pub fn parse(text: &str) -> Result<Seed, String> {
 
 fn int(e: &Entry, key: &str) -> Result<Option<i32>, String> {
     e.get(key)
-        .map(|v| v.parse().map_err(|_| format!("{key} = {v:?} is not a number")))
+        .map(|v| {
+            v.parse()
+                .map_err(|_| format!("{key} = {v:?} is not a number"))
+        })
         .transpose()
 }
 
@@ -104,7 +113,10 @@ pub fn apply(store: &dyn Store, seed: &Seed, now: i64) -> Result<String, String>
         }
         let new = NewUser {
             phone: digits.into(),
-            first_name: u.get("first_name").cloned().unwrap_or_else(|| "Test".into()),
+            first_name: u
+                .get("first_name")
+                .cloned()
+                .unwrap_or_else(|| "Test".into()),
             last_name: u.get("last_name").cloned().unwrap_or_default(),
             password: u.get("password").cloned(),
             login_email: u.get("login_email").cloned(),
@@ -225,7 +237,9 @@ auth_key = "KEY"
         assert!(parse("[[cats]]").is_err());
         assert!(parse("x = 1").is_err());
         let bad = parse("[[sessions]]\nphone = \"9996620000\"").unwrap();
-        assert!(apply(&store, &bad, 0).unwrap_err().contains("no such account"));
+        assert!(apply(&store, &bad, 0)
+            .unwrap_err()
+            .contains("no such account"));
         assert!(hex_key("zz").is_err());
     }
 }

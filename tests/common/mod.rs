@@ -165,6 +165,7 @@ impl TestServer {
             limits: Default::default(),
             login: None,
             ephemeral: false,
+            admin_http: None,
         };
         tweak(&mut config);
         let login = config.login.clone();
@@ -225,6 +226,7 @@ impl TestServer {
             limits: Default::default(),
             login: self.login.clone(),
             ephemeral: false,
+            admin_http: None,
         };
         let (addrs, state, stop, thread) = Self::spawn(config);
         assert_eq!(addrs, self.addrs);
