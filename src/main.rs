@@ -62,6 +62,12 @@ fn cli() -> Command {
                         .help("allow --admin-http on a non-loopback address (a container's port mapping): whoever reaches it controls the server"),
                 )
                 .arg(
+                    Arg::new("public-host")
+                        .long("public-host")
+                        .value_name("IP")
+                        .help("the IP address clients are told to dial (help.getConfig, the ready line) instead of the address bound, e.g. behind a container's port mapping"),
+                )
+                .arg(
                     Arg::new("seed")
                         .long("seed")
                         .value_name("FILE")
@@ -319,6 +325,7 @@ fn cli() -> Command {
                 ),
         )
         .subcommands(mtproto_auth::tools::admin_cli::commands())
+        .subcommand(mtproto_auth::tools::admin_cli::health_command())
         .subcommand(bench_cli())
         .subcommand(
             Command::new("tl")
@@ -411,6 +418,19 @@ fn main() -> ExitCode {
                 Err(e) => {
                     eprintln!("error: {e}");
                     ExitCode::from(2)
+                }
+            }
+        }
+        Some(("health", m)) => {
+            let addr = m.get_one::<String>("admin-http").expect("default");
+            match mtproto_auth::tools::admin_cli::health(addr) {
+                Ok(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
                 }
             }
         }
@@ -954,6 +974,14 @@ fn serve(m: &clap::ArgMatches) -> ExitCode {
         mtproto_auth::server::ServerConfig::with_dcs(data_dir, listen, dcs, &overrides);
     config.login = Some(login);
     config.ephemeral = ephemeral;
+    if let Some(host) = m.get_one::<String>("public-host") {
+        // help.getConfig's dcOption carries an IP address, not a name.
+        if host.parse::<std::net::IpAddr>().is_err() {
+            eprintln!("error: --public-host {host:?} is not an IP address");
+            return ExitCode::from(2);
+        }
+        config.public_host = Some(host.clone());
+    }
     if let Some(a) = m.get_one::<String>("admin-http") {
         match a.parse::<std::net::SocketAddr>() {
             Ok(addr) if addr.ip().is_loopback() || m.get_flag("admin-http-public") => {

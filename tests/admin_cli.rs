@@ -203,3 +203,54 @@ fn the_admin_api_stays_on_loopback_unless_told() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--admin-http-public"));
 }
+
+#[test]
+fn a_public_host_is_what_clients_are_told_and_health_answers() {
+    let mut child = Command::new(bin())
+        .args([
+            "serve",
+            "--ephemeral",
+            "--listen",
+            "127.0.0.1:0",
+            "--public-host",
+            "127.0.0.9",
+            "--admin-http",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _serve = Serve(child);
+    assert_eq!(json_field(&line, "host"), Some("127.0.0.9"), "{line}");
+    let admin = json_field(&line, "admin_http").unwrap().to_string();
+    let out = Command::new(bin())
+        .args(["health", "--admin-http", &admin])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("\"dcs\":[{\"id\":1,\"host\":\"127.0.0.9\"")
+    );
+    let down = Command::new(bin())
+        .args(["health", "--admin-http", "127.0.0.1:1"])
+        .output()
+        .unwrap();
+    assert_eq!(down.status.code(), Some(1));
+    let bad = Command::new(bin())
+        .args([
+            "serve",
+            "--ephemeral",
+            "--listen",
+            "127.0.0.1:0",
+            "--public-host",
+            "dc.example",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}

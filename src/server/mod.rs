@@ -89,6 +89,9 @@ pub struct ServerConfig {
     pub ephemeral: bool,
     /// Where the admin API listens over HTTP (`admin_http`); `None`: it does not.
     pub admin_http: Option<SocketAddr>,
+    /// The host clients are told to dial (help.getConfig, the ready line) instead of the bound
+    /// address: for a server behind a port mapping (a container bound to 0.0.0.0).
+    pub public_host: Option<String>,
 }
 
 /// Where the default code sender appends the codes it delivers.
@@ -128,6 +131,7 @@ impl ServerConfig {
             login: None,
             ephemeral: false,
             admin_http: None,
+            public_host: None,
         }
     }
 }
@@ -178,7 +182,10 @@ impl Server {
                 let a = l.local_addr()?;
                 Ok(DcAddress {
                     id: *id,
-                    ip: a.ip().to_string(),
+                    ip: config
+                        .public_host
+                        .clone()
+                        .unwrap_or_else(|| a.ip().to_string()),
                     port: a.port(),
                 })
             })

@@ -33,15 +33,22 @@ pub fn json_string(s: &str) -> String {
 pub fn ready_line(server: &Server) -> std::io::Result<String> {
     let pem = std::fs::read_to_string(server.public_key_path())?;
     let fingerprint = server.state().rsa_keys[0].fingerprint();
+    // As clients are told (help.getConfig): the public host where one is set.
     let dcs: Vec<String> = server
-        .addrs()
+        .state()
+        .dcs
         .iter()
-        .map(|(id, a)| {
+        .map(|d| {
+            let addr = match d.ip.parse::<std::net::IpAddr>() {
+                Ok(ip) => std::net::SocketAddr::new(ip, d.port).to_string(),
+                Err(_) => format!("{}:{}", d.ip, d.port),
+            };
             format!(
-                "{{\"id\":{id},\"host\":{},\"port\":{},\"addr\":{}}}",
-                json_string(&a.ip().to_string()),
-                a.port(),
-                json_string(&a.to_string())
+                "{{\"id\":{},\"host\":{},\"port\":{},\"addr\":{}}}",
+                d.id,
+                json_string(&d.ip),
+                d.port,
+                json_string(&addr)
             )
         })
         .collect();

@@ -106,3 +106,38 @@ pub fn data_dir_of(name: &str, m: &ArgMatches) -> String {
     };
     m.get_one::<String>("data-dir").cloned().expect("default")
 }
+
+/// `mtproto-auth health --admin-http HOST:PORT`: GET /health; success when it answers 200 (a
+/// container's health check, where no curl is at hand).
+pub fn health(addr: &str) -> Result<String, String> {
+    use std::io::{Read, Write};
+    let addr: std::net::SocketAddr = addr
+        .parse()
+        .map_err(|e| format!("--admin-http {addr}: {e}"))?;
+    let timeout = std::time::Duration::from_secs(5);
+    let mut s = std::net::TcpStream::connect_timeout(&addr, timeout).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: health\r\n\r\n")
+        .map_err(|e| e.to_string())?;
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).map_err(|e| e.to_string())?;
+    match answer.split_once("\r\n\r\n") {
+        Some((head, body)) if head.starts_with("HTTP/1.1 200") => Ok(format!("{body}\n")),
+        _ => Err(format!(
+            "unhealthy: {}",
+            answer.lines().next().unwrap_or("no answer")
+        )),
+    }
+}
+
+pub fn health_command() -> Command {
+    Command::new("health")
+        .about("Ask a running server's admin HTTP API whether it is serving (exit 0) or not (1)")
+        .arg(
+            Arg::new("admin-http")
+                .long("admin-http")
+                .value_name("HOST:PORT")
+                .default_value("127.0.0.1:8080"),
+        )
+}

@@ -166,6 +166,7 @@ impl TestServer {
             login: None,
             ephemeral: false,
             admin_http: None,
+            public_host: None,
         };
         tweak(&mut config);
         let login = config.login.clone();
@@ -227,6 +228,7 @@ impl TestServer {
             login: self.login.clone(),
             ephemeral: false,
             admin_http: None,
+            public_host: None,
         };
         let (addrs, state, stop, thread) = Self::spawn(config);
         assert_eq!(addrs, self.addrs);
