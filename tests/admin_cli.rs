@@ -149,6 +149,15 @@ fn seed_faults_sessions_and_reset_from_the_command_line() {
             .await
             .expect("the rule fired once");
     });
+    // The code log over the admin socket, as the HTTP API's /codes has it.
+    {
+        use std::io::{Read, Write};
+        let mut s = std::os::unix::net::UnixStream::connect(dir.join("admin.sock")).unwrap();
+        s.write_all(b"codes -\n").unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        assert!(text.contains(" 9996621234 login 22222"), "{text}");
+    }
     let (ok, cleared) = cli(&dir, &["faults", "clear"]);
     assert!(
         ok && cleared.contains("cleared 0"),

@@ -45,6 +45,32 @@ pub fn run_on_server(state: &ServerState, cmd: &AdminCommand, now: i64) -> Resul
             Ok(format!("added fault rule {id}\n"))
         }
         AdminCommand::Faults => Ok(faults_text(&state.faults.list())),
+        AdminCommand::Codes(to) => {
+            let filter = match to {
+                Some(t) if t.contains('@') => super::code_log::Filter {
+                    email: Some(t.clone()),
+                    ..Default::default()
+                },
+                Some(t) => super::code_log::Filter {
+                    phone: Some(t.clone()),
+                    ..Default::default()
+                },
+                None => Default::default(),
+            };
+            let kept = state.codes.list(&filter, super::code_log::MAX_DELIVERIES);
+            Ok(kept
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{} {} {} {}\n",
+                        crate::tools::admin::utc(d.time),
+                        d.to,
+                        d.purpose,
+                        d.code
+                    )
+                })
+                .collect())
+        }
         AdminCommand::FaultClear(id) => {
             let n = state.faults.clear(*id);
             Ok(format!("cleared {n} fault rule(s)\n"))

@@ -55,6 +55,9 @@ pub enum AdminCommand {
     FaultClear(Option<u64>),
     /// Apply the seed file at this path (read by whoever runs the command).
     Seed(String),
+    /// The codes and emails a running server delivered (its code log), a phone's or an
+    /// address's only when given.
+    Codes(Option<String>),
 }
 
 /// A free-text field on the request line: base64url, `-` for none or empty.
@@ -114,6 +117,7 @@ impl AdminCommand {
             AdminCommand::FaultClear(None) => "fault-clear".into(),
             AdminCommand::FaultClear(Some(id)) => format!("fault-clear {id}"),
             AdminCommand::Seed(path) => format!("seed {}", field(Some(path))),
+            AdminCommand::Codes(to) => format!("codes {}", field(to.as_deref())),
             AdminCommand::UserCreate(u) => format!(
                 "user-create {} {} {} {} {} {}",
                 u.home_dc,
@@ -203,6 +207,7 @@ impl AdminCommand {
                 };
                 crate::server::admin_http::fault_rule(get).map(AdminCommand::FaultAdd)
             }
+            ["codes", to] => Ok(AdminCommand::Codes(unfield(to)?)),
             ["seed", path] => Ok(AdminCommand::Seed(
                 unfield(path)?.ok_or("a seed file path is needed")?,
             )),
@@ -398,6 +403,10 @@ pub fn run(store: &dyn Store, cmd: &AdminCommand, now: i64) -> Result<String, St
         AdminCommand::FaultAdd(_) | AdminCommand::Faults | AdminCommand::FaultClear(_) => {
             Err("fault rules live in a running server, and none runs on this data dir".into())
         }
+        AdminCommand::Codes(_) => Err(
+            "the code log lives in a running server; `mtproto-auth codes` reads the outbox files"
+                .into(),
+        ),
         AdminCommand::Seed(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
             let seed = crate::tools::seed::parse(&text).map_err(|e| format!("{path}: {e}"))?;
@@ -625,6 +634,24 @@ mod tests {
             },
             AdminCommand::BotRevoke(42),
             AdminCommand::WebToken(7),
+            AdminCommand::Codes(None),
+            AdminCommand::Codes(Some("a@b.co".into())),
+            AdminCommand::Reset(None),
+            AdminCommand::Reset(Some(3)),
+            AdminCommand::SessionCreate { user: 4, dc: Some(2) },
+            AdminCommand::Faults,
+            AdminCommand::FaultClear(Some(2)),
+            AdminCommand::FaultAdd(crate::server::faults::FaultRule {
+                id: 0,
+                method: "auth.sendCode".into(),
+                error: Some(crate::rpc::RpcError::new(420, "FLOOD_WAIT_5")),
+                delay_ms: 250,
+                drop: false,
+                times: Some(2),
+                fraction: Some(0.5),
+                hits: 0,
+            }),
+            AdminCommand::Seed("/tmp/a b.toml".into()),
             AdminCommand::UserCreate(crate::rpc::seed_user::NewUser {
                 phone: "9996621234".into(),
                 first_name: "Ada Mary".into(),
