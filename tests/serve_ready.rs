@@ -255,3 +255,27 @@ fn a_config_file_sets_the_options_and_flags_override_it() {
     );
     let _ = std::fs::remove_file(&file);
 }
+
+#[test]
+fn the_readme_config_example_names_only_real_options() {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let start = readme
+        .find("# mtproto-auth serve --config serve.toml")
+        .unwrap();
+    let end = start + readme[start..].find("```").unwrap();
+    let file = std::env::temp_dir().join(format!("mtproto-readme-{}.toml", std::process::id()));
+    std::fs::write(&file, &readme[start..end]).unwrap();
+    // Every key becomes a flag before `--help`: an unknown one fails with 2 instead.
+    let out = Command::new(env!("CARGO_BIN_EXE_mtproto-auth"))
+        .args(["serve", "--config"])
+        .arg(&file)
+        .arg("--help")
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

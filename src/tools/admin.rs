@@ -638,7 +638,10 @@ mod tests {
             AdminCommand::Codes(Some("a@b.co".into())),
             AdminCommand::Reset(None),
             AdminCommand::Reset(Some(3)),
-            AdminCommand::SessionCreate { user: 4, dc: Some(2) },
+            AdminCommand::SessionCreate {
+                user: 4,
+                dc: Some(2),
+            },
             AdminCommand::Faults,
             AdminCommand::FaultClear(Some(2)),
             AdminCommand::FaultAdd(crate::server::faults::FaultRule {
