@@ -65,6 +65,9 @@ impl Histogram {
     }
 }
 
+/// Open connections and connections ever accepted, by (DC, transport).
+type ConnectionCounts = HashMap<(i32, &'static str), (i64, u64)>;
+
 #[derive(Debug)]
 struct MethodStats {
     calls: u64,
@@ -73,8 +76,7 @@ struct MethodStats {
 
 #[derive(Debug)]
 pub struct Metrics {
-    /// Open connections and connections ever accepted, by (DC, transport).
-    connections: Mutex<HashMap<(i32, &'static str), (i64, u64)>>,
+    connections: Mutex<ConnectionCounts>,
     handshakes_made: [AtomicU64; 2],
     handshakes_failed: AtomicU64,
     handshakes_in_progress: AtomicI64,
