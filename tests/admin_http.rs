@@ -222,6 +222,8 @@ fn fault_rules_answer_errors_delay_and_drop_as_asked() {
         "mtproto_key_exchanges_total{kind=\"permanent\"} 1",
         "mtproto_connections_total{dc=\"2\",transport=\"intermediate\"} 1",
         "mtproto_cache_entries{cache=\"auth_keys_permanent\"} 1",
+        "mtproto_cache_entries{cache=\"connections\"} ",
+        "mtproto_cache_capacity{cache=\"connections\"} 20000",
     ] {
         assert!(metrics.contains(line), "{line} missing in\n{metrics}");
     }

@@ -261,6 +261,31 @@ impl Server {
             .handshake_rate
             .map(|r| Arc::new(AddressLimiter::new(r)));
         let observed = self.state.clone();
+        {
+            let (connections, handshakes, rate) =
+                (connections.clone(), handshakes.clone(), rate.clone());
+            let (max_c, max_h) = (self.limits.max_connections, self.limits.max_handshakes);
+            let _ = self.state.shell_fill.set(Box::new(move || {
+                let used =
+                    |s: &Semaphore, max: usize| (max - s.available_permits().min(max)) as u64;
+                let mut fill = vec![
+                    ("connections", used(&connections, max_c), Some(max_c as u64)),
+                    (
+                        "key_exchanges",
+                        used(&handshakes, max_h),
+                        Some(max_h as u64),
+                    ),
+                ];
+                if let Some(rate) = &rate {
+                    fill.push((
+                        "address_budgets",
+                        rate.tracked() as u64,
+                        Some(rate::MAX_TRACKED as u64),
+                    ));
+                }
+                fill
+            }));
+        }
         let durability = Arc::new(Durability::start_observed(
             self.state.store.clone(),
             move |took, commits| observed.metrics.store_synced(took, commits),

@@ -151,7 +151,13 @@ pub struct ServerState {
     /// The codes and emails delivered, for the admin API (`Server::bind` routes the sender
     /// through it).
     pub codes: Arc<super::code_log::CodeLog>,
+    /// The tables the running shell holds (connection and handshake slots, the address
+    /// budgets), for `fill`; set by `Server::run`.
+    pub shell_fill: std::sync::OnceLock<Box<dyn Fn() -> Vec<Fill> + Send + Sync>>,
 }
+
+/// A bounded table's name, entries and bound (`None`: bounded otherwise, e.g. per key).
+pub type Fill = (&'static str, u64, Option<u64>);
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -184,6 +190,7 @@ impl ServerState {
             metrics: Default::default(),
             faults: Default::default(),
             codes: Default::default(),
+            shell_fill: Default::default(),
         }
     }
 
@@ -577,7 +584,7 @@ impl ServerState {
     }
 
     /// What each bounded table holds and its bound, for `GET /metrics`.
-    pub fn fill(&self) -> Vec<(&'static str, u64, Option<u64>)> {
+    pub fn fill(&self) -> Vec<Fill> {
         let (perm, temp) = {
             let keys = lock(&self.keys);
             let temp = keys.values().filter(|k| k.expires_at.is_some()).count();
@@ -615,6 +622,9 @@ impl ServerState {
                 Some(n(super::faults::MAX_RULES)),
             ),
         ]
+        .into_iter()
+        .chain(self.shell_fill.get().map(|f| f()).unwrap_or_default())
+        .collect()
     }
 
     /// Keys and sessions held in memory (for logs and tests).
