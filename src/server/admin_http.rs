@@ -628,4 +628,23 @@ mod tests {
         assert_eq!(url_decode("%zz%4"), "%zz%4");
         assert!(parse_request("", b"").is_none());
     }
+
+    proptest::proptest! {
+        /// Whatever a local client sends, the parsers answer or refuse; they never panic.
+        #[test]
+        fn any_request_or_seed_text_is_answered_without_a_panic(
+            head in "\\PC{0,80}",
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..80),
+            seed in "(\\[\\[(users|bots|sessions)\\]\\]\n|[a-z_]{1,8} = \\PC{0,12}\n|\\PC{0,20}\n){0,6}",
+        ) {
+            if let Some(r) = parse_request(&head, &body) {
+                let _ = fault_rule(|n| r.params.get(n).cloned());
+            }
+            let _ = url_decode(&head);
+            if let Ok(seed) = crate::tools::seed::parse(&seed) {
+                let store = crate::store::MemoryStore::default();
+                let _ = crate::tools::seed::apply(&store, &seed, 0);
+            }
+        }
+    }
 }

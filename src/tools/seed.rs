@@ -88,7 +88,8 @@ fn int(e: &Entry, key: &str) -> Result<Option<i32>, String> {
 
 fn hex_key(s: &str) -> Result<[u8; 256], String> {
     let s = s.trim();
-    if s.len() != 512 {
+    // ASCII first: slicing by byte offsets below needs one byte per character.
+    if s.len() != 512 || !s.is_ascii() {
         return Err("auth_key is 512 hex digits (256 bytes)".into());
     }
     let mut key = [0u8; 256];
@@ -241,5 +242,9 @@ auth_key = "KEY"
             .unwrap_err()
             .contains("no such account"));
         assert!(hex_key("zz").is_err());
+        assert!(
+            hex_key(&"é".repeat(256)).is_err(),
+            "512 bytes, not 512 digits"
+        );
     }
 }
