@@ -261,13 +261,7 @@ fn cli() -> Command {
             Command::new("web-token")
                 .about("Mint a web login token for a user (auth.importWebTokenAuthorization; once, 5 minutes)")
                 .arg(data_dir_arg())
-                .arg(
-                    Arg::new("user")
-                        .long("user")
-                        .value_name("USER_ID")
-                        .required(true)
-                        .value_parser(clap::value_parser!(i64)),
-                ),
+                .arg(user_id_arg().required(true)),
         )
         .subcommand(
             Command::new("sessions")
@@ -289,13 +283,7 @@ fn cli() -> Command {
                     Command::new("create")
                         .about("Make a logged-in session for a user (a test fixture): prints its auth key, a secret")
                         .arg(data_dir_arg())
-                        .arg(
-                            Arg::new("user")
-                                .long("user")
-                                .value_name("USER_ID")
-                                .required(true)
-                                .value_parser(clap::value_parser!(i64)),
-                        )
+                        .arg(user_id_arg().required(true))
                         .arg(
                             Arg::new("dc")
                                 .long("dc")
@@ -421,19 +409,9 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Some(("health", m)) => {
-            let addr = m.get_one::<String>("admin-http").expect("default");
-            match mtproto_auth::tools::admin_cli::health(addr) {
-                Ok(text) => {
-                    print!("{text}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(1)
-                }
-            }
-        }
+        Some(("health", m)) => printed(mtproto_auth::tools::admin_cli::health(
+            m.get_one::<String>("admin-http").expect("default"),
+        )),
         Some(("web-token", m)) => admin(
             m,
             mtproto_auth::tools::admin::AdminCommand::WebToken(
@@ -703,6 +681,14 @@ fn dc_arg(help: &'static str) -> Arg {
         .help(help)
 }
 
+/// `--user USER_ID`.
+fn user_id_arg() -> Arg {
+    Arg::new("user")
+        .long("user")
+        .value_name("USER_ID")
+        .value_parser(clap::value_parser!(i64))
+}
+
 fn data_dir_arg() -> Arg {
     Arg::new("data-dir")
         .long("data-dir")
@@ -826,7 +812,12 @@ fn admin(m: &clap::ArgMatches, cmd: mtproto_auth::tools::admin::AdminCommand) ->
 
 fn admin_at(data_dir: &str, cmd: mtproto_auth::tools::admin::AdminCommand) -> ExitCode {
     let data_dir = std::path::PathBuf::from(data_dir);
-    match mtproto_auth::tools::admin::request(&data_dir, &cmd) {
+    printed(mtproto_auth::tools::admin::request(&data_dir, &cmd))
+}
+
+/// A command's text on stdout (0), or its error on stderr (1).
+fn printed(out: Result<String, String>) -> ExitCode {
+    match out {
         Ok(text) => {
             print!("{text}");
             ExitCode::SUCCESS

@@ -23,6 +23,22 @@ impl Drop for Serve {
     }
 }
 
+/// `serve ARGS` with its stdout read up to the ready line; the guard kills it.
+fn serve(args: &[&str]) -> (Serve, String) {
+    let mut child = Command::new(bin())
+        .arg("serve")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (Serve(child), line)
+}
+
 fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_mtproto-auth"))
 }
@@ -62,26 +78,15 @@ username = "echo_bot"
 fn seed_faults_sessions_and_reset_from_the_command_line() {
     let seed = std::env::temp_dir().join(format!("mtproto-seed-{}.toml", std::process::id()));
     std::fs::write(&seed, SEED).unwrap();
-    let mut child = Command::new(bin())
-        .args([
-            "serve",
-            "--ephemeral",
-            "--listen",
-            "127.0.0.1:0",
-            "--admin-http",
-            "127.0.0.1:0",
-            "--seed",
-        ])
-        .arg(&seed)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let _serve = Serve(child);
+    let (_serve, line) = serve(&[
+        "--ephemeral",
+        "--listen",
+        "127.0.0.1:0",
+        "--admin-http",
+        "127.0.0.1:0",
+        "--seed",
+        seed.to_str().unwrap(),
+    ]);
     assert!(
         json_field(&line, "admin_http").is_some_and(|a| a.starts_with("127.0.0.1:")),
         "{line}"
@@ -215,26 +220,15 @@ fn the_admin_api_stays_on_loopback_unless_told() {
 
 #[test]
 fn a_public_host_is_what_clients_are_told_and_health_answers() {
-    let mut child = Command::new(bin())
-        .args([
-            "serve",
-            "--ephemeral",
-            "--listen",
-            "127.0.0.1:0",
-            "--public-host",
-            "127.0.0.9",
-            "--admin-http",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let _serve = Serve(child);
+    let (_serve, line) = serve(&[
+        "--ephemeral",
+        "--listen",
+        "127.0.0.1:0",
+        "--public-host",
+        "127.0.0.9",
+        "--admin-http",
+        "127.0.0.1:0",
+    ]);
     assert_eq!(json_field(&line, "host"), Some("127.0.0.9"), "{line}");
     let admin = json_field(&line, "admin_http").unwrap().to_string();
     let out = Command::new(bin())
