@@ -459,10 +459,11 @@ fn transport_violations_close_the_connection() {
 #[test]
 fn an_address_past_its_handshake_budget_gets_429_and_loopback_is_exempt_by_default() {
     use mtproto_auth::server::HandshakeRate;
-    // Two keys' worth (a key takes req_DH_params and set_client_DH_params), no refill.
+    // Two keys' worth (a key takes half a step for req_pq_multi, then req_DH_params and
+    // set_client_DH_params), no refill.
     let tight = Some(HandshakeRate {
         per_second: 0.0,
-        burst: 4.0,
+        burst: 5.0,
     });
     let limited = TestServer::start_with(1, |c| {
         c.limits.handshake_rate = tight;

@@ -104,7 +104,26 @@ pub struct Transport {
 
 impl Transport {
     pub async fn connect(opts: &ConnectOptions) -> Result<Self, ClientError> {
-        let mut stream = TcpStream::connect(opts.addr).await?;
+        let stream = TcpStream::connect(opts.addr).await?;
+        Self::over(stream, opts).await
+    }
+
+    /// Connects from the local address `source` (a test playing another client address, e.g.
+    /// 127.0.0.2 on loopback).
+    pub async fn connect_from(
+        opts: &ConnectOptions,
+        source: std::net::IpAddr,
+    ) -> Result<Self, ClientError> {
+        let socket = match source {
+            std::net::IpAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+            std::net::IpAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+        };
+        socket.bind(SocketAddr::new(source, 0))?;
+        let stream = socket.connect(opts.addr).await?;
+        Self::over(stream, opts).await
+    }
+
+    async fn over(mut stream: TcpStream, opts: &ConnectOptions) -> Result<Self, ClientError> {
         stream.set_nodelay(true)?;
         let obfuscation = if opts.obfuscated {
             let (ob, init) = Obfuscated2::client(OsRng.array(), opts.framing, 2);
@@ -204,7 +223,7 @@ fn unix_now() -> (i64, u32) {
 /// Client msg_ids: time-based, ≡ 0 mod 4, strictly increasing (SS-2), on the server's clock
 /// once a bad_msg 16/17 told the offset.
 #[derive(Debug, Default)]
-struct ClientMsgIds {
+pub struct ClientMsgIds {
     ids: MsgIdGenerator,
     offset: i64,
 }
@@ -236,7 +255,8 @@ pub async fn create_auth_key(
     s3.handle_dh_gen(answer).map_err(ClientError::Handshake)
 }
 
-async fn plain_call<T: Deserializable>(
+/// One unencrypted request and its answer (the key exchange's messages).
+pub async fn plain_call<T: Deserializable>(
     transport: &mut Transport,
     ids: &mut ClientMsgIds,
     body: &impl Serializable,

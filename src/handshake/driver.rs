@@ -55,13 +55,25 @@ pub enum KeyDecision {
 /// with an RSA private operation and 2048-bit DH work, which AB-4 budgets per address. A frame
 /// that is not a well-formed unencrypted message is refused before any such work.
 pub fn needs_dh_work(frame: &[u8]) -> bool {
-    let Ok((_msg_id, data)) = plain::parse(frame, crate::Side::Client) else {
-        return false;
-    };
-    crate::tl::Reader::new(data).peek_u32().is_ok_and(|id| {
+    first_id(frame).is_some_and(|id| {
         id == crate::tl::functions::ReqDHParams::CONSTRUCTOR_ID
             || id == crate::tl::functions::SetClientDHParams::CONSTRUCTOR_ID
     })
+}
+
+/// Whether an unencrypted client frame is req_pq or req_pq_multi: cheap, but it opens an
+/// exchange, so AB-4 counts it too (half a step).
+pub fn is_req_pq(frame: &[u8]) -> bool {
+    first_id(frame).is_some_and(|id| {
+        id == crate::tl::functions::ReqPq::CONSTRUCTOR_ID
+            || id == crate::tl::functions::ReqPqMulti::CONSTRUCTOR_ID
+    })
+}
+
+/// The constructor id of a well-formed unencrypted client message.
+fn first_id(frame: &[u8]) -> Option<u32> {
+    let (_msg_id, data) = plain::parse(frame, crate::Side::Client).ok()?;
+    crate::tl::Reader::new(data).peek_u32().ok()
 }
 
 /// The handshakes of one connection.

@@ -17,7 +17,7 @@ pub mod plain;
 pub mod server;
 
 pub use driver::{
-    needs_dh_work, HandshakeOutput, KeyDecision, ServerHandshakes, MAX_PER_CONNECTION,
+    is_req_pq, needs_dh_work, HandshakeOutput, KeyDecision, ServerHandshakes, MAX_PER_CONNECTION,
 };
 pub use error::HandshakeError;
 pub use server::{HandshakeConfig, KeyKind, KeyReady};

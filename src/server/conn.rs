@@ -7,7 +7,8 @@ use super::rate::AddressLimiter;
 use super::state::{KeyEntry, ServerState};
 use crate::crypto::{decrypt_message, encrypt_message_padded, AuthKey};
 use crate::handshake::{
-    needs_dh_work, HandshakeConfig, HandshakeOutput, KeyDecision, KeyKind, ServerHandshakes,
+    is_req_pq, needs_dh_work, HandshakeConfig, HandshakeOutput, KeyDecision, KeyKind,
+    ServerHandshakes,
 };
 use crate::rand::Rng;
 use crate::rpc::{self, ClientInfo, Push, RpcContext, RpcError};
@@ -82,7 +83,14 @@ pub struct Connection {
     keys_seen: Vec<i64>,
     /// The transport, once recognised (the connection metrics' label).
     transport: Option<&'static str>,
+    /// A key-exchange slot held (`slots.rs`), and the address key it is charged to.
+    slot: Option<Option<u128>>,
 }
+
+/// AB-4 weights: req_pq opens an exchange (half a step); an exchange abandoned at its deadline
+/// costs what its two expensive steps would have.
+const REQ_PQ_WEIGHT: f64 = 0.5;
+const ABANDONED_WEIGHT: f64 = 2.0;
 
 impl Connection {
     pub fn new(id: u64, dc_id: i32, state: &ServerState) -> Self {
@@ -103,6 +111,27 @@ impl Connection {
             peer: String::new(),
             keys_seen: Vec::new(),
             transport: None,
+            slot: None,
+        }
+    }
+
+    /// The exchanges in progress missed their deadline: they are dropped, the slot goes back
+    /// and the address is charged as for the work it asked for (the shell closes the
+    /// connection).
+    pub fn abandon_handshakes(&mut self, state: &ServerState, now: (i64, u32)) {
+        let before = self.handshakes.in_progress();
+        self.handshakes = ServerHandshakes::new();
+        state.metrics.handshakes_changed(before, 0);
+        state.metrics.handshake_failed();
+        if let Some((limiter, ip)) = &self.limit {
+            limiter.charge(*ip, now, ABANDONED_WEIGHT);
+        }
+        self.release_slot(state);
+    }
+
+    fn release_slot(&mut self, state: &ServerState) {
+        if let Some(address) = self.slot.take() {
+            state.handshake_slots.release(address);
         }
     }
 
@@ -114,6 +143,7 @@ impl Connection {
         let left = self.handshakes.in_progress();
         state.metrics.handshakes_changed(left, 0);
         self.handshakes = ServerHandshakes::new();
+        self.release_slot(state);
     }
 
     /// The client's address (recorded with its logins).
@@ -143,9 +173,11 @@ impl Connection {
     ) -> Output {
         let before = self.handshakes.in_progress();
         let out = self.receive_bytes(state, data, now, rng);
-        state
-            .metrics
-            .handshakes_changed(before, self.handshakes.in_progress());
+        let after = self.handshakes.in_progress();
+        state.metrics.handshakes_changed(before, after);
+        if after == 0 {
+            self.release_slot(state);
+        }
         out
     }
 
@@ -467,13 +499,34 @@ impl Connection {
         rng: &mut impl Rng,
         out: &mut Output,
     ) {
+        let dh_work = needs_dh_work(payload);
         if let Some((limiter, ip)) = &self.limit {
-            if needs_dh_work(payload) && !limiter.allow(*ip, now) {
+            let weight = if dh_work {
+                1.0
+            } else if is_req_pq(payload) {
+                REQ_PQ_WEIGHT
+            } else {
+                0.0
+            };
+            if weight > 0.0 && !limiter.allow_weighted(*ip, now, weight) {
                 tracing::warn!(%ip, "handshake rate limit reached (AB-4)");
                 state.metrics.handshake_failed();
                 self.send_error(-429, format!("handshake rate limit for {ip}"), out);
                 return;
             }
+        }
+        // The slot is taken where the expensive work starts (slots.rs).
+        if dh_work && self.slot.is_none() {
+            let address = self
+                .limit
+                .as_ref()
+                .map(|(_, ip)| super::rate::address_key(*ip));
+            if !state.handshake_slots.try_take(address) {
+                state.metrics.handshake_failed();
+                self.send_error(-429, "every key-exchange slot is taken".into(), out);
+                return;
+            }
+            self.slot = Some(address);
         }
         match self
             .handshakes
@@ -947,7 +1000,7 @@ mod tests {
     }
 
     #[test]
-    fn dh_work_past_an_address_budget_gets_429_and_req_pq_is_free() {
+    fn dh_work_and_req_pq_past_an_address_budget_get_429() {
         use crate::server::rate::{AddressLimiter, HandshakeRate};
         let key = AuthKey::from_bytes([1; 256]);
         let state = fixture_state(&key, NOW.0);
@@ -997,9 +1050,81 @@ mod tests {
             transport_error(&send(true, &plain_wire(&dh)).send),
             Some(-429)
         );
-        // req_pq costs no 2048-bit work and is not charged; unlimited connections never are.
-        let out = send(true, &req_pq);
-        assert!(!out.close && transport_error(&out.send).is_none());
+        // req_pq opens an exchange: half a step, refused too once the budget is spent;
+        // unlimited connections are never charged.
+        assert_eq!(transport_error(&send(true, &req_pq).send), Some(-429));
         assert_eq!(transport_error(&send(false, &dh_wire).send), Some(-404));
+        let fresh: IpAddr = "203.0.113.10".parse().unwrap();
+        for answered in [true, true, true, true, false] {
+            let mut conn = Connection::new(1, 1, &state).limited(limiter.clone(), fresh);
+            let out = conn.receive(&state, &req_pq, NOW, &mut rng);
+            assert_eq!(out.close, !answered, "four req_pq in a budget of two steps");
+        }
+    }
+
+    #[test]
+    fn a_slot_is_taken_at_req_dh_params_and_given_back() {
+        let key = AuthKey::from_bytes([1; 256]);
+        let state = fixture_state(&key, NOW.0);
+        state.handshake_slots.set_limits(1, 1);
+        let mut rng = SeededRng::new(2);
+        let req_pq = plain_wire(&functions::ReqPqMulti { nonce: [3; 16] }.to_bytes());
+        // Exchanges that stop after req_pq hold no slot, however many.
+        let mut stalled: Vec<Connection> = (0..5)
+            .map(|_| {
+                let mut c = Connection::new(1, 1, &state);
+                let out = c.receive(&state, &req_pq, NOW, &mut rng);
+                assert!(!out.close && c.handshakes_in_progress() == 1);
+                c
+            })
+            .collect();
+        assert_eq!(state.handshake_slots.fill(), (0, 1));
+        // A connection past req_DH_params holds it (a bad one gives it back at once: −404).
+        let dh = plain_wire(
+            &functions::ReqDHParams {
+                nonce: [9; 16],
+                server_nonce: [2; 16],
+                p: vec![0; 4],
+                q: vec![0; 4],
+                public_key_fingerprint: 0,
+                encrypted_data: vec![0; 256],
+            }
+            .to_bytes(),
+        );
+        let out = Connection::new(1, 1, &state).receive(&state, &dh, NOW, &mut rng);
+        assert_eq!(transport_error(&out.send), Some(-404));
+        assert_eq!(
+            state.handshake_slots.fill(),
+            (0, 1),
+            "nothing in progress: given back"
+        );
+        // With every slot taken the expensive step is refused before any work.
+        assert!(state.handshake_slots.try_take(None));
+        let out = Connection::new(1, 1, &state).receive(&state, &dh, NOW, &mut rng);
+        assert_eq!(transport_error(&out.send), Some(-429));
+        assert!(out.reason.unwrap().contains("slot"));
+        state.handshake_slots.release(None);
+        // Abandoning an exchange at its deadline gives the slot back and charges the address.
+        let limiter = Arc::new(crate::server::rate::AddressLimiter::new(
+            crate::server::rate::HandshakeRate {
+                per_second: 0.0,
+                burst: 2.5,
+            },
+        ));
+        let ip: IpAddr = "203.0.113.11".parse().unwrap();
+        let mut c = Connection::new(1, 1, &state).limited(limiter.clone(), ip);
+        let _ = c.receive(&state, &req_pq, NOW, &mut rng);
+        c.abandon_handshakes(&state, NOW);
+        assert_eq!(c.handshakes_in_progress(), 0);
+        let mut next = Connection::new(1, 1, &state).limited(limiter, ip);
+        let out = next.receive(&state, &req_pq, NOW, &mut rng);
+        assert_eq!(
+            transport_error(&out.send),
+            Some(-429),
+            "2.5 − 0.5 − 2 left nothing"
+        );
+        for mut c in stalled.drain(..) {
+            c.finish(&state);
+        }
     }
 }

@@ -15,6 +15,7 @@ pub mod metrics;
 mod push;
 mod rate;
 pub mod ready;
+pub mod slots;
 mod state;
 
 pub use conn::{Connection, Output};
@@ -50,8 +51,14 @@ pub const DEFAULT_HANDSHAKE_RATE: u32 = 10;
 pub struct Limits {
     /// Open connections over all DCs; more are closed at once.
     pub max_connections: usize,
-    /// Connections with a key exchange in progress at once (each costs RSA and DH work).
+    /// Key exchanges past req_DH_params at once (each costs RSA and DH work), over the
+    /// server …
     pub max_handshakes: usize,
+    /// … and per limited client address (`slots.rs`).
+    pub max_handshakes_per_address: usize,
+    /// A key exchange not finished this long after its req_pq is dropped with its
+    /// connection, and its slot freed; messages meanwhile do not extend it.
+    pub handshake_deadline: Duration,
     /// A connection that sends nothing for this long is closed.
     pub idle_timeout: Duration,
     /// AB-4: req_DH_params and set_client_DH_params one client address may send (a key takes
@@ -66,7 +73,9 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_connections: 20_000,
-            max_handshakes: 256,
+            max_handshakes: slots::DEFAULT_MAX,
+            max_handshakes_per_address: slots::DEFAULT_PER_ADDRESS,
+            handshake_deadline: Duration::from_secs(15),
             idle_timeout: Duration::from_secs(300),
             handshake_rate: Some(HandshakeRate::per_second(DEFAULT_HANDSHAKE_RATE)),
             limit_loopback: false,
@@ -254,7 +263,10 @@ impl Server {
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let connections = Arc::new(Semaphore::new(self.limits.max_connections));
-        let handshakes = Arc::new(Semaphore::new(self.limits.max_handshakes));
+        self.state.handshake_slots.set_limits(
+            self.limits.max_handshakes,
+            self.limits.max_handshakes_per_address,
+        );
         // One budget per address over every DC.
         let rate = self
             .limits
@@ -262,20 +274,11 @@ impl Server {
             .map(|r| Arc::new(AddressLimiter::new(r)));
         let observed = self.state.clone();
         {
-            let (connections, handshakes, rate) =
-                (connections.clone(), handshakes.clone(), rate.clone());
-            let (max_c, max_h) = (self.limits.max_connections, self.limits.max_handshakes);
+            let (connections, rate) = (connections.clone(), rate.clone());
+            let max_c = self.limits.max_connections;
             let _ = self.state.shell_fill.set(Box::new(move || {
-                let used =
-                    |s: &Semaphore, max: usize| (max - s.available_permits().min(max)) as u64;
-                let mut fill = vec![
-                    ("connections", used(&connections, max_c), Some(max_c as u64)),
-                    (
-                        "key_exchanges",
-                        used(&handshakes, max_h),
-                        Some(max_h as u64),
-                    ),
-                ];
+                let used = (max_c - connections.available_permits().min(max_c)) as u64;
+                let mut fill = vec![("connections", used, Some(max_c as u64))];
                 if let Some(rate) = &rate {
                     fill.push((
                         "address_budgets",
@@ -325,7 +328,6 @@ impl Server {
                 dc_id,
                 state: self.state.clone(),
                 connections: connections.clone(),
-                handshakes: handshakes.clone(),
                 rate: rate.clone(),
                 limits: self.limits.clone(),
                 stop: stop_rx.clone(),
@@ -403,7 +405,6 @@ struct AcceptContext {
     dc_id: i32,
     state: Arc<ServerState>,
     connections: Arc<Semaphore>,
-    handshakes: Arc<Semaphore>,
     rate: Option<Arc<AddressLimiter>>,
     limits: Limits,
     stop: watch::Receiver<bool>,
@@ -464,7 +465,7 @@ async fn accept_loop(listener: TcpListener, mut ctx: AcceptContext) {
                     peer,
                     rate: ctx.rate.clone().filter(|_| limited),
                     state: ctx.state.clone(),
-                    handshakes: ctx.handshakes.clone(),
+                    handshake_deadline: ctx.limits.handshake_deadline,
                     idle: ctx.limits.idle_timeout,
                     stop: ctx.stop.clone(),
                 };
@@ -489,7 +490,7 @@ struct ConnTask {
     /// The address budget this connection's key exchanges are charged to (AB-4), if limited.
     rate: Option<Arc<AddressLimiter>>,
     state: Arc<ServerState>,
-    handshakes: Arc<Semaphore>,
+    handshake_deadline: Duration,
     idle: Duration,
     stop: watch::Receiver<bool>,
 }
@@ -509,7 +510,8 @@ impl ConnTask {
         if let Some(rate) = self.rate.take() {
             core = core.limited(rate, self.peer.ip());
         }
-        let mut handshake_permit = None;
+        // When the key exchange in progress must be done (set at its first frame).
+        let mut handshake_due: Option<tokio::time::Instant> = None;
         // One timer and one stop future for the connection's life, not one per message: the
         // timer is armed at the idle deadline and, when it fires, re-armed if a message came
         // since (a shorter ping_delay_disconnect deadline re-arms it at once).
@@ -541,10 +543,16 @@ impl ConnTask {
                     }
                 } => update,
                 _ = &mut timer => {
-                    if tokio::time::Instant::now() >= deadline {
+                    let at = tokio::time::Instant::now();
+                    if handshake_due.is_some_and(|due| at >= due) {
+                        core.abandon_handshakes(&self.state, now());
+                        tracing::info!(conn = self.id, peer = %self.peer, "key exchange abandoned at its deadline");
+                        break format!("key exchange not finished within {:?}", self.handshake_deadline);
+                    }
+                    if at >= deadline {
                         break "idle".to_string();
                     }
-                    timer.as_mut().reset(deadline);
+                    timer.as_mut().reset(handshake_due.map_or(deadline, |d| d.min(deadline)));
                     continue;
                 }
                 _ = &mut stop => break "server shutting down".to_string(),
@@ -618,16 +626,18 @@ impl ConnTask {
                     break 'conn format!("write: {e}");
                 }
             }
-            // Bound concurrent key exchanges over all connections.
+            // A key exchange has a deadline from its first frame (issue 14, item 1); the
+            // slots that bound concurrent exchanges are taken in the core.
             if core.handshakes_in_progress() > 0 {
-                if handshake_permit.is_none() {
-                    match self.handshakes.clone().try_acquire_owned() {
-                        Ok(p) => handshake_permit = Some(p),
-                        Err(_) => break "too many concurrent handshakes".to_string(),
+                if handshake_due.is_none() {
+                    let due = tokio::time::Instant::now() + self.handshake_deadline;
+                    handshake_due = Some(due);
+                    if due < timer.deadline() {
+                        timer.as_mut().reset(due);
                     }
                 }
             } else {
-                handshake_permit = None;
+                handshake_due = None;
             }
         };
         self.pushes.unregister(&keys_used, self.id);

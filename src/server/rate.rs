@@ -47,7 +47,7 @@ pub struct AddressLimiter {
 
 /// The key an IPv4 client is counted under (even), or the /64 of an IPv6 one (odd), so that
 /// the two never collide.
-fn address_key(ip: IpAddr) -> u128 {
+pub(crate) fn address_key(ip: IpAddr) -> u128 {
     match ip.to_canonical() {
         IpAddr::V4(v4) => u128::from(v4.to_bits()) << 1,
         IpAddr::V6(v6) => v6.to_bits() & !u128::from(u64::MAX) | 1,
@@ -73,6 +73,12 @@ impl AddressLimiter {
 
     /// Takes one step from `ip`'s budget at `now`; false when it is spent.
     pub fn allow(&self, ip: IpAddr, now: (i64, u32)) -> bool {
+        self.allow_weighted(ip, now, 1.0)
+    }
+
+    /// Takes `weight` steps (req_pq counts half a step, an exchange abandoned at its deadline
+    /// two); false, taking nothing, when fewer are left.
+    pub fn allow_weighted(&self, ip: IpAddr, now: (i64, u32), weight: f64) -> bool {
         let t = seconds(now);
         let key = address_key(ip);
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
@@ -89,11 +95,22 @@ impl AddressLimiter {
         });
         bucket.tokens = self.refilled(*bucket, t);
         bucket.at = bucket.at.max(t);
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
+        if bucket.tokens >= weight {
+            bucket.tokens -= weight;
             true
         } else {
             false
+        }
+    }
+
+    /// Takes `weight` steps whatever is left (down to an empty bucket): what an address has
+    /// cost already, such as an exchange it abandoned.
+    pub fn charge(&self, ip: IpAddr, now: (i64, u32), weight: f64) {
+        if !self.allow_weighted(ip, now, weight) {
+            let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(b) = buckets.get_mut(&address_key(ip)) {
+                b.tokens = 0.0;
+            }
         }
     }
 

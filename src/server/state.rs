@@ -151,6 +151,8 @@ pub struct ServerState {
     /// The codes and emails delivered, for the admin API (`Server::bind` routes the sender
     /// through it).
     pub codes: Arc<super::code_log::CodeLog>,
+    /// Key exchanges past req_DH_params, over the server and per address (`slots.rs`).
+    pub handshake_slots: super::slots::HandshakeSlots,
     /// The tables the running shell holds (connection and handshake slots, the address
     /// budgets), for `fill`; set by `Server::run`.
     pub shell_fill: std::sync::OnceLock<Box<dyn Fn() -> Vec<Fill> + Send + Sync>>,
@@ -191,6 +193,7 @@ impl ServerState {
             faults: Default::default(),
             codes: Default::default(),
             shell_fill: Default::default(),
+            handshake_slots: Default::default(),
         }
     }
 
@@ -616,6 +619,10 @@ impl ServerState {
                 n(self.codes.len()),
                 Some(n(super::code_log::MAX_DELIVERIES)),
             ),
+            {
+                let (used, max) = self.handshake_slots.fill();
+                ("key_exchanges", n(used), Some(n(max)))
+            },
             (
                 "fault_rules",
                 n(self.faults.list().len()),

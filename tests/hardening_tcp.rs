@@ -1,0 +1,146 @@
+//! Issue 14, item 1, over TCP: key exchanges that stall cannot lock a legitimate client out.
+//! From 127.0.0.2 (a limited address: `limit_loopback`), 300 connections send req_pq_multi and
+//! stall, some of them keeping the connection busy with msgs_ack, and 20 more get past
+//! req_DH_params and stall there; meanwhile a client from 127.0.0.1 makes a key. The stalled
+//! exchanges are dropped at their deadline and every slot is free again.
+
+mod common;
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use common::TestServer;
+use mtproto_auth::client::{
+    create_auth_key, plain_call, ClientError, ClientMsgIds, ConnectOptions, Transport,
+};
+use mtproto_auth::handshake::client::{self as hs, ClientConfig, InnerData, RsaScheme};
+use mtproto_auth::rand::OsRng;
+use mtproto_auth::server::HandshakeRate;
+use mtproto_auth::tl::enums;
+use mtproto_auth::transport::Framing;
+
+const ATTACKER: &str = "127.0.0.2";
+const STALLED_AT_REQ_PQ: usize = 300;
+const STALLED_AT_DH: usize = 20;
+
+fn cfg(server: &TestServer) -> ClientConfig {
+    ClientConfig {
+        scheme: RsaScheme::RsaPad,
+        inner: InnerData::Plain,
+        keys: vec![server.public_key()],
+    }
+}
+
+/// req_pq_multi, its answer, then nothing: the exchange waits for req_DH_params.
+async fn stall_after_req_pq(opts: &ConnectOptions, from: IpAddr) -> Result<Transport, ClientError> {
+    let mut t = Transport::connect_from(opts, from).await?;
+    let mut ids = ClientMsgIds::default();
+    let (_, req) = hs::start(&mut OsRng);
+    let _: enums::ResPQ = plain_call(&mut t, &mut ids, &req).await?;
+    Ok(t)
+}
+
+/// …and past req_DH_params (the server did its RSA and g^a work): it waits for
+/// set_client_DH_params, holding a key-exchange slot.
+async fn stall_after_dh(
+    opts: &ConnectOptions,
+    cfg: &ClientConfig,
+    from: IpAddr,
+) -> Result<Transport, ClientError> {
+    let mut t = Transport::connect_from(opts, from).await?;
+    let mut ids = ClientMsgIds::default();
+    let (s1, req) = hs::start(&mut OsRng);
+    let res: enums::ResPQ = plain_call(&mut t, &mut ids, &req).await?;
+    let (_, req) = s1
+        .handle_res_pq(res, cfg, &mut OsRng)
+        .map_err(ClientError::Handshake)?;
+    let _: enums::ServerDHParams = plain_call(&mut t, &mut ids, &req).await?;
+    Ok(t)
+}
+
+/// Whether the server closes `t` within `wait`.
+async fn closed_within(t: &mut Transport, wait: Duration) -> bool {
+    matches!(tokio::time::timeout(wait, t.recv()).await, Ok(Err(_)))
+}
+
+#[test]
+fn stalled_key_exchanges_lock_nobody_out_and_die_at_their_deadline() {
+    let server = TestServer::start_with(1, |c| {
+        c.limits.limit_loopback = true;
+        c.limits.handshake_deadline = Duration::from_secs(3);
+        // Room for the attack to reach the slots; the budget's own test is elsewhere.
+        c.limits.handshake_rate = Some(HandshakeRate {
+            per_second: 100.0,
+            burst: 1000.0,
+        });
+    });
+    let opts = ConnectOptions::new(server.addr(1), Framing::Intermediate);
+    let cfg = cfg(&server);
+    let attacker: IpAddr = ATTACKER.parse().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut at_req_pq = Vec::new();
+        for _ in 0..STALLED_AT_REQ_PQ {
+            at_req_pq.push(stall_after_req_pq(&opts, attacker).await.unwrap());
+        }
+        // Past req_DH_params one address holds at most its 16 slots; the rest are refused.
+        let mut at_dh = Vec::new();
+        let mut refused = 0;
+        for _ in 0..STALLED_AT_DH {
+            match stall_after_dh(&opts, &cfg, attacker).await {
+                Ok(t) => at_dh.push(t),
+                Err(ClientError::Transport(-429)) => refused += 1,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(
+            at_dh.len(),
+            mtproto_auth::server::slots::DEFAULT_PER_ADDRESS
+        );
+        assert_eq!(refused, STALLED_AT_DH - at_dh.len());
+        assert_eq!(
+            server.state.handshake_slots.fill().0,
+            at_dh.len(),
+            "only exchanges past req_DH_params hold slots"
+        );
+        // Acks on some stalled connections do not keep their exchanges alive.
+        let ack = mtproto_auth::tl::Serializable::to_bytes(&mtproto_auth::tl::types::MsgsAck {
+            msg_ids: vec![],
+        });
+        for t in at_req_pq.iter_mut().take(10) {
+            let mut frame = Vec::new();
+            mtproto_auth::handshake::plain::write(
+                ((std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs() as i64)
+                    << 32)
+                    | 4,
+                &ack,
+                &mut frame,
+            );
+            t.send(&frame).await.unwrap();
+        }
+        // The legitimate client, from another address, makes its key now.
+        let mut t = Transport::connect(&opts).await.unwrap();
+        create_auth_key(&mut t, &cfg)
+            .await
+            .expect("a key while 320 exchanges stall");
+        // At the deadline every stalled exchange goes, with its connection and its slot.
+        for t in at_req_pq.iter_mut().chain(at_dh.iter_mut()) {
+            assert!(
+                closed_within(t, Duration::from_secs(10)).await,
+                "closed at the deadline"
+            );
+        }
+        assert_eq!(server.state.handshake_slots.fill().0, 0);
+        let mut again = Transport::connect_from(&opts, attacker).await.unwrap();
+        create_auth_key(&mut again, &cfg)
+            .await
+            .expect("the address makes keys again");
+    });
+}
