@@ -995,6 +995,7 @@ fn serve(m: &clap::ArgMatches) -> ExitCode {
     } else if ephemeral {
         config.limits.handshake_rate = None;
     }
+    mtproto_auth::server::admission::fit_file_limit(&mut config.limits);
     let runtime = match runtime(true) {
         Ok(r) => r,
         Err(code) => return code,

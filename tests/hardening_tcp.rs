@@ -68,6 +68,8 @@ fn stalled_key_exchanges_lock_nobody_out_and_die_at_their_deadline() {
     let server = TestServer::start_with(1, |c| {
         c.limits.limit_loopback = true;
         c.limits.handshake_deadline = Duration::from_secs(3);
+        // Room for 320 connections from one address (256 by default: another defence).
+        c.limits.max_connections_per_address = 1000;
         // Room for the attack to reach the slots; the budget's own test is elsewhere.
         c.limits.handshake_rate = Some(HandshakeRate {
             per_second: 100.0,
@@ -143,4 +145,59 @@ fn stalled_key_exchanges_lock_nobody_out_and_die_at_their_deadline() {
             .await
             .expect("the address makes keys again");
     });
+}
+
+#[test]
+fn one_address_gets_its_share_of_connections_and_no_more() {
+    let server = TestServer::start_with(1, |c| {
+        c.limits.limit_loopback = true;
+        c.limits.max_connections_per_address = 5;
+    });
+    let opts = ConnectOptions::new(server.addr(1), Framing::Intermediate);
+    let cfg = cfg(&server);
+    let attacker: IpAddr = ATTACKER.parse().unwrap();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let mut held = Vec::new();
+            for _ in 0..5 {
+                held.push(stall_after_req_pq(&opts, attacker).await.unwrap());
+            }
+            // The sixth is closed at once; another address is served.
+            assert!(stall_after_req_pq(&opts, attacker).await.is_err());
+            let mut t = Transport::connect(&opts).await.unwrap();
+            create_auth_key(&mut t, &cfg).await.unwrap();
+            // A place comes back with its connection.
+            drop(held.pop());
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            stall_after_req_pq(&opts, attacker).await.unwrap();
+        });
+}
+
+#[test]
+fn serve_raises_its_file_limit_to_the_hard_limit() {
+    let hard = rlimit::getrlimit(rlimit::Resource::NOFILE).unwrap().1;
+    let script = format!(
+        "ulimit -Sn 256 && exec {} serve --ephemeral --listen 127.0.0.1:0 --dcs 1",
+        env!("CARGO_BIN_EXE_mtproto-auth")
+    );
+    let mut child = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(line.contains("\"ready\":true"), "{line}");
+    assert!(log.contains(&format!("file_limit={hard}")), "{log}");
 }

@@ -4,6 +4,7 @@
 #[cfg(unix)]
 mod admin;
 pub mod admin_http;
+pub mod admission;
 pub mod binding;
 pub mod code_log;
 mod conn;
@@ -49,8 +50,11 @@ pub const DEFAULT_HANDSHAKE_RATE: u32 = 10;
 /// Limits that keep one client from taking the server (TR-8, AB-4).
 #[derive(Debug, Clone)]
 pub struct Limits {
-    /// Open connections over all DCs; more are closed at once.
+    /// Open connections over all DCs; more are closed at once. `serve` keeps it below the
+    /// process's file limit.
     pub max_connections: usize,
+    /// Open connections one limited client address may hold (`admission.rs`).
+    pub max_connections_per_address: usize,
     /// Key exchanges past req_DH_params at once (each costs RSA and DH work), over the
     /// server …
     pub max_handshakes: usize,
@@ -73,6 +77,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_connections: 20_000,
+            max_connections_per_address: admission::DEFAULT_PER_ADDRESS,
             max_handshakes: slots::DEFAULT_MAX,
             max_handshakes_per_address: slots::DEFAULT_PER_ADDRESS,
             handshake_deadline: Duration::from_secs(15),
@@ -320,9 +325,14 @@ impl Server {
                 stop_rx.clone(),
             ))
         });
+        // One count per address and one report throttle over every DC.
+        let per_address = admission::PerAddress::new(self.limits.max_connections_per_address);
+        let refused = Arc::new(admission::Throttled::default());
         let mut accept_tasks = JoinSet::new();
         for (dc_id, listener) in self.listeners {
             let ctx = AcceptContext {
+                per_address: per_address.clone(),
+                refused: refused.clone(),
                 pushes: pushes.clone(),
                 durability: durability.clone(),
                 dc_id,
@@ -400,6 +410,8 @@ async fn sweep_expired(state: Arc<ServerState>, mut stop: watch::Receiver<bool>)
 }
 
 struct AcceptContext {
+    per_address: Arc<admission::PerAddress>,
+    refused: Arc<admission::Throttled>,
     pushes: Arc<push::PushRegistry>,
     durability: Arc<Durability>,
     dc_id: i32,
@@ -409,6 +421,9 @@ struct AcceptContext {
     limits: Limits,
     stop: watch::Receiver<bool>,
 }
+
+/// Refused connections are reported at most this often (with how many were refused).
+const REFUSAL_REPORT_SECS: i64 = 10;
 
 /// Bytes read from a socket at a time.
 const READ_CHUNK: usize = 16 * 1024;
@@ -451,12 +466,27 @@ async fn accept_loop(listener: TcpListener, mut ctx: AcceptContext) {
                         continue;
                     }
                 };
+                let limited = !peer.ip().to_canonical().is_loopback() || ctx.limits.limit_loopback;
                 let Ok(permit) = ctx.connections.clone().try_acquire_owned() else {
-                    tracing::warn!(%peer, "connection limit reached; closing");
+                    if let Some(n) = ctx.refused.report(now().0, REFUSAL_REPORT_SECS) {
+                        tracing::warn!(%peer, refused = n, max = ctx.limits.max_connections, "connection limit reached; closing new connections");
+                    }
                     continue;
                 };
+                let place = if limited {
+                    match ctx.per_address.admit(peer.ip()) {
+                        Some(place) => Some(place),
+                        None => {
+                            if let Some(n) = ctx.refused.report(now().0, REFUSAL_REPORT_SECS) {
+                                tracing::warn!(%peer, refused = n, max = ctx.limits.max_connections_per_address, "an address reached its connection limit; closing its new connections");
+                            }
+                            continue;
+                        }
+                    }
+                } else {
+                    None
+                };
                 let id = NEXT_CONNECTION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let limited = !peer.ip().to_canonical().is_loopback() || ctx.limits.limit_loopback;
                 let conn = ConnTask {
                     pushes: ctx.pushes.clone(),
                     durability: ctx.durability.clone(),
@@ -471,7 +501,7 @@ async fn accept_loop(listener: TcpListener, mut ctx: AcceptContext) {
                 };
                 tasks.spawn(async move {
                     conn.run(stream).await;
-                    drop(permit);
+                    drop((permit, place));
                 });
             }
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
