@@ -201,3 +201,63 @@ fn serve_raises_its_file_limit_to_the_hard_limit() {
     assert!(line.contains("\"ready\":true"), "{line}");
     assert!(log.contains(&format!("file_limit={hard}")), "{log}");
 }
+
+#[test]
+fn big_frames_need_a_key_and_every_frame_must_be_finished_in_time() {
+    let server = TestServer::start_with(1, |c| c.limits.frame_deadline = Duration::from_secs(2));
+    let opts = ConnectOptions::new(server.addr(1), Framing::Intermediate);
+    let cfg = cfg(&server);
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            // No key yet: a frame declared 1 MiB (allowed with a key) is refused at its header.
+            let mut t = Transport::connect(&opts).await.unwrap();
+            t.send_raw(&(1u32 << 20).to_le_bytes()).await.unwrap();
+            t.send_raw(&[0; 1000]).await.unwrap();
+            assert!(
+                t.closed_within(Duration::from_millis(1500)).await,
+                "refused before the deadline"
+            );
+            // A small frame begun and never finished is closed at the deadline.
+            let mut t = Transport::connect(&opts).await.unwrap();
+            t.send_raw(&1000u32.to_le_bytes()).await.unwrap();
+            t.send_raw(&[0; 10]).await.unwrap();
+            assert!(
+                t.closed_within(Duration::from_secs(6)).await,
+                "closed at the frame deadline"
+            );
+            // So is a first byte of an obfuscated init that never gets its 63 others.
+            let mut t = tokio::net::TcpStream::connect(server.addr(1))
+                .await
+                .unwrap();
+            tokio::io::AsyncWriteExt::write_all(&mut t, &[0x55; 10])
+                .await
+                .unwrap();
+            let mut buf = [0u8; 16];
+            let read = tokio::time::timeout(
+                Duration::from_secs(6),
+                tokio::io::AsyncReadExt::read(&mut t, &mut buf),
+            )
+            .await;
+            assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "{read:?}");
+            // With a key the full cap applies: a big frame is taken in, and it too must end.
+            let mut transport = Transport::connect(&opts).await.unwrap();
+            let done = create_auth_key(&mut transport, &cfg).await.unwrap();
+            let mut client =
+                mtproto_auth::client::Client::with_key(transport, done.auth_key, done.salt);
+            client.ping(7).await.unwrap();
+            let t = client.transport();
+            t.send_raw(&(256u32 << 10).to_le_bytes()).await.unwrap();
+            t.send_raw(&[0; 100_000]).await.unwrap();
+            assert!(
+                !t.closed_within(Duration::from_millis(500)).await,
+                "a keyed connection's big frame is taken"
+            );
+            assert!(
+                t.closed_within(Duration::from_secs(6)).await,
+                "and closed at its deadline"
+            );
+        });
+}

@@ -47,7 +47,26 @@ pub struct Output {
     pub new_keys: Vec<i64>,
     /// An injected fault holds `send` back this long first (admin fault rules).
     pub delay_ms: u64,
+    /// Bytes of an incomplete frame held after this input (the shell's frame deadline).
+    pub partial: Partial,
 }
+
+/// What is buffered of an incomplete frame once the input is handled.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Partial {
+    /// Nothing: every frame was whole.
+    #[default]
+    None,
+    /// A new incomplete frame (the first, or one after a whole frame): its deadline starts.
+    Started,
+    /// The same incomplete frame as before, grown or not.
+    Continues,
+}
+
+/// The frame cap until a connection has carried a message under a known auth key: the
+/// key-exchange messages are well under a kilobyte (issue 14, item 2), so a peer without a
+/// key cannot make the server buffer a megabyte per connection.
+pub const PRE_KEY_MAX_FRAME: usize = 64 * 1024;
 
 impl Output {
     /// Close once `send` is written, for `reason`.
@@ -85,6 +104,11 @@ pub struct Connection {
     transport: Option<&'static str>,
     /// A key-exchange slot held (`slots.rs`), and the address key it is charged to.
     slot: Option<Option<u128>>,
+    /// A message under a known key decrypted here: the frame cap is the full one.
+    keyed: bool,
+    /// Frames decoded so far, and whether an incomplete one was held after the last input.
+    frames: u64,
+    partial_open: bool,
 }
 
 /// AB-4 weights: req_pq opens an exchange (half a step); an exchange abandoned at its deadline
@@ -112,6 +136,18 @@ impl Connection {
             keys_seen: Vec::new(),
             transport: None,
             slot: None,
+            keyed: false,
+            frames: 0,
+            partial_open: false,
+        }
+    }
+
+    /// Bytes held of an incomplete frame (or of a transport not yet recognised).
+    fn buffered(&self) -> usize {
+        match &self.phase {
+            Phase::Detecting(first) => first.len(),
+            Phase::Running { .. } => self.inbuf.len(),
+            Phase::Closed => 0,
         }
     }
 
@@ -172,7 +208,15 @@ impl Connection {
         rng: &mut impl Rng,
     ) -> Output {
         let before = self.handshakes.in_progress();
-        let out = self.receive_bytes(state, data, now, rng);
+        let frames_before = self.frames;
+        let mut out = self.receive_bytes(state, data, now, rng);
+        let buffered = self.buffered() > 0;
+        out.partial = match (buffered, self.frames > frames_before || !self.partial_open) {
+            (false, _) => Partial::None,
+            (true, true) => Partial::Started,
+            (true, false) => Partial::Continues,
+        };
+        self.partial_open = buffered;
         let after = self.handshakes.in_progress();
         state.metrics.handshakes_changed(before, after);
         if after == 0 {
@@ -202,7 +246,7 @@ impl Connection {
                 Detection::Unsupported => return self.close(out, "HTTP or TLS first bytes"),
                 Detection::Plain { framing, tag_len } => (
                     Phase::Running {
-                        codec: Codec::new(framing, Side::Server),
+                        codec: Codec::with_max_frame(framing, Side::Server, PRE_KEY_MAX_FRAME),
                         obfuscation: None,
                     },
                     tag_len,
@@ -212,7 +256,11 @@ impl Connection {
                     match Obfuscated2::server(&init) {
                         Ok((ob, framing, _dc)) => (
                             Phase::Running {
-                                codec: Codec::new(framing, Side::Server),
+                                codec: Codec::with_max_frame(
+                                    framing,
+                                    Side::Server,
+                                    PRE_KEY_MAX_FRAME,
+                                ),
                                 obfuscation: Some(Box::new(ob)),
                             },
                             64,
@@ -270,6 +318,7 @@ impl Connection {
                 Ok(None) => break,
                 Ok(Some((incoming, len))) => {
                     used += len;
+                    self.frames += 1;
                     if let Incoming::Frame { payload, .. } = incoming {
                         self.handle_frame(state, &payload, now, rng, out);
                     }
@@ -334,6 +383,13 @@ impl Connection {
             out.close_with("plaintext header");
             return;
         };
+        if !self.keyed {
+            // A real key: the full frame cap from the next frame on (TR-8).
+            self.keyed = true;
+            if let Phase::Running { codec, .. } = &mut self.phase {
+                codec.set_max_frame(crate::transport::MAX_FRAME);
+            }
+        }
         let env = self.env(state, key_id, &entry, now);
         let key_salts = env.key_salts;
         let mut host = ConnHost {

@@ -19,7 +19,7 @@ pub mod ready;
 pub mod slots;
 mod state;
 
-pub use conn::{Connection, Output};
+pub use conn::{Connection, Output, Partial, PRE_KEY_MAX_FRAME};
 pub use durability::{Durability, SyncFailed};
 pub(crate) use keyfile::write_private;
 pub use keyfile::{load_or_create_rsa_key, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE};
@@ -63,6 +63,9 @@ pub struct Limits {
     /// A key exchange not finished this long after its req_pq is dropped with its
     /// connection, and its slot freed; messages meanwhile do not extend it.
     pub handshake_deadline: Duration,
+    /// A frame begun and not completed this long after its first bytes closes the connection
+    /// (a peer cannot hold a buffer by never sending the last byte).
+    pub frame_deadline: Duration,
     /// A connection that sends nothing for this long is closed.
     pub idle_timeout: Duration,
     /// AB-4: req_DH_params and set_client_DH_params one client address may send (a key takes
@@ -81,6 +84,7 @@ impl Default for Limits {
             max_handshakes: slots::DEFAULT_MAX,
             max_handshakes_per_address: slots::DEFAULT_PER_ADDRESS,
             handshake_deadline: Duration::from_secs(15),
+            frame_deadline: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(300),
             handshake_rate: Some(HandshakeRate::per_second(DEFAULT_HANDSHAKE_RATE)),
             limit_loopback: false,
@@ -496,6 +500,7 @@ async fn accept_loop(listener: TcpListener, mut ctx: AcceptContext) {
                     rate: ctx.rate.clone().filter(|_| limited),
                     state: ctx.state.clone(),
                     handshake_deadline: ctx.limits.handshake_deadline,
+                    frame_deadline: ctx.limits.frame_deadline,
                     idle: ctx.limits.idle_timeout,
                     stop: ctx.stop.clone(),
                 };
@@ -521,6 +526,7 @@ struct ConnTask {
     rate: Option<Arc<AddressLimiter>>,
     state: Arc<ServerState>,
     handshake_deadline: Duration,
+    frame_deadline: Duration,
     idle: Duration,
     stop: watch::Receiver<bool>,
 }
@@ -542,6 +548,8 @@ impl ConnTask {
         }
         // When the key exchange in progress must be done (set at its first frame).
         let mut handshake_due: Option<tokio::time::Instant> = None;
+        // When the incomplete frame held must be complete (set at its first bytes).
+        let mut frame_due: Option<tokio::time::Instant> = None;
         // One timer and one stop future for the connection's life, not one per message: the
         // timer is armed at the idle deadline and, when it fires, re-armed if a message came
         // since (a shorter ping_delay_disconnect deadline re-arms it at once).
@@ -579,10 +587,17 @@ impl ConnTask {
                         tracing::info!(conn = self.id, peer = %self.peer, "key exchange abandoned at its deadline");
                         break format!("key exchange not finished within {:?}", self.handshake_deadline);
                     }
+                    if frame_due.is_some_and(|due| at >= due) {
+                        break format!("frame not completed within {:?}", self.frame_deadline);
+                    }
                     if at >= deadline {
                         break "idle".to_string();
                     }
-                    timer.as_mut().reset(handshake_due.map_or(deadline, |d| d.min(deadline)));
+                    let next = [handshake_due, frame_due]
+                        .into_iter()
+                        .flatten()
+                        .fold(deadline, |a, b| a.min(b));
+                    timer.as_mut().reset(next);
                     continue;
                 }
                 _ = &mut stop => break "server shutting down".to_string(),
@@ -612,6 +627,17 @@ impl ConnTask {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                 Err(e) => break format!("read: {e}"),
             };
+            match out.partial {
+                Partial::None => frame_due = None,
+                Partial::Started => {
+                    let due = tokio::time::Instant::now() + self.frame_deadline;
+                    frame_due = Some(due);
+                    if due < timer.deadline() {
+                        timer.as_mut().reset(due);
+                    }
+                }
+                Partial::Continues => {}
+            }
             for key_id in &out.new_keys {
                 let (tx, _) = updates.get_or_insert_with(|| mpsc::channel(push::QUEUE));
                 self.pushes.register(*key_id, self.id, tx.clone());

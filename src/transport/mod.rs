@@ -134,6 +134,11 @@ impl Codec {
         self.framing
     }
 
+    /// Changes the frame cap (the server raises it once a connection carries an auth key).
+    pub fn set_max_frame(&mut self, max_frame: usize) {
+        self.max_frame = max_frame;
+    }
+
     /// Takes one frame from the front of `input`: `Ok(None)` until it is complete.
     pub fn decode(&mut self, input: &[u8]) -> Result<Decoded, TransportError> {
         match self.framing {
