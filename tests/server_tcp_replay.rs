@@ -57,6 +57,11 @@ async fn captured_ping(client: &mut Client, ping_id: i64) -> Vec<u8> {
     let frame = client.recorded().unwrap().frames.last().unwrap().clone();
     client.take_pushed();
     client.flush_acks().await.unwrap();
+    // A round trip on this connection, so the server has taken the acks in before another
+    // session is used: an ack handled after the next session's ping would make this session
+    // the more recently used one, and the eviction order the test relies on would not hold.
+    client.ping(ping_id + 1_000_000).await.unwrap();
+    client.take_pushed();
     frame
 }
 
