@@ -254,6 +254,10 @@ impl Connection {
                 Detection::Obfuscated2 => {
                     let init: [u8; 64] = first[..64].try_into().expect("64 bytes detected");
                     match Obfuscated2::server(&init) {
+                        // TR-7: a replayed init is dropped (`replay.rs`), silently.
+                        Ok(_) if !state.seen_inits.first_time(&init, now.0) => {
+                            return self.close(out, "replayed obfuscated2 init (TR-7)");
+                        }
                         Ok((ob, framing, _dc)) => (
                             Phase::Running {
                                 codec: Codec::with_max_frame(
@@ -1033,6 +1037,28 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_replayed_obfuscated2_init_is_dropped_silently() {
+        let key = AuthKey::from_bytes([4; 256]);
+        let state = fixture_state(&key, NOW.0);
+        let (wire, _) = client_wire(&state, &key, true);
+        let mut rng = SeededRng::new(3);
+        let first = Connection::new(1, 1, &state).receive(&state, &wire, NOW, &mut rng);
+        assert!(!first.close && !first.send.is_empty());
+        // The same bytes again, as an observer would replay them: nothing, and closed.
+        let replayed = Connection::new(2, 1, &state).receive(&state, &wire, NOW, &mut rng);
+        assert!(replayed.close && replayed.send.is_empty());
+        assert!(replayed.reason.unwrap().contains("replayed"));
+        // Another client's init is served.
+        let (other, _) = {
+            let framing = Framing::Intermediate;
+            let (ob, init) = Obfuscated2::client([8; 64], framing, 1);
+            (init.to_vec(), ob)
+        };
+        let out = Connection::new(3, 1, &state).receive(&state, &other, NOW, &mut rng);
+        assert!(!out.close);
     }
 
     /// The client's first bytes and one unencrypted frame holding `data`.

@@ -16,6 +16,7 @@ pub mod metrics;
 mod push;
 mod rate;
 pub mod ready;
+pub mod replay;
 pub mod slots;
 mod state;
 

@@ -151,6 +151,8 @@ pub struct ServerState {
     /// The codes and emails delivered, for the admin API (`Server::bind` routes the sender
     /// through it).
     pub codes: Arc<super::code_log::CodeLog>,
+    /// Obfuscated2 inits seen lately (TR-7: replays are dropped).
+    pub seen_inits: super::replay::SeenInits,
     /// Key exchanges past req_DH_params, over the server and per address (`slots.rs`).
     pub handshake_slots: super::slots::HandshakeSlots,
     /// The tables the running shell holds (connection and handshake slots, the address
@@ -194,6 +196,7 @@ impl ServerState {
             codes: Default::default(),
             shell_fill: Default::default(),
             handshake_slots: Default::default(),
+            seen_inits: Default::default(),
         }
     }
 
@@ -618,6 +621,11 @@ impl ServerState {
                 "code_log",
                 n(self.codes.len()),
                 Some(n(super::code_log::MAX_DELIVERIES)),
+            ),
+            (
+                "obfuscated2_inits",
+                n(self.seen_inits.len()),
+                Some(n(super::replay::MAX_REMEMBERED)),
             ),
             {
                 let (used, max) = self.handshake_slots.fill();
