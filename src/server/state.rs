@@ -24,6 +24,10 @@ const SWEEP_EVERY_SECS: i64 = 60;
 /// Temporary keys held at most (each about 1.3 KB with its entry); past it the oldest unbound
 /// one goes (a flood of key exchanges cannot grow memory without bound; PF-1).
 pub const MAX_TEMP_KEYS: usize = 50_000;
+/// Permanent keys kept in memory at most; past it the longest cached goes (it is read from the
+/// store again on its next use; a key that is not logged in then forgets the layer it declared
+/// until its client declares it again, as it does on each new connection).
+pub const MAX_CACHED_PERM_KEYS: usize = 100_000;
 
 /// An auth key in use.
 #[derive(Debug)]
@@ -139,6 +143,10 @@ pub struct ServerState {
     bindings: Mutex<super::binding::Bindings>,
     /// The most temporary keys held.
     pub max_temp_keys: usize,
+    /// Permanent keys in the order they were cached (the cache bound's eviction order).
+    perm_order: Mutex<std::collections::VecDeque<i64>>,
+    /// The most permanent keys cached.
+    pub max_cached_perm_keys: usize,
     sessions: Mutex<HashMap<i64, KeySessions>>,
     /// Unix time of the last sweep for idle sessions (written under the `sessions` lock).
     last_sweep: AtomicI64,
@@ -188,6 +196,8 @@ impl ServerState {
             temp_order: Mutex::new(std::collections::VecDeque::new()),
             bindings: Mutex::new(Default::default()),
             max_temp_keys: MAX_TEMP_KEYS,
+            perm_order: Mutex::new(std::collections::VecDeque::new()),
+            max_cached_perm_keys: MAX_CACHED_PERM_KEYS,
             sessions: Mutex::new(HashMap::new()),
             last_sweep: AtomicI64::new(i64::MIN),
             admitted: AtomicU64::new(0),
@@ -235,8 +245,26 @@ impl ServerState {
             entry.set_client(ClientInfo::of_login(&login.value));
         }
         let entry = Arc::new(entry);
-        lock(&self.keys).insert(id, entry.clone());
+        self.cache_perm(id, entry.clone());
         Ok(Some(entry))
+    }
+
+    /// Caches a permanent key, the longest cached going past [`MAX_CACHED_PERM_KEYS`]; whether
+    /// the id was new to the cache.
+    fn cache_perm(&self, id: i64, entry: Arc<KeyEntry>) -> bool {
+        let mut order = lock(&self.perm_order);
+        let mut keys = lock(&self.keys);
+        if order.len() >= self.max_cached_perm_keys {
+            // Ids of keys destroyed meanwhile first, then the oldest.
+            order.retain(|id| keys.get(id).is_some_and(|k| k.expires_at.is_none()));
+            while order.len() >= self.max_cached_perm_keys.max(1) {
+                if let Some(old) = order.pop_front() {
+                    keys.remove(&old);
+                }
+            }
+        }
+        order.push_back(id);
+        keys.insert(id, entry).is_none()
     }
 
     /// The layer `key_id` declared (0: none): from memory for a key in use, else from its
@@ -271,6 +299,7 @@ impl ServerState {
             if self.store.insert_auth_key(id, &stored)? == Inserted::AlreadyExists {
                 return Ok(false);
             }
+            return Ok(self.cache_perm(id, Arc::new(entry)));
         } else if self.store.auth_key(id)?.is_some() {
             return Ok(false);
         } else {
@@ -568,6 +597,7 @@ impl ServerState {
         self.store.clear()?;
         lock(&self.keys).clear();
         lock(&self.temp_order).clear();
+        lock(&self.perm_order).clear();
         *lock(&self.bindings) = Default::default();
         lock(&self.sessions).clear();
         self.srp.clear();
@@ -668,6 +698,27 @@ mod tests {
         let mut data = [n; 256];
         data[0] = 0xEE;
         KeyEntry::new(AuthKey::from_bytes(data), Some(now + 3600), None)
+    }
+
+    #[test]
+    fn cached_permanent_keys_are_bounded_and_read_back_from_the_store() {
+        let mut s = state();
+        s.max_cached_perm_keys = 3;
+        let ids: Vec<i64> = (1..=10u8)
+            .map(|n| {
+                let entry = KeyEntry::new(AuthKey::from_bytes([n; 256]), None, None);
+                let id = entry.key.id();
+                assert!(s.add_key(entry, T0).unwrap());
+                id
+            })
+            .collect();
+        assert_eq!(s.counts().0, 3, "ten made, three cached");
+        // The first, evicted long ago, is still a key: read again, and cached again.
+        let first = s.key(ids[0], T0).unwrap().expect("in the store");
+        assert_eq!(first.key.id(), ids[0]);
+        assert_eq!(s.counts().0, 3);
+        assert!(s.destroy_key(ids[9]).unwrap());
+        assert!(s.key(ids[9], T0).unwrap().is_none(), "destroyed is gone for good");
     }
 
     #[test]
