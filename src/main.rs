@@ -718,6 +718,9 @@ fn login_args() -> Vec<Arg> {
         n("failed-sign-ins-per-address", format!("wrong codes per client address per day, 0: off [default: {}]", l::DEFAULT_FAILED_SIGN_INS_PER_ADDRESS)),
         n("codes-per-test-phone", format!("sendCode/resendCode per test number per hour (test numbers are outside the limits above), 0: off [default: {}]", l::DEFAULT_CODES_PER_TEST_PHONE)),
         n("codes-per-key", format!("sendCode per auth key per hour, 0: off [default: {}]", l::DEFAULT_CODES_PER_KEY)),
+        n("codes-global", format!("codes sent to numbers other than test numbers, over the server per hour, 0: off [default: {}]", l::DEFAULT_CODES_GLOBAL)),
+        n("signups-per-address", format!("sign-ups of numbers other than test numbers per client address per hour, 0: off [default: {}]", l::DEFAULT_SIGNUPS_PER_ADDRESS)),
+        n("signups-global", format!("… over the server per hour, 0: off [default: {}]", l::DEFAULT_SIGNUPS_GLOBAL)),
         Arg::new("dev-login-limits")
             .long("dev-login-limits")
             .action(clap::ArgAction::SetTrue)
@@ -787,6 +790,15 @@ fn login_config(
     }
     if let Some(v) = get("codes-per-key") {
         c.codes_per_key = per_hour(v);
+    }
+    if let Some(v) = get("codes-global") {
+        c.codes_global = per_hour(v);
+    }
+    if let Some(v) = get("signups-per-address") {
+        c.signups_per_address = per_hour(v);
+    }
+    if let Some(v) = get("signups-global") {
+        c.signups_global = per_hour(v);
     }
     if let Some(v) = get("fresh-reset-secs") {
         c.fresh_reset_secs = v;

@@ -576,6 +576,7 @@ pub fn sign_up(
         let auth = new_authorization(ctx, rng, user.id);
         let previous = acc.authorization(ctx.key_id)?;
         let mut b = Batch::default();
+        super::flood::count_sign_up(ctx, &acc, &phone, &mut b)?;
         b.swap(code_key(&req.phone_code_hash), Some(&old.raw), None);
         b.create_user(&user);
         super::login_email::on_sign_up(&old.value, user.id, &mut b);

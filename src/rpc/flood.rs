@@ -36,6 +36,11 @@ const EMAIL_CODE_FAILED_ROW: u8 = b'e';
 const EMAIL_CODE_FAILED_DAY: u8 = b'm';
 /// Email codes sent per email address, an hour and a day.
 const EMAILS_PER_ADDRESS: u8 = b'a';
+/// Codes over the server (the subject is empty).
+const CODES_GLOBAL: u8 = b'g';
+/// Sign-ups per client address, and over the server.
+const SIGNUPS_PER_ADDRESS: u8 = b's';
+const SIGNUPS_GLOBAL: u8 = b'u';
 const EMAILS_PER_ADDRESS_DAY: u8 = b'b';
 
 fn flood_wait(wait: i64) -> RpcError {
@@ -193,7 +198,47 @@ pub fn count_send(
         let by_address = (CODES_PER_ADDRESS, &address[..]);
         bump(ctx, acc, b, by_address, login.codes_per_address, flood_wait)?;
     }
-    Ok(())
+    bump(
+        ctx,
+        acc,
+        b,
+        (CODES_GLOBAL, b""),
+        login.codes_global,
+        flood_wait,
+    )
+}
+
+/// One more sign-up (of a number other than a test number), counted into `b` per client
+/// address and over the server (FLOOD_WAIT_X with the seconds left).
+pub fn count_sign_up(
+    ctx: &RpcContext<'_>,
+    acc: &Accounts<'_>,
+    phone: &Phone,
+    b: &mut Batch,
+) -> Result<(), RpcError> {
+    if phone.test_dc.is_some() {
+        return Ok(());
+    }
+    let login = ctx.login;
+    if let Some(address) = address_subject(ctx.peer) {
+        let by_address = (SIGNUPS_PER_ADDRESS, &address[..]);
+        bump(
+            ctx,
+            acc,
+            b,
+            by_address,
+            login.signups_per_address,
+            flood_wait,
+        )?;
+    }
+    bump(
+        ctx,
+        acc,
+        b,
+        (SIGNUPS_GLOBAL, b""),
+        login.signups_global,
+        flood_wait,
+    )
 }
 
 /// One more sendCode from this auth key, counted into `b` (FLOOD_WAIT_X).

@@ -218,6 +218,13 @@ pub struct LoginConfig {
     pub codes_per_test_phone: RateLimit,
     /// sendCode per auth key an hour (FLOOD_WAIT_X).
     pub codes_per_key: RateLimit,
+    /// Codes sent to numbers other than test numbers, over the whole server an hour
+    /// (FLOOD_WAIT_X): fresh keys and addresses cannot make a gateway send without end.
+    pub codes_global: RateLimit,
+    /// Sign-ups of numbers other than test numbers per client address an hour, and over the
+    /// server (FLOOD_WAIT_X).
+    pub signups_per_address: RateLimit,
+    pub signups_global: RateLimit,
     /// Wrong cloud passwords (and wrong recovery and email codes) per account in a row: the
     /// growing wait (FLOOD_WAIT_X, AB-3) and the daily cap; a right one resets both.
     pub password_backoff: Backoff,
@@ -273,6 +280,11 @@ pub const DEFAULT_FAILED_SIGN_INS_PER_ADDRESS: i32 = 20;
 /// Test numbers: a CI suite logs the same ones in again and again.
 pub const DEFAULT_CODES_PER_TEST_PHONE: i32 = 20;
 pub const DEFAULT_CODES_PER_KEY: i32 = 50;
+/// Over the server an hour (test numbers are outside both).
+pub const DEFAULT_CODES_GLOBAL: i32 = 10_000;
+pub const DEFAULT_SIGNUPS_GLOBAL: i32 = 1_000;
+/// Per client address an hour: a family behind one NAT signing up.
+pub const DEFAULT_SIGNUPS_PER_ADDRESS: i32 = 10;
 /// AB-3: "after 3–5 failures exponential FLOOD_WAIT_X plus a daily cap", "well under 100
 /// consecutive failures per account": 3 free, then 30 s, 60 s, … up to an hour; 20 a day.
 pub const DEFAULT_PASSWORD_BACKOFF: Backoff = Backoff {
@@ -305,6 +317,9 @@ impl LoginConfig {
             failed_sign_ins_per_address: per(DEFAULT_FAILED_SIGN_INS_PER_ADDRESS, DAY),
             codes_per_test_phone: per(DEFAULT_CODES_PER_TEST_PHONE, DEFAULT_FLOOD_WINDOW),
             codes_per_key: per(DEFAULT_CODES_PER_KEY, DEFAULT_FLOOD_WINDOW),
+            codes_global: per(DEFAULT_CODES_GLOBAL, DEFAULT_FLOOD_WINDOW),
+            signups_per_address: per(DEFAULT_SIGNUPS_PER_ADDRESS, DEFAULT_FLOOD_WINDOW),
+            signups_global: per(DEFAULT_SIGNUPS_GLOBAL, DEFAULT_FLOOD_WINDOW),
             password_backoff: DEFAULT_PASSWORD_BACKOFF,
             password_failures_per_day: per(DEFAULT_PASSWORD_FAILURES_PER_DAY, DAY),
             password_reset_wait: DEFAULT_PASSWORD_RESET_WAIT,
@@ -329,6 +344,7 @@ impl LoginConfig {
             failed_sign_ins_per_phone: RateLimit::OFF,
             codes_per_address: RateLimit::OFF,
             failed_sign_ins_per_address: RateLimit::OFF,
+            signups_per_address: RateLimit::OFF,
             ..LoginConfig::new(sender)
         }
     }
@@ -340,6 +356,8 @@ impl LoginConfig {
             codes_per_phone: RateLimit::OFF,
             codes_per_test_phone: RateLimit::OFF,
             codes_per_key: RateLimit::OFF,
+            codes_global: RateLimit::OFF,
+            signups_global: RateLimit::OFF,
             password_backoff: Backoff::OFF,
             password_failures_per_day: RateLimit::OFF,
             ..LoginConfig::development(sender)
@@ -356,6 +374,9 @@ impl LoginConfig {
             self.failed_sign_ins_per_address,
             self.codes_per_test_phone,
             self.codes_per_key,
+            self.codes_global,
+            self.signups_per_address,
+            self.signups_global,
             self.password_failures_per_day,
         ]
         .iter()

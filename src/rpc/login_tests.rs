@@ -1009,3 +1009,69 @@ fn the_development_limits_are_the_old_loose_ones() {
     let right = f.sender.last_code(phone).unwrap();
     assert!(f.sign_in(2, 2, phone, &hash, &right).is_ok());
 }
+
+#[test]
+fn sign_ups_are_limited_per_address_and_over_the_server() {
+    let mut f = Fixture::new();
+    let per_hour = |limit| RateLimit {
+        limit,
+        window: 3600,
+    };
+    f.login.signups_per_address = per_hour(2);
+    f.login.signups_global = per_hour(3);
+    let sign_up = |f: &Fixture, key: i64, phone: &str| {
+        let hash = f.send_code(key, 2, phone).unwrap();
+        let code = f.sender.last_code(phone).unwrap();
+        assert!(matches!(
+            f.sign_in(key, 2, phone, &hash, &code).unwrap(),
+            enums::auth::Authorization::SignUpRequired(_)
+        ));
+        f.sign_up(key, 2, phone, &hash, "Flood", "")
+    };
+    sign_up(&f, 1, "4915112340001").unwrap();
+    sign_up(&f, 2, "4915112340002").unwrap();
+    f.now.set(T0 + 600);
+    let refused = sign_up(&f, 3, "4915112340003").unwrap_err();
+    assert_eq!(
+        (refused.code, refused.message.as_str()),
+        (420, "FLOOD_WAIT_3000"),
+        "the seconds left in the address's hour"
+    );
+    assert!(Accounts::new(&f.store)
+        .user_by_phone("4915112340003")
+        .unwrap()
+        .is_none());
+    // Test numbers are outside both limits.
+    f.register(4, "9996621234");
+    // From other addresses the server's own limit is next.
+    *f.peer.borrow_mut() = "203.0.113.5".into();
+    sign_up(&f, 5, "4915112340004").unwrap();
+    *f.peer.borrow_mut() = "203.0.113.6".into();
+    let refused = sign_up(&f, 6, "4915112340005").unwrap_err();
+    assert_eq!(refused.message, "FLOOD_WAIT_3000");
+}
+
+#[test]
+fn codes_are_limited_over_the_server() {
+    let mut f = Fixture::new();
+    f.login.codes_global = RateLimit {
+        limit: 3,
+        window: 3600,
+    };
+    for (n, peer) in ["203.0.113.1", "203.0.113.2", "203.0.113.3"]
+        .iter()
+        .enumerate()
+    {
+        *f.peer.borrow_mut() = peer.to_string();
+        f.send_code(n as i64 + 1, 2, &format!("491511234000{n}"))
+            .unwrap();
+    }
+    *f.peer.borrow_mut() = "203.0.113.4".into();
+    let refused = f.send_code(9, 2, "4915112340009").unwrap_err();
+    assert_eq!(
+        (refused.code, refused.message.as_str()),
+        (420, "FLOOD_WAIT_3600")
+    );
+    f.send_code(10, 2, "9996621234")
+        .expect("test numbers are outside it");
+}

@@ -53,7 +53,11 @@ impl SeenInits {
     }
 
     pub fn len(&self) -> usize {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).at.len()
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .at
+            .len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -82,7 +86,10 @@ mod tests {
         same[0] = 9;
         same[60] = 1;
         assert!(!s.first_time(&same, 1001));
-        assert!(s.first_time(&init(1), 1000 + WINDOW_SECS + 1), "the window passed");
+        assert!(
+            s.first_time(&init(1), 1000 + WINDOW_SECS + 1),
+            "the window passed"
+        );
         for n in 10..10 + MAX_REMEMBERED as u32 + 50 {
             s.first_time(&init(n), 5000);
         }

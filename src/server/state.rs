@@ -718,7 +718,10 @@ mod tests {
         assert_eq!(first.key.id(), ids[0]);
         assert_eq!(s.counts().0, 3);
         assert!(s.destroy_key(ids[9]).unwrap());
-        assert!(s.key(ids[9], T0).unwrap().is_none(), "destroyed is gone for good");
+        assert!(
+            s.key(ids[9], T0).unwrap().is_none(),
+            "destroyed is gone for good"
+        );
     }
 
     #[test]
