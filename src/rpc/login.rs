@@ -24,8 +24,22 @@ pub trait CodeSender: Send + Sync {
     fn deliver_email(&self, address: &str, purpose: &str, code: &str) -> Result<(), String>;
 }
 
-/// Appends one line to `path`, created 0600 (live codes: the server's user only).
+/// The development outbox files rotate past this size: the full one becomes `NAME.1` (the
+/// previous `.1` goes), so a flood of codes cannot fill the disk (issue 14, item 5).
+pub const OUTBOX_ROTATE_BYTES: u64 = 16 << 20;
+
+/// Appends one line to `path`, created 0600 (live codes: the server's user only), rotating it
+/// first past [`OUTBOX_ROTATE_BYTES`].
 fn append_line(path: &std::path::Path, line: &str) -> Result<(), String> {
+    append_line_rotating(path, line, OUTBOX_ROTATE_BYTES)
+}
+
+fn append_line_rotating(path: &std::path::Path, line: &str, max: u64) -> Result<(), String> {
+    if std::fs::metadata(path).is_ok_and(|m| m.len() >= max) {
+        let mut rotated = path.as_os_str().to_owned();
+        rotated.push(".1");
+        std::fs::rename(path, &rotated).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     let mut options = std::fs::OpenOptions::new();
     options.create(true).append(true);
     #[cfg(unix)]
@@ -116,6 +130,24 @@ impl CodeSender for MemorySender {
         let mut emails = self.emails.lock().unwrap_or_else(|p| p.into_inner());
         emails.push((address.into(), purpose.into(), code.into()));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod outbox_tests {
+    #[test]
+    fn the_outbox_rotates_at_its_size_bound() {
+        let dir = std::env::temp_dir().join(format!("mtproto-outbox-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("outbox.txt");
+        for n in 0..10 {
+            super::append_line_rotating(&path, &format!("line {n}"), 20).unwrap();
+        }
+        let now = std::fs::read_to_string(&path).unwrap();
+        let old = std::fs::read_to_string(dir.join("outbox.txt.1")).unwrap();
+        assert!(now.len() < 40 && old.len() < 40, "{now:?} {old:?}");
+        assert!(now.ends_with("line 9\n"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
 
