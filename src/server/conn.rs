@@ -608,7 +608,11 @@ impl Connection {
                     expires_at,
                     Some((ready.initial_salt(), now.0 + SALT_PERIOD)),
                 );
-                let decision = match state.add_key(entry, now.0) {
+                let address = self
+                    .limit
+                    .as_ref()
+                    .map(|(_, ip)| super::rate::address_key(*ip));
+                let decision = match state.add_key_from(entry, now.0, address) {
                     Ok(true) => KeyDecision::Stored,
                     Ok(false) => KeyDecision::Taken,
                     Err(e) => {

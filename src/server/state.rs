@@ -28,6 +28,8 @@ pub const MAX_TEMP_KEYS: usize = 50_000;
 /// store again on its next use; a key that is not logged in then forgets the layer it declared
 /// until its client declares it again, as it does on each new connection).
 pub const MAX_CACHED_PERM_KEYS: usize = 100_000;
+/// Temporary keys one limited client address may hold; past it its oldest goes.
+pub const MAX_TEMP_KEYS_PER_ADDRESS: usize = 1_000;
 
 /// An auth key in use.
 #[derive(Debug)]
@@ -143,6 +145,10 @@ pub struct ServerState {
     bindings: Mutex<super::binding::Bindings>,
     /// The most temporary keys held.
     pub max_temp_keys: usize,
+    /// The address each temporary key of a limited client was made from, and how many each
+    /// address holds (the per-address bound).
+    temp_addresses: Mutex<(HashMap<i64, u128>, HashMap<u128, usize>)>,
+    pub max_temp_keys_per_address: usize,
     /// Permanent keys in the order they were cached (the cache bound's eviction order).
     perm_order: Mutex<std::collections::VecDeque<i64>>,
     /// The most permanent keys cached.
@@ -196,6 +202,8 @@ impl ServerState {
             temp_order: Mutex::new(std::collections::VecDeque::new()),
             bindings: Mutex::new(Default::default()),
             max_temp_keys: MAX_TEMP_KEYS,
+            temp_addresses: Mutex::default(),
+            max_temp_keys_per_address: MAX_TEMP_KEYS_PER_ADDRESS,
             perm_order: Mutex::new(std::collections::VecDeque::new()),
             max_cached_perm_keys: MAX_CACHED_PERM_KEYS,
             sessions: Mutex::new(HashMap::new()),
@@ -224,13 +232,11 @@ impl ServerState {
     /// The key with this id, from memory or the store; expired temporary keys are gone (PF-1).
     pub fn key(&self, id: i64, now: i64) -> Result<Option<Arc<KeyEntry>>, StoreError> {
         {
-            let mut keys = lock(&self.keys);
+            let keys = lock(&self.keys);
             if let Some(k) = keys.get(&id) {
                 if k.expires_at.is_some_and(|t| t <= now) {
-                    keys.remove(&id);
                     drop(keys);
-                    lock(&self.sessions).remove(&id);
-                    lock(&self.bindings).unbind_temp(id);
+                    self.forget_temp_key(id);
                     return Ok(None);
                 }
                 return Ok(Some(k.clone()));
@@ -285,6 +291,17 @@ impl ServerState {
     /// Keeps a new key: permanent ones durably in the store first (HS-19), temporary ones in
     /// memory only (DB-2). `Ok(false)`: the id is taken (dh_gen_retry).
     pub fn add_key(&self, entry: KeyEntry, now: i64) -> Result<bool, StoreError> {
+        self.add_key_from(entry, now, None)
+    }
+
+    /// [`ServerState::add_key`] for a key made by a limited client address (its key in
+    /// `rate.rs`): its temporary keys count against [`MAX_TEMP_KEYS_PER_ADDRESS`].
+    pub fn add_key_from(
+        &self,
+        entry: KeyEntry,
+        now: i64,
+        address: Option<u128>,
+    ) -> Result<bool, StoreError> {
         let id = entry.key.id();
         if id == 0 || lock(&self.keys).contains_key(&id) {
             return Ok(false);
@@ -304,6 +321,12 @@ impl ServerState {
             return Ok(false);
         } else {
             self.make_room_for_a_temp_key();
+            if let Some(a) = address {
+                self.make_room_for_a_temp_key_of(a);
+                let mut t = lock(&self.temp_addresses);
+                t.0.insert(id, a);
+                *t.1.entry(a).or_default() += 1;
+            }
             lock(&self.temp_order).push_back(id);
         }
         Ok(lock(&self.keys).insert(id, Arc::new(entry)).is_none())
@@ -335,11 +358,47 @@ impl ServerState {
         }
     }
 
+    /// Past [`MAX_TEMP_KEYS_PER_ADDRESS`] for `address`, its oldest temporary key goes.
+    fn make_room_for_a_temp_key_of(&self, address: u128) {
+        let full = lock(&self.temp_addresses)
+            .1
+            .get(&address)
+            .is_some_and(|n| *n >= self.max_temp_keys_per_address);
+        if !full {
+            return;
+        }
+        let oldest = {
+            let order = lock(&self.temp_order);
+            let t = lock(&self.temp_addresses);
+            order
+                .iter()
+                .copied()
+                .find(|id| t.0.get(id) == Some(&address))
+        };
+        if let Some(id) = oldest {
+            lock(&self.temp_order).retain(|k| *k != id);
+            self.forget_temp_key(id);
+            tracing::debug!(
+                key = format_args!("{:016x}", id as u64),
+                "temporary key dropped: its address holds too many"
+            );
+        }
+    }
+
     /// A temporary key is gone: its entry, sessions and binding (its next frame gets −404).
     fn forget_temp_key(&self, id: i64) {
         lock(&self.keys).remove(&id);
         lock(&self.sessions).remove(&id);
         lock(&self.bindings).unbind_temp(id);
+        let mut t = lock(&self.temp_addresses);
+        if let Some(a) = t.0.remove(&id) {
+            if let Some(n) = t.1.get_mut(&a) {
+                *n -= 1;
+                if *n == 0 {
+                    t.1.remove(&a);
+                }
+            }
+        }
     }
 
     /// The permanent key a bound temporary key acts for (PF-6).
@@ -598,6 +657,7 @@ impl ServerState {
         lock(&self.keys).clear();
         lock(&self.temp_order).clear();
         lock(&self.perm_order).clear();
+        *lock(&self.temp_addresses) = Default::default();
         *lock(&self.bindings) = Default::default();
         lock(&self.sessions).clear();
         self.srp.clear();
@@ -722,6 +782,36 @@ mod tests {
             s.key(ids[9], T0).unwrap().is_none(),
             "destroyed is gone for good"
         );
+    }
+
+    #[test]
+    fn temporary_keys_are_bounded_per_address_the_oldest_going() {
+        let mut s = state();
+        s.max_temp_keys_per_address = 3;
+        let ids: Vec<i64> = (1..=5u8)
+            .map(|n| {
+                let k = temp_key(n, T0);
+                let id = k.key.id();
+                assert!(s.add_key_from(k, T0, Some(7)).unwrap());
+                id
+            })
+            .collect();
+        let held = |id: i64| s.key(id, T0).unwrap().is_some();
+        assert!(!held(ids[0]) && !held(ids[1]), "the address's oldest went");
+        assert!(ids[2..].iter().all(|id| held(*id)));
+        // Another address, and unlimited clients, are not touched.
+        for n in 10..14u8 {
+            assert!(s.add_key_from(temp_key(n, T0), T0, Some(8)).unwrap());
+            assert!(s.add_key(temp_key(n + 100, T0), T0).unwrap());
+        }
+        assert!(ids[2..].iter().all(|id| held(*id)));
+        assert_eq!(s.counts().0, 3 + 3 + 4);
+        // An expired key gives its place back.
+        assert!(s.key(ids[2], T0 + 7200).unwrap().is_none());
+        assert!(s
+            .add_key_from(temp_key(6, T0 + 7200), T0 + 7200, Some(7))
+            .unwrap());
+        assert!(held(ids[3]) && held(ids[4]));
     }
 
     #[test]
