@@ -486,8 +486,21 @@ fn main() -> ExitCode {
     }
 }
 
+/// The load flags without `--no-baseline` (a soak has none).
+fn load_args_soak() -> Vec<Arg> {
+    bench_load_args()
+        .into_iter()
+        .filter(|a| a.get_id() != "no-baseline")
+        .collect()
+}
+
 fn bench_cli() -> Command {
-    let load_args = [
+    let load_args = bench_load_args();
+    bench_cli_with(load_args)
+}
+
+fn bench_load_args() -> [Arg; 7] {
+    [
         Arg::new("connections")
             .long("connections")
             .value_name("N")
@@ -522,7 +535,10 @@ fn bench_cli() -> Command {
             .long("no-baseline")
             .action(ArgAction::SetTrue)
             .help("skip the baseline measurement"),
-    ];
+    ]
+}
+
+fn bench_cli_with(load_args: [Arg; 7]) -> Command {
     Command::new("bench")
         .about("Load benchmarks with the server's own CPU and memory accounting")
         .subcommand_required(true)
@@ -556,6 +572,26 @@ fn bench_cli() -> Command {
                      CPU per check, against openssl's two 2048-bit exponentiations",
                 )
                 .args(load_args),
+        )
+        .subcommand(
+            Command::new("soak")
+                .about("many connections kept alive with pings, logins and key exchanges for minutes: errors, p99 latency and server RSS per interval (not a test)")
+                .args(load_args_soak())
+                .arg(
+                    Arg::new("minutes")
+                        .long("minutes")
+                        .value_name("M")
+                        .value_parser(clap::value_parser!(u64).range(1..=1440))
+                        .help("how long [default: 10; --seconds S for shorter runs]"),
+                )
+                .arg(
+                    Arg::new("interval-secs")
+                        .long("interval-secs")
+                        .value_name("S")
+                        .default_value("60")
+                        .value_parser(clap::value_parser!(u64).range(1..=3600))
+                        .help("one report line per interval"),
+                ),
         )
         .subcommand(
             Command::new("echo-server")
@@ -613,9 +649,42 @@ fn bench(b: &clap::ArgMatches) -> ExitCode {
         seconds: *m.get_one::<u64>("seconds").expect("default"),
         attach,
         public_key: m.get_one::<String>("public-key").map(Into::into),
-        no_baseline: m.get_flag("no-baseline"),
+        no_baseline: m
+            .try_get_one::<bool>("no-baseline")
+            .ok()
+            .flatten()
+            .copied()
+            .unwrap_or(false),
     };
     let json = m.get_flag("json");
+    if name == "soak" {
+        let mut opts = opts;
+        // --minutes wins; --seconds (default 10) is for short runs.
+        opts.seconds = m.get_one::<u64>("minutes").map_or(
+            if m.value_source("seconds") == Some(clap::parser::ValueSource::CommandLine) {
+                opts.seconds
+            } else {
+                600
+            },
+            |min| min * 60,
+        );
+        let interval =
+            std::time::Duration::from_secs(*m.get_one::<u64>("interval-secs").expect("default"));
+        return match bench::soak(&opts, interval) {
+            Ok(r) => {
+                println!("{}", if json { r.json() } else { r.text() }.trim_end());
+                if r.errors() == 0 {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let report = match name {
         "handshake" => bench::handshake(&opts).map(|r| if json { r.json() } else { r.text() }),
         "rpc" => bench::rpc(&opts).map(|r| if json { r.json() } else { r.text() }),

@@ -144,3 +144,25 @@ fn benches_drive_a_running_server_by_address_and_pid() {
     assert!(number(&json, "\"result\"", "ops") >= 2.0, "{json}");
     assert!(json.contains("\"echo\":null"), "{json}");
 }
+
+#[test]
+fn soak_bench_keeps_connections_alive_with_a_mix_and_reports_each_interval() {
+    let json = bench(&[
+        "soak",
+        "--connections",
+        "40",
+        "--seconds",
+        "4",
+        "--interval-secs",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(number(&json, "\"bench\"", "errors"), 0.0, "{json}");
+    assert_eq!(json.matches("\"end_secs\":").count(), 2, "{json}");
+    // Each connection is pinged every 10 s, first at the start.
+    assert_eq!(number(&json, "\"end_secs\":2", "pings"), 40.0, "{json}");
+    for key in ["logins", "keys", "rss_bytes"] {
+        assert!(number(&json, "\"end_secs\":4", key) > 0.0, "{key}: {json}");
+    }
+    assert_eq!(number(&json, "\"end_secs\":4", "alive"), 40.0, "{json}");
+}

@@ -110,7 +110,8 @@ pub fn fit_file_limit(limits: &mut super::Limits) {
     match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(soft) => {
             let fit = connections_within(soft, limits.max_connections);
-            if fit < limits.max_connections {
+            // Only a cut past the descriptors kept for the rest is news worth a warning.
+            if fit + (FD_RESERVE as usize) < limits.max_connections {
                 tracing::warn!(
                     file_limit = soft,
                     configured = limits.max_connections,
@@ -119,6 +120,7 @@ pub fn fit_file_limit(limits: &mut super::Limits) {
                 );
                 limits.max_connections = fit;
             } else {
+                limits.max_connections = fit;
                 tracing::info!(
                     file_limit = soft,
                     max_connections = fit,

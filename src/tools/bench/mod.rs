@@ -6,11 +6,13 @@ mod echo;
 mod load;
 mod openssl;
 mod procfs;
+mod soak;
 mod stats;
 mod target;
 
 pub use echo::serve as echo_server;
 pub use openssl::OpensslCosts;
+pub use soak::{soak, Interval as SoakInterval, SoakReport};
 pub use stats::Summary;
 
 use std::io;
