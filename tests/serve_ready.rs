@@ -32,8 +32,9 @@ fn serve_on_free_ports_says_where_it_listens() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
+        .map(|c| Running(Some(c)))
         .unwrap();
-    let line = ready_line(&mut child);
+    let line = ready_line(child.get());
     let line = line.trim().to_string();
     assert_eq!(json_field(&line, "ready"), Some("true"), "{line}");
     let ports: Vec<u16> = (1..=3)
@@ -85,8 +86,8 @@ fn serve_on_free_ports_says_where_it_listens() {
             .unwrap()
     });
     assert_eq!(user.first_name.as_deref(), Some("Free"));
-    let _ = child.kill();
-    let out = child.wait_with_output().unwrap();
+    let _ = child.get().kill();
+    let out = child.take().wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("listening on 127.0.0.1:"), "{stderr}");
     assert!(
@@ -95,6 +96,28 @@ fn serve_on_free_ports_says_where_it_listens() {
     );
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_file(&ready_file);
+}
+
+/// A spawned `serve`, killed if the test ends (an assertion failing) before it stops it.
+struct Running(Option<std::process::Child>);
+
+impl Running {
+    fn get(&mut self) -> &mut std::process::Child {
+        self.0.as_mut().expect("still running")
+    }
+
+    fn take(&mut self) -> std::process::Child {
+        self.0.take().expect("still running")
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
 }
 
 /// The first line a spawned `serve` prints (its stdout taken).
@@ -153,8 +176,9 @@ fn an_ephemeral_server_keeps_nothing_and_limits_nothing() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
+        .map(|c| Running(Some(c)))
         .unwrap();
-    let line = ready_line(&mut child);
+    let line = ready_line(child.get());
     assert_eq!(json_field(&line, "ephemeral"), Some("true"), "{line}");
     let dir = std::path::PathBuf::from(json_text(&line, "data_dir"));
     assert!(dir.starts_with(std::env::temp_dir()), "{}", dir.display());
@@ -175,11 +199,11 @@ fn an_ephemeral_server_keeps_nothing_and_limits_nothing() {
     });
     // A graceful stop takes the temporary dir with it.
     let stopped = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.get().id().to_string()])
         .status()
         .unwrap();
     assert!(stopped.success());
-    let out = child.wait_with_output().unwrap();
+    let out = child.take().wait_with_output().unwrap();
     assert!(out.status.success());
     assert!(!dir.exists(), "{} removed", dir.display());
     // --log-format json: one object per line, each with its time, level, target and message.
@@ -216,8 +240,9 @@ fn a_config_file_sets_the_options_and_flags_override_it() {
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
+        .map(|c| Running(Some(c)))
         .unwrap();
-    let line = ready_line(&mut child);
+    let line = ready_line(child.get());
     assert_eq!(json_field(&line, "ephemeral"), Some("true"), "{line}");
     assert!(
         line.contains("{\"id\":1,") && !line.contains("{\"id\":2,"),
@@ -239,8 +264,7 @@ fn a_config_file_sets_the_options_and_flags_override_it() {
         matches!(&third, mtproto_auth::client::ClientError::Rpc(e) if e.code == 420),
         "codes_per_phone = 2 from the file: {third:?}"
     );
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     std::fs::write(&file, "ephemeral = true\nno_such_option = 1\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_mtproto-auth"))
         .args(["serve", "--config"])
