@@ -94,6 +94,21 @@ fn bump(
     Ok(())
 }
 
+/// The `kind` counter of the client's address (if it has one), bumped into `b` under `limit`
+/// (FLOOD_WAIT_X past it).
+fn bump_address(
+    ctx: &RpcContext<'_>,
+    acc: &Accounts<'_>,
+    b: &mut Batch,
+    kind: u8,
+    limit: RateLimit,
+) -> Result<(), RpcError> {
+    match address_subject(ctx.peer) {
+        Some(address) => bump(ctx, acc, b, (kind, &address[..]), limit, flood_wait),
+        None => Ok(()),
+    }
+}
+
 /// The seconds until `limit` allows one more event on this counter, if it is spent now.
 fn spent(
     ctx: &RpcContext<'_>,
@@ -154,18 +169,13 @@ pub fn count_failure(
         uncapped(login.failed_sign_ins_per_phone),
         flood_wait,
     )?;
-    if let Some(address) = address_subject(ctx.peer) {
-        let by_address = (FAILED_PER_ADDRESS, &address[..]);
-        bump(
-            ctx,
-            acc,
-            b,
-            by_address,
-            uncapped(login.failed_sign_ins_per_address),
-            flood_wait,
-        )?;
-    }
-    Ok(())
+    bump_address(
+        ctx,
+        acc,
+        b,
+        FAILED_PER_ADDRESS,
+        uncapped(login.failed_sign_ins_per_address),
+    )
 }
 
 /// One more code sent to `phone` (sendCode, resendCode), counted into `b`: per phone an hour
@@ -194,10 +204,7 @@ pub fn count_send(
         |_| RpcError::new(400, "PHONE_NUMBER_FLOOD"),
     )?;
     bump(ctx, acc, b, by_phone, login.codes_per_phone, flood_wait)?;
-    if let Some(address) = address_subject(ctx.peer) {
-        let by_address = (CODES_PER_ADDRESS, &address[..]);
-        bump(ctx, acc, b, by_address, login.codes_per_address, flood_wait)?;
-    }
+    bump_address(ctx, acc, b, CODES_PER_ADDRESS, login.codes_per_address)?;
     bump(
         ctx,
         acc,
@@ -220,17 +227,7 @@ pub fn count_sign_up(
         return Ok(());
     }
     let login = ctx.login;
-    if let Some(address) = address_subject(ctx.peer) {
-        let by_address = (SIGNUPS_PER_ADDRESS, &address[..]);
-        bump(
-            ctx,
-            acc,
-            b,
-            by_address,
-            login.signups_per_address,
-            flood_wait,
-        )?;
-    }
+    bump_address(ctx, acc, b, SIGNUPS_PER_ADDRESS, login.signups_per_address)?;
     bump(
         ctx,
         acc,

@@ -121,6 +121,16 @@ pub async fn sessions(
     sessions_on(addr, keys, connections, MAX_SESSIONS_PER_KEY).await
 }
 
+/// `connections` clients with a session each, on keys made for them ([`keys_for`]).
+pub async fn connected(
+    addr: SocketAddr,
+    cfg: &Arc<ClientConfig>,
+    connections: usize,
+) -> Result<Vec<Client>, ClientError> {
+    let keys = keys_for(addr, cfg, connections).await?;
+    sessions(addr, &keys, connections).await
+}
+
 /// Like [`sessions`], with `per_key` sessions on each key.
 pub async fn sessions_on(
     addr: SocketAddr,

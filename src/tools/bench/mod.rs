@@ -189,10 +189,7 @@ pub fn rpc(opts: &Options) -> io::Result<RpcReport> {
     let target = start_target(opts)?;
     let cfg = client_config(&target, opts)?;
     let result = rt.block_on(async {
-        let keys = load::keys_for(target.addr, &cfg, opts.connections)
-            .await
-            .map_err(io::Error::other)?;
-        let clients = load::sessions(target.addr, &keys, opts.connections)
+        let clients = load::connected(target.addr, &cfg, opts.connections)
             .await
             .map_err(io::Error::other)?;
         let (window, _clients) = load::pings(&target, clients, opts.seconds).await;

@@ -148,10 +148,7 @@ pub fn soak(opts: &Options, interval: Duration) -> io::Result<SoakReport> {
     let cfg = client_config(&target, opts)?;
     let runtime = runtime()?;
     runtime.block_on(async {
-        let keys = load::keys_for(target.addr, &cfg, opts.connections)
-            .await
-            .map_err(io::Error::other)?;
-        let clients = load::sessions(target.addr, &keys, opts.connections)
+        let clients = load::connected(target.addr, &cfg, opts.connections)
             .await
             .map_err(io::Error::other)?;
         let start = Instant::now();
