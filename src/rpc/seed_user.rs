@@ -45,6 +45,13 @@ impl std::fmt::Debug for SeededSession {
     }
 }
 
+impl SeededSession {
+    /// The key as 512 hex digits (a secret: it logs in), as the admin API and CLI hand it out.
+    pub fn auth_key_hex(&self) -> String {
+        self.auth_key.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 /// The error of a given key that is this user's login already (a seed applied again).
 pub const EXISTS: &str = "the session exists";
 

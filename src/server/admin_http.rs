@@ -534,7 +534,7 @@ fn create_session(state: &ServerState, r: &Request, now: i64) -> Result<Response
         format!(
             "{{\"auth_key_id\":\"{:016x}\",\"auth_key\":\"{}\",\"user_id\":{},\"dc\":{},\"bot\":{},\"host\":{},\"port\":{}}}",
             s.auth_key_id as u64,
-            hex(&s.auth_key),
+            s.auth_key_hex(),
             s.user_id,
             s.dc_id,
             s.bot,
@@ -542,10 +542,6 @@ fn create_session(state: &ServerState, r: &Request, now: i64) -> Result<Response
             addr.map_or(0, |a| a.port),
         ),
     ))
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// `DELETE /sessions?key=HEX` or `?user=ID`: ends them (the keys answer SESSION_REVOKED).

@@ -423,10 +423,12 @@ pub fn run(store: &dyn Store, cmd: &AdminCommand, now: i64) -> Result<String, St
 
 /// A created session as `sessions create` prints it: the key in hex (a secret: it logs in).
 pub fn session_text(s: &crate::rpc::seed_user::SeededSession) -> String {
-    let hex: String = s.auth_key.iter().map(|b| format!("{b:02x}")).collect();
     format!(
-        "created session {:016x} for user {} on DC {}\nauth_key: {hex}\n",
-        s.auth_key_id as u64, s.user_id, s.dc_id
+        "created session {:016x} for user {} on DC {}\nauth_key: {}\n",
+        s.auth_key_id as u64,
+        s.user_id,
+        s.dc_id,
+        s.auth_key_hex()
     )
 }
 

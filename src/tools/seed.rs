@@ -87,17 +87,9 @@ fn int(e: &Entry, key: &str) -> Result<Option<i32>, String> {
 }
 
 fn hex_key(s: &str) -> Result<[u8; 256], String> {
-    let s = s.trim();
-    // ASCII first: slicing by byte offsets below needs one byte per character.
-    if s.len() != 512 || !s.is_ascii() {
-        return Err("auth_key is 512 hex digits (256 bytes)".into());
-    }
-    let mut key = [0u8; 256];
-    for (i, k) in key.iter_mut().enumerate() {
-        *k = u8::from_str_radix(&s[2 * i..2 * i + 2], 16)
-            .map_err(|_| "auth_key is 512 hex digits (256 bytes)".to_string())?;
-    }
-    Ok(key)
+    let bad = || "auth_key is 512 hex digits (256 bytes)".to_string();
+    let bytes = crate::tools::tl_decode::parse_hex(s.as_bytes()).map_err(|_| bad())?;
+    bytes.try_into().map_err(|_| bad())
 }
 
 /// Creates what is missing; one line per entry saying what became of it.
@@ -165,14 +157,7 @@ pub fn apply(store: &dyn Store, seed: &Seed, now: i64) -> Result<String, String>
                 if key.is_some() {
                     "\n".to_string()
                 } else {
-                    format!(
-                        ", auth_key {}\n",
-                        created
-                            .auth_key
-                            .iter()
-                            .map(|b| format!("{b:02x}"))
-                            .collect::<String>()
-                    )
+                    format!(", auth_key {}\n", created.auth_key_hex())
                 }
             )),
             Err(msg) if msg == EXISTS => out.push_str(&format!("session of {label}: exists\n")),
