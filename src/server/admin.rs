@@ -58,18 +58,7 @@ pub fn run_on_server(state: &ServerState, cmd: &AdminCommand, now: i64) -> Resul
                 None => Default::default(),
             };
             let kept = state.codes.list(&filter, super::code_log::MAX_DELIVERIES);
-            Ok(kept
-                .iter()
-                .map(|d| {
-                    format!(
-                        "{} {} {} {}\n",
-                        crate::tools::admin::utc(d.time),
-                        d.to,
-                        d.purpose,
-                        d.code
-                    )
-                })
-                .collect())
+            Ok(kept.iter().map(|d| d.text() + "\n").collect())
         }
         AdminCommand::FaultClear(id) => {
             let n = state.faults.clear(*id);

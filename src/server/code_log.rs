@@ -28,6 +28,18 @@ impl Delivery {
         self.purpose == "login"
     }
 
+    /// `YYYY-MM-DD HH:MM to purpose code`, as `mtproto-auth codes` and the admin socket show
+    /// it.
+    pub fn text(&self) -> String {
+        format!(
+            "{} {} {} {}",
+            crate::tools::admin::utc(self.time),
+            self.to,
+            self.purpose,
+            self.code
+        )
+    }
+
     pub fn to_json(&self) -> String {
         use crate::server::ready::json_string as s;
         format!(
@@ -54,8 +66,10 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// Whether `d` is one the reader wants (`after` 0: any, also deliveries read from the
+    /// outbox files, which have no number).
     pub fn matches(&self, d: &Delivery) -> bool {
-        if d.seq <= self.after {
+        if self.after != 0 && d.seq <= self.after {
             return false;
         }
         match (&self.phone, &self.email) {

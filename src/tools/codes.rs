@@ -23,19 +23,13 @@ pub struct CodesOptions {
     pub timeout: Option<Duration>,
 }
 
-/// One delivery: `to` a phone or an address, `purpose` ("login" for phone codes), the code.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delivery {
-    pub time: i64,
-    pub to: String,
-    pub purpose: String,
-    pub code: String,
-}
+pub use crate::server::code_log::Delivery;
 
 fn parse_outbox(line: &str) -> Option<Delivery> {
     let mut w = line.split(' ');
     let (time, to, code) = (w.next()?.parse().ok()?, w.next()?, w.next()?);
     Some(Delivery {
+        seq: 0,
         time,
         to: to.into(),
         purpose: "login".into(),
@@ -47,6 +41,7 @@ fn parse_emails(line: &str) -> Option<Delivery> {
     let mut w = line.split(' ');
     let (time, to, purpose, code) = (w.next()?.parse().ok()?, w.next()?, w.next()?, w.next()?);
     Some(Delivery {
+        seq: 0,
         time,
         to: to.into(),
         purpose: purpose.into(),
@@ -77,23 +72,14 @@ pub fn deliveries(data_dir: &Path) -> Vec<Delivery> {
     all
 }
 
+/// The code log's filter (its `after` unused: the files have no numbers).
 fn matches(o: &CodesOptions, d: &Delivery) -> bool {
-    let phone = o.phone.as_deref().map(|p| p.trim_start_matches('+'));
-    match (phone, o.email.as_deref()) {
-        (Some(p), _) => d.purpose == "login" && d.to == p,
-        (None, Some(e)) => d.purpose != "login" && d.to.eq_ignore_ascii_case(e),
-        (None, None) => true,
+    crate::server::code_log::Filter {
+        phone: o.phone.clone(),
+        email: o.email.clone(),
+        after: 0,
     }
-}
-
-fn line(d: &Delivery) -> String {
-    format!(
-        "{} {} {} {}",
-        crate::tools::admin::utc(d.time),
-        d.to,
-        d.purpose,
-        d.code
-    )
+    .matches(d)
 }
 
 /// Runs the command; `Err` when `next` timed out or the data dir has no deliveries file.
@@ -106,7 +92,7 @@ pub fn run(o: &CodesOptions, out: &mut dyn Write) -> Result<(), String> {
     let mut seen = (outbox.len(), emails.len());
     if !o.next {
         for d in deliveries(&o.data_dir).iter().filter(|d| matches(o, d)) {
-            writeln!(out, "{}", line(d)).map_err(|e| e.to_string())?;
+            writeln!(out, "{}", d.text()).map_err(|e| e.to_string())?;
         }
         if !o.follow {
             return Ok(());
@@ -126,7 +112,7 @@ pub fn run(o: &CodesOptions, out: &mut dyn Write) -> Result<(), String> {
                 writeln!(out, "{}", d.code).map_err(|e| e.to_string())?;
                 return Ok(());
             }
-            writeln!(out, "{}", line(d)).map_err(|e| e.to_string())?;
+            writeln!(out, "{}", d.text()).map_err(|e| e.to_string())?;
             out.flush().map_err(|e| e.to_string())?;
         }
         if deadline.is_some_and(|t| Instant::now() >= t) {
