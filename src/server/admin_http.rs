@@ -340,19 +340,10 @@ fn route(state: &ServerState, r: &Request) -> Result<Response, Response> {
 }
 
 fn health(state: &ServerState) -> String {
-    let dcs: Vec<String> = state
-        .dcs
-        .iter()
-        .map(|d| {
-            format!(
-                "{{\"id\":{},\"host\":{},\"port\":{}}}",
-                d.id,
-                js(&d.ip),
-                d.port
-            )
-        })
-        .collect();
-    format!("{{\"status\":\"ok\",\"dcs\":[{}]}}", dcs.join(","))
+    format!(
+        "{{\"status\":\"ok\",\"dcs\":{}}}",
+        super::ready::dcs_json(&state.dcs)
+    )
 }
 
 fn codes_json(list: &[super::code_log::Delivery], state: &ServerState) -> String {

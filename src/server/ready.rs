@@ -29,14 +29,10 @@ pub fn json_string(s: &str) -> String {
     out
 }
 
-/// The ready line for a bound server.
-pub fn ready_line(server: &Server) -> std::io::Result<String> {
-    let pem = std::fs::read_to_string(server.public_key_path())?;
-    let fingerprint = server.state().rsa_keys[0].fingerprint();
-    // As clients are told (help.getConfig): the public host where one is set.
-    let dcs: Vec<String> = server
-        .state()
-        .dcs
+/// Each DC as clients are told (help.getConfig: the public host where one is set), as a JSON
+/// array: id, host, port and address (the ready line, the admin API's /health).
+pub fn dcs_json(dcs: &[crate::rpc::DcAddress]) -> String {
+    let items: Vec<String> = dcs
         .iter()
         .map(|d| {
             let addr = match d.ip.parse::<std::net::IpAddr>() {
@@ -52,11 +48,19 @@ pub fn ready_line(server: &Server) -> std::io::Result<String> {
             )
         })
         .collect();
+    format!("[{}]", items.join(","))
+}
+
+/// The ready line for a bound server.
+pub fn ready_line(server: &Server) -> std::io::Result<String> {
+    let pem = std::fs::read_to_string(server.public_key_path())?;
+    let fingerprint = server.state().rsa_keys[0].fingerprint();
+    let dcs = dcs_json(&server.state().dcs);
     let dir = server.data_dir();
     Ok(format!(
-        "{{\"ready\":true,\"ephemeral\":{},\"dcs\":[{}],\"public_key_pem\":{},\"fingerprint\":\"{:016x}\",\"signed_fingerprint\":{},\"data_dir\":{},\"admin_socket\":{},\"admin_http\":{}}}",
+        "{{\"ready\":true,\"ephemeral\":{},\"dcs\":{},\"public_key_pem\":{},\"fingerprint\":\"{:016x}\",\"signed_fingerprint\":{},\"data_dir\":{},\"admin_socket\":{},\"admin_http\":{}}}",
         server.is_ephemeral(),
-        dcs.join(","),
+        dcs,
         json_string(&pem),
         fingerprint as u64,
         fingerprint,
