@@ -1,8 +1,9 @@
 //! Fault injection for tests (admin API `POST /faults`, `mtproto-auth faults add`): for a
 //! method, answer an error, delay the answer, or drop the connection, for the next N calls or a
-//! fraction of them. Checked once per RPC call before it runs (`conn.rs`); no rules, one
-//! uncontended lock per call.
+//! fraction of them. Checked once per RPC call before it runs (`conn.rs`); with no rules, one
+//! atomic load per call.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::rpc::RpcError;
@@ -136,6 +137,8 @@ impl FaultRule {
 #[derive(Default)]
 pub struct Faults {
     rules: Mutex<(Vec<FaultRule>, u64)>,
+    /// How many rules there are (kept under the lock): with none, a call takes no lock.
+    count: AtomicUsize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -154,6 +157,7 @@ impl Faults {
         rule.id = rules.1;
         rule.hits = 0;
         rules.0.push(rule);
+        self.count.store(rules.0.len(), Ordering::Relaxed);
         Ok(rules.1)
     }
 
@@ -166,16 +170,17 @@ impl Faults {
         let mut rules = lock(&self.rules);
         let before = rules.0.len();
         rules.0.retain(|r| id.is_some_and(|id| r.id != id));
+        self.count.store(rules.0.len(), Ordering::Relaxed);
         before - rules.0.len()
     }
 
     /// The fault for a call of `method`, if a rule fires: the first matching rule that fires
     /// (`roll`: a uniform draw in [0, 1) for fractions).
     pub fn check(&self, method: &str, roll: impl FnOnce() -> f64) -> Option<Fault> {
-        let mut rules = lock(&self.rules);
-        if rules.0.is_empty() {
+        if self.count.load(Ordering::Relaxed) == 0 {
             return None;
         }
+        let mut rules = lock(&self.rules);
         // One draw per call, shared by the rules with a fraction.
         let mut roll = Some(roll);
         let mut drawn = None;
@@ -195,6 +200,7 @@ impl Faults {
             *t -= 1;
             if *t == 0 {
                 rules.0.remove(at);
+                self.count.store(rules.0.len(), Ordering::Relaxed);
             }
         }
         Some(fault)
