@@ -2,19 +2,28 @@
 //! and `sessions list|revoke` reach a running server here, since the server holds the store's
 //! lock. One request line per connection, answered by `tools::admin` off the async workers.
 
+#[cfg(unix)]
 use std::path::{Path, PathBuf};
+#[cfg(unix)]
 use std::sync::Arc;
+#[cfg(unix)]
 use std::time::Duration;
 
+#[cfg(unix)]
 use tokio::net::UnixListener;
+#[cfg(unix)]
 use tokio::sync::watch;
 
 use super::ServerState;
-use crate::tools::admin::{faults_text, run, serve_one, unix_now, AdminCommand, ADMIN_SOCKET};
+use crate::tools::admin::{faults_text, run, AdminCommand};
+#[cfg(unix)]
+use crate::tools::admin::{serve_one, unix_now, ADMIN_SOCKET};
 
 /// A client that sends nothing for this long is dropped.
+#[cfg(unix)]
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
+#[cfg(unix)]
 /// Binds the socket; a stale one of a server that is gone is replaced (a live server holds the
 /// store's lock, so this one could not have opened it).
 pub fn bind(data_dir: &Path) -> std::io::Result<(UnixListener, PathBuf)> {
@@ -33,7 +42,6 @@ pub fn run_on_server(state: &ServerState, cmd: &AdminCommand, now: i64) -> Resul
     match cmd {
         AdminCommand::Reset(None) => {
             state.reset().map_err(e)?;
-            tracing::warn!("admin reset: every user, key, session, code and counter is gone");
             Ok("reset: every user, key, session, code and counter is gone\n".into())
         }
         AdminCommand::Reset(Some(user)) => match state.reset_user(*user).map_err(e)? {
@@ -80,6 +88,7 @@ pub fn run_on_server(state: &ServerState, cmd: &AdminCommand, now: i64) -> Resul
     }
 }
 
+#[cfg(unix)]
 pub async fn serve(
     listener: UnixListener,
     path: PathBuf,

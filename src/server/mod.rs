@@ -1,7 +1,6 @@
 //! The tokio shell around the sans-IO core: one listener per DC, a task per connection, limits,
 //! graceful shutdown. All DCs run in one process and share one store (test-DC emulation).
 
-#[cfg(unix)]
 mod admin;
 pub mod admin_http;
 pub mod admission;

@@ -663,6 +663,7 @@ impl ServerState {
         self.srp.clear();
         self.codes.clear();
         self.faults.clear(None);
+        tracing::warn!("admin reset: every user, key, session, code and counter is gone");
         Ok(())
     }
 
@@ -676,6 +677,9 @@ impl ServerState {
             self.kill_temps_of(key);
         }
         self.store.sync()?;
+        if existed {
+            tracing::info!(user_id, "admin reset of one user");
+        }
         Ok(existed)
     }
 
