@@ -1,4 +1,4 @@
-//! Issue 14, item 1, over TCP: key exchanges that stall cannot lock a legitimate client out.
+//! Issue 14 over TCP. Item 1: key exchanges that stall cannot lock a legitimate client out.
 //! From 127.0.0.2 (a limited address: `limit_loopback`), 300 connections send req_pq_multi and
 //! stall, some of them keeping the connection busy with msgs_ack, and 20 more get past
 //! req_DH_params and stall there; meanwhile a client from 127.0.0.1 makes a key. The stalled
@@ -259,5 +259,94 @@ fn big_frames_need_a_key_and_every_frame_must_be_finished_in_time() {
                 t.closed_within(Duration::from_secs(6)).await,
                 "and closed at its deadline"
             );
+        });
+}
+
+async fn resend(c: &mut mtproto_auth::client::Client, id: i64) -> Vec<(i64, i32, Vec<u8>)> {
+    use mtproto_auth::tl::{types, Serializable};
+    let body = types::MsgResendReq { msg_ids: vec![id] }.to_bytes();
+    c.send_body(&body).await.unwrap();
+    c.recv_messages().await.unwrap()
+}
+
+/// Item 3: keys × sessions × answers that are never acknowledged. Each key's sessions together
+/// hold at most its bound and the server at most its own, the oldest answers going first; the
+/// newest stay to be re-sent, and a client that acks is not disturbed.
+#[test]
+fn unacknowledged_answers_stay_within_the_key_and_server_bounds() {
+    use mtproto_auth::client::Client;
+    use mtproto_auth::tl::{functions, types, Deserializable, Serializable};
+    const KEYS: usize = 8;
+    const SESSIONS: usize = 8;
+    const ANSWERS: usize = 100;
+    const PER_KEY: usize = 24 << 10;
+    const TOTAL: usize = 96 << 10;
+    let server = TestServer::start_with(1, |c| {
+        c.limits.max_held_per_key = PER_KEY;
+        c.limits.max_held_total = TOTAL;
+    });
+    let opts = ConnectOptions::new(server.addr(1), Framing::Intermediate);
+    let cfg = cfg(&server);
+    let query = functions::help::GetConfig {}.to_bytes();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let mut sessions = Vec::new();
+            let mut answer_bytes = 0;
+            for _ in 0..KEYS {
+                let mut transport = Transport::connect(&opts).await.unwrap();
+                let done = create_auth_key(&mut transport, &cfg).await.unwrap();
+                for _ in 0..SESSIONS {
+                    let t = Transport::connect(&opts).await.unwrap();
+                    let mut c = Client::with_key(t, done.auth_key.clone(), done.salt);
+                    for _ in 0..ANSWERS {
+                        c.send_body(&query).await.unwrap();
+                    }
+                    let mut answers = Vec::new();
+                    while answers.len() < ANSWERS {
+                        for (id, _, body) in c.recv_messages().await.unwrap() {
+                            if body.get(..4) == Some(&0xf35c6d01u32.to_le_bytes()[..]) {
+                                answer_bytes += body.len();
+                                answers.push((id, body));
+                            }
+                        }
+                    }
+                    sessions.push((c, answers));
+                }
+            }
+            let held = server.state.held.total();
+            assert!(
+                answer_bytes > 10 * TOTAL,
+                "the attack asks for more: {answer_bytes}"
+            );
+            assert!(held <= TOTAL, "held {held} of at most {TOTAL}");
+            assert!(server.state.metrics.held_dropped_total() > 0);
+
+            // msg_resend_req: the newest answer of the newest session is still held (re-sent
+            // under a new id); the oldest session's first answer went (msgs_state_info).
+            let (newest, answers) = sessions.last_mut().unwrap();
+            let (last_id, last_body) = answers.last().unwrap().clone();
+            let again = resend(newest, last_id).await;
+            assert!(again
+                .iter()
+                .any(|(id, _, b)| *b == last_body && *id != last_id));
+            let (oldest, answers) = sessions.first_mut().unwrap();
+            let first_id = answers[0].0;
+            let info = resend(oldest, first_id).await;
+            let info = types::MsgsStateInfo::from_bytes(&info[0].2).expect("msgs_state_info");
+            assert_eq!(info.info.len(), 1);
+
+            // A client that acknowledges what it gets is served as ever.
+            let mut transport = Transport::connect(&opts).await.unwrap();
+            let done = create_auth_key(&mut transport, &cfg).await.unwrap();
+            let mut c = Client::with_key(transport, done.auth_key, done.salt);
+            for i in 0..20 {
+                c.invoke_raw(&query).await.unwrap();
+                c.flush_acks().await.unwrap();
+                c.ping(i).await.unwrap();
+            }
+            assert!(server.state.held.total() <= TOTAL);
         });
 }

@@ -86,6 +86,7 @@ pub struct Metrics {
     sync_latency: Histogram,
     sync_batch: Histogram,
     admin_requests: AtomicU64,
+    held_dropped: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -101,6 +102,7 @@ impl Default for Metrics {
             sync_latency: Histogram::new(LATENCY_BUCKETS.len()),
             sync_batch: Histogram::new(BATCH_BUCKETS.len()),
             admin_requests: Default::default(),
+            held_dropped: Default::default(),
         }
     }
 }
@@ -189,6 +191,15 @@ impl Metrics {
 
     pub fn admin_request(&self) {
         self.admin_requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Unacknowledged answers dropped by the per-key or server-wide bound (`held.rs`).
+    pub fn held_dropped(&self, n: u64) {
+        self.held_dropped.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn held_dropped_total(&self) -> u64 {
+        self.held_dropped.load(Ordering::Relaxed)
     }
 
     /// The Prometheus text, with the gauges `fill` reads off the server at this moment.
@@ -351,6 +362,17 @@ impl Metrics {
             out,
             "mtproto_admin_requests_total {}",
             self.admin_requests.load(Ordering::Relaxed)
+        );
+        head(
+            &mut out,
+            "mtproto_held_answers_dropped_total",
+            "counter",
+            "Unacknowledged answers dropped by the per-key or server-wide bound.",
+        );
+        let _ = writeln!(
+            out,
+            "mtproto_held_answers_dropped_total {}",
+            self.held_dropped.load(Ordering::Relaxed)
         );
         head(
             &mut out,

@@ -74,6 +74,10 @@ pub struct Limits {
     /// Whether loopback clients count against `handshake_rate` too. Off by default: a local
     /// test suite may create many keys at once, and a local client already has the CPU.
     pub limit_loopback: bool,
+    /// Bytes of unacknowledged answers held over all sessions of one key, and over the
+    /// server; past either the oldest go (`session/held.rs`).
+    pub max_held_per_key: usize,
+    pub max_held_total: usize,
 }
 
 impl Default for Limits {
@@ -88,6 +92,8 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(300),
             handshake_rate: Some(HandshakeRate::per_second(DEFAULT_HANDSHAKE_RATE)),
             limit_loopback: false,
+            max_held_per_key: crate::session::held::MAX_HELD_PER_KEY,
+            max_held_total: crate::session::held::MAX_HELD_TOTAL,
         }
     }
 }
@@ -218,7 +224,7 @@ impl Server {
             )))
         });
         login.code_key = keyfile::load_or_create_code_key(&config.data_dir)?;
-        let state = ServerState::new(
+        let mut state = ServerState::new(
             store_dyn,
             Arc::new(vec![rsa]),
             salt_secret,
@@ -226,6 +232,10 @@ impl Server {
             config.test_mode,
         )
         .with_login(login);
+        state.held = Arc::new(crate::session::held::HeldBudget::new(
+            config.limits.max_held_total,
+            config.limits.max_held_per_key,
+        ));
         Ok(Server {
             state: Arc::new(state),
             store,

@@ -95,6 +95,8 @@ type SharedSlot = Arc<SlotCell>;
 #[derive(Debug, Default)]
 struct KeySessions {
     sessions: HashMap<i64, SharedSlot>,
+    /// The bytes of unacknowledged messages its sessions hold (bounded per key).
+    held: crate::session::held::KeyHeld,
     /// The newest client msg_id of any session this key lost (evicted, or ended by
     /// destroy_session): a new session refuses ids at or below it (SS-4), so the messages of a
     /// forgotten session cannot run again in a new one under the same session_id.
@@ -154,6 +156,8 @@ pub struct ServerState {
     /// The most permanent keys cached.
     pub max_cached_perm_keys: usize,
     sessions: Mutex<HashMap<i64, KeySessions>>,
+    /// The bound on unacknowledged messages per key and over the server (`held.rs`).
+    pub held: Arc<crate::session::held::HeldBudget>,
     /// Unix time of the last sweep for idle sessions (written under the `sessions` lock).
     last_sweep: AtomicI64,
     /// Messages admitted so far, over all sessions (their `recency`).
@@ -207,6 +211,7 @@ impl ServerState {
             perm_order: Mutex::new(std::collections::VecDeque::new()),
             max_cached_perm_keys: MAX_CACHED_PERM_KEYS,
             sessions: Mutex::new(HashMap::new()),
+            held: Default::default(),
             last_sweep: AtomicI64::new(i64::MIN),
             admitted: AtomicU64::new(0),
             metrics: Default::default(),
@@ -515,7 +520,11 @@ impl ServerState {
                         let mut slot = lock(&cell.slot);
                         let moved = slot.connection != connection;
                         slot.connection = connection;
-                        return run(&mut slot.session, admitted, moved);
+                        let r = run(&mut slot.session, admitted, moved);
+                        let over = slot.session.held_over_budget();
+                        drop(slot);
+                        self.trim_held(key_id, over);
+                        return r;
                     }
                     // Another connection started the session meanwhile: check against it.
                     Err(existing) => existing,
@@ -539,7 +548,11 @@ impl ServerState {
         }
         let moved = slot.connection != connection;
         slot.connection = connection;
-        run(&mut slot.session, admitted, moved)
+        let r = run(&mut slot.session, admitted, moved);
+        let over = slot.session.held_over_budget();
+        drop(slot);
+        self.trim_held(key_id, over);
+        r
     }
 
     /// Runs `f` on a session if it exists, changing nothing else (a pushed update).
@@ -555,7 +568,70 @@ impl ServerState {
             .get(&session_id)?
             .clone();
         let mut slot = lock(&cell.slot);
-        Some(f(&mut slot.session))
+        let r = f(&mut slot.session);
+        let over = slot.session.held_over_budget();
+        drop(slot);
+        self.trim_held(key_id, over);
+        Some(r)
+    }
+
+    /// Past the key's bound on held messages, its sessions' oldest go; past the server's, the
+    /// oldest over every session (one thread at a time). Each trim goes an eighth below the
+    /// bound. Runs with no session locked, and skips a session busy with a request.
+    fn trim_held(&self, key_id: i64, (key_over, total_over): (bool, bool)) {
+        use crate::session::held::HeldBudget;
+        let budget = &self.held;
+        if key_over {
+            let of_key = lock(&self.sessions).get(&key_id).map(|k| {
+                let cells: Vec<SharedSlot> = k.sessions.values().cloned().collect();
+                (k.held.clone(), cells)
+            });
+            if let Some((held, cells)) = of_key {
+                let goal = HeldBudget::goal(budget.max_per_key());
+                self.drop_oldest_held(&cells, || held.load(Ordering::Relaxed) > goal);
+            }
+        }
+        if total_over {
+            budget.trim_once(|| {
+                let cells: Vec<SharedSlot> = lock(&self.sessions)
+                    .values()
+                    .flat_map(|k| k.sessions.values().cloned())
+                    .collect();
+                let goal = HeldBudget::goal(budget.max_total());
+                self.drop_oldest_held(&cells, || budget.total() > goal);
+                tracing::warn!(
+                    held_bytes = budget.total(),
+                    bound = budget.max_total(),
+                    dropped_so_far = self.metrics.held_dropped_total(),
+                    "unacknowledged answers over the server-wide bound: the oldest dropped"
+                );
+            });
+        }
+    }
+
+    /// Drops held messages of `cells`, oldest first over all of them, while `more` says so.
+    fn drop_oldest_held(&self, cells: &[SharedSlot], more: impl Fn() -> bool) {
+        use std::cmp::Reverse;
+        let oldest = |c: &SlotCell| c.slot.try_lock().ok().and_then(|s| s.session.held_oldest());
+        let mut queue: std::collections::BinaryHeap<Reverse<(u64, usize)>> = cells
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| oldest(c).map(|seq| Reverse((seq, i))))
+            .collect();
+        while more() {
+            let Some(Reverse((_, i))) = queue.pop() else {
+                break;
+            };
+            let Ok(mut slot) = cells[i].slot.try_lock() else {
+                continue;
+            };
+            if slot.session.drop_oldest_held() {
+                self.metrics.held_dropped(1);
+            }
+            if let Some(seq) = slot.session.held_oldest() {
+                queue.push(Reverse((seq, i)));
+            }
+        }
     }
 
     fn tick(&self) -> u64 {
@@ -588,7 +664,7 @@ impl ServerState {
     fn register(
         &self,
         key_id: i64,
-        session: Session,
+        mut session: Session,
         connection: u64,
         now: i64,
     ) -> Result<SharedSlot, SharedSlot> {
@@ -598,6 +674,10 @@ impl ServerState {
         if let Some(existing) = of_key.sessions.get(&id) {
             return Err(existing.clone());
         }
+        session.charge_held(crate::session::held::Charge {
+            budget: self.held.clone(),
+            key: of_key.held.clone(),
+        });
         if of_key.sessions.len() >= MAX_SESSIONS_PER_KEY {
             if let Some(oldest) = of_key
                 .sessions
@@ -699,6 +779,7 @@ impl ServerState {
             .iter()
             .filter_map(|c| c.slot.try_lock().ok().map(|s| s.session.unacked()))
             .sum();
+        let held_bytes = (self.held.total(), self.held.max_total());
         let n = |v: usize| v as u64;
         vec![
             ("auth_keys_permanent", n(perm), None),
@@ -706,6 +787,7 @@ impl ServerState {
             ("temp_key_bindings", n(lock(&self.bindings).len()), None),
             ("sessions", n(slots.len()), None),
             ("held_answers", n(held), None),
+            ("held_answer_bytes", n(held_bytes.0), Some(n(held_bytes.1))),
             (
                 "password_checks",
                 n(self.srp.len()),
@@ -848,6 +930,73 @@ mod tests {
         s.bind_temp(last, 88).unwrap();
         assert!(s.key(last, T0 + 3600).unwrap().is_none());
         assert_eq!(s.perm_of(last), None);
+    }
+
+    /// Holds an update of `len` bytes in an existing session (as a push does).
+    fn hold(s: &ServerState, key_id: i64, session_id: i64, len: usize) {
+        let env = crate::session::Env {
+            auth_key_id: key_id,
+            salts: &s.salts,
+            key_salts: s.salts.key_salts(key_id, T0),
+            initial_salt: None,
+            now: T0,
+            nanos: 0,
+        };
+        let reply = s.with_existing(key_id, session_id, |session| {
+            session.notify(&env, vec![7; len])
+        });
+        assert_eq!(reply.expect("the session exists").messages.len(), 1);
+    }
+
+    fn held_in(s: &ServerState, key_id: i64, session_id: i64) -> usize {
+        s.with_existing(key_id, session_id, |session| session.unacked())
+            .unwrap()
+    }
+
+    #[test]
+    fn held_answers_are_bounded_per_key_and_over_the_server_oldest_first() {
+        use crate::session::held::HeldBudget;
+        let mut s = state();
+        // One held 1,000-byte update costs a little more (its entry); bounds in such units.
+        let unit = 1000 + 100;
+        s.held = Arc::new(HeldBudget::new(20 * unit, 8 * unit));
+        for (key, session) in [(1, 10), (1, 11), (2, 20), (3, 30)] {
+            assert_eq!(offer(&s, key, session, 1, T0, id_at(T0, 1)), Ok(false));
+        }
+        // Key 1, two sessions: 6 updates in each, the first session's all older. Past the
+        // key's bound its oldest go, down to an eighth below.
+        for session in [10, 11] {
+            for _ in 0..6 {
+                hold(&s, 1, session, 1000);
+            }
+        }
+        let of_key_1 = held_in(&s, 1, 10) + held_in(&s, 1, 11);
+        assert!(of_key_1 <= 8, "{of_key_1}");
+        assert_eq!(held_in(&s, 1, 11), 6, "the newer session kept everything");
+        assert!(s.held.total() <= 8 * unit);
+        // Keys 2 and 3 stay within their own bound but pass the server's: the oldest over
+        // the server go, key 1's first.
+        for _ in 0..7 {
+            hold(&s, 2, 20, 1000);
+        }
+        for _ in 0..7 {
+            hold(&s, 3, 30, 1000);
+        }
+        assert!(s.held.total() <= 20 * unit, "{}", s.held.total());
+        assert_eq!(held_in(&s, 3, 30), 7, "the newest kept everything");
+        assert_eq!(held_in(&s, 1, 10), 0, "the oldest went first");
+        let dropped = s.metrics.held_dropped_total();
+        assert!(dropped >= 5, "{dropped}");
+        // A forgotten session gives its bytes back.
+        let before = s.held.total();
+        assert!(s.destroy_session(3, 30));
+        assert!(s.held.total() < before);
+        assert!(s
+            .fill()
+            .iter()
+            .any(|(name, n, cap)| *name == "held_answer_bytes"
+                && *n == s.held.total() as u64
+                && *cap == Some(20 * unit as u64)));
     }
 
     /// A client msg_id at `now`, `n` quarter-ticks into the second.

@@ -170,6 +170,27 @@ impl Session {
         self.unacked.len()
     }
 
+    /// From now on the messages this session holds count against the key's and the server's
+    /// budget ([`super::held::HeldBudget`]).
+    pub fn charge_held(&mut self, charge: super::held::Charge) {
+        self.unacked.charge_to(charge);
+    }
+
+    /// Whether the key's or the server's bound on held messages is passed.
+    pub fn held_over_budget(&self) -> (bool, bool) {
+        self.unacked.over_budget()
+    }
+
+    /// When the oldest message this session holds was held, in the server's order.
+    pub fn held_oldest(&self) -> Option<u64> {
+        self.unacked.oldest()
+    }
+
+    /// Forgets the oldest held message (a bound above the session's own was passed).
+    pub fn drop_oldest_held(&mut self) -> bool {
+        self.unacked.drop_oldest()
+    }
+
     /// The newest client msg_id this session accepted.
     pub fn newest_msg_id(&self) -> Option<i64> {
         self.window.newest()
