@@ -350,3 +350,126 @@ fn unacknowledged_answers_stay_within_the_key_and_server_bounds() {
             assert!(server.state.held.total() <= TOTAL);
         });
 }
+
+/// What the server's frame budget holds now (its `fill` entry).
+fn partial_frame_bytes(server: &TestServer) -> (u64, u64) {
+    let fill = server.state.fill();
+    let (_, held, bound) = fill
+        .iter()
+        .find(|(name, _, _)| *name == "partial_frame_bytes")
+        .expect("the shell reports its frame budget");
+    (*held, bound.unwrap())
+}
+
+/// Which of `transports` the server closed (each checked for `wait`, all at once).
+async fn which_closed(transports: Vec<Transport>, wait: Duration) -> Vec<(Transport, bool)> {
+    let mut set = tokio::task::JoinSet::new();
+    for (i, mut t) in transports.into_iter().enumerate() {
+        set.spawn(async move {
+            let closed = t.closed_within(wait).await;
+            (i, t, closed)
+        });
+    }
+    let mut out: Vec<(usize, Transport, bool)> = set.join_all().await;
+    out.sort_by_key(|(i, _, _)| *i);
+    out.into_iter().map(|(_, t, c)| (t, c)).collect()
+}
+
+/// Item 2: connections that each hold most of a frame and never finish it. Over the server's
+/// budget the connections holding the most are closed first, the memory held stays within the
+/// bound, and a new client still makes a key and is served.
+#[test]
+fn incomplete_frames_stay_within_the_server_budget_the_largest_closed_first() {
+    const BUDGET: usize = 2 << 20;
+    let server = TestServer::start_with(1, |c| {
+        c.limits.max_partial_frame_bytes = BUDGET;
+        c.limits.max_connections_per_address = 1000;
+    });
+    let opts = ConnectOptions::new(server.addr(1), Framing::Intermediate);
+    let cfg = cfg(&server);
+    // A frame declared `declared` bytes long, of which `sent` are sent.
+    async fn hold(t: &mut Transport, declared: u32, sent: usize) {
+        t.send_raw(&declared.to_le_bytes()).await.unwrap();
+        t.send_raw(&vec![0x5a; sent]).await.unwrap();
+    }
+    let settle = || tokio::time::sleep(Duration::from_millis(300));
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            // Three keyed connections hold 600 KB each (the 1 MiB cap applies with a key) …
+            let mut big = Vec::new();
+            for _ in 0..3 {
+                let mut transport = Transport::connect(&opts).await.unwrap();
+                let done = create_auth_key(&mut transport, &cfg).await.unwrap();
+                let mut client =
+                    mtproto_auth::client::Client::with_key(transport, done.auth_key, done.salt);
+                client.ping(1).await.unwrap();
+                hold(client.transport(), 1 << 20, 600_000).await;
+                big.push(client);
+            }
+            // … and a hundred without a key 8 KB each: together past the budget.
+            let mut small = Vec::new();
+            for _ in 0..100 {
+                let mut t = Transport::connect(&opts).await.unwrap();
+                hold(&mut t, 60_000, 8_000).await;
+                small.push(t);
+            }
+            settle().await;
+            let (held, bound) = partial_frame_bytes(&server);
+            assert_eq!(bound, BUDGET as u64);
+            assert!(held <= bound, "{held} held");
+            let big_closed = {
+                let mut n = 0;
+                for c in &mut big {
+                    n += usize::from(
+                        c.transport()
+                            .closed_within(Duration::from_millis(200))
+                            .await,
+                    );
+                }
+                n
+            };
+            assert!(big_closed >= 1, "the largest holders go first");
+            let small = which_closed(small, Duration::from_millis(200)).await;
+            let n = small.iter().filter(|(_, closed)| *closed).count();
+            assert_eq!(n, 0, "small holders closed ({big_closed} of 3 large ones)");
+
+            // Two hundred more without a key, 60 KB each (12 MB): the budget holds, the new
+            // largest are closed, and the small ones still stay.
+            let mut flood = Vec::new();
+            for _ in 0..200 {
+                let mut t = Transport::connect(&opts).await.unwrap();
+                hold(&mut t, 64_000, 60_000).await;
+                flood.push(t);
+            }
+            settle().await;
+            let (held, _) = partial_frame_bytes(&server);
+            assert!(held <= BUDGET as u64, "{held} held");
+            let flood = which_closed(flood, Duration::from_millis(200)).await;
+            let closed = flood.iter().filter(|(_, c)| *c).count();
+            assert!(closed >= 150, "{closed} of the flood closed");
+            let small = which_closed(
+                small.into_iter().map(|(t, _)| t).collect(),
+                Duration::from_millis(200),
+            )
+            .await;
+            assert!(
+                small.iter().all(|(_, closed)| !closed),
+                "no small holder was closed"
+            );
+
+            // A new client is served meanwhile.
+            let started = std::time::Instant::now();
+            let mut transport = Transport::connect(&opts).await.unwrap();
+            let done = create_auth_key(&mut transport, &cfg).await.unwrap();
+            let mut client =
+                mtproto_auth::client::Client::with_key(transport, done.auth_key, done.salt);
+            client.ping(2).await.unwrap();
+            assert!(started.elapsed() < Duration::from_secs(5));
+            drop((small, flood));
+            settle().await;
+            assert!(partial_frame_bytes(&server).0 <= BUDGET as u64);
+        });
+}

@@ -49,6 +49,8 @@ pub struct Output {
     pub delay_ms: u64,
     /// Bytes of an incomplete frame held after this input (the shell's frame deadline).
     pub partial: Partial,
+    /// The memory that holds them (the server-wide budget, `frame_budget.rs`); 0 with none.
+    pub buffered: usize,
 }
 
 /// What is buffered of an incomplete frame once the input is handled.
@@ -67,6 +69,10 @@ pub enum Partial {
 /// key-exchange messages are well under a kilobyte (issue 14, item 2), so a peer without a
 /// key cannot make the server buffer a megabyte per connection.
 pub const PRE_KEY_MAX_FRAME: usize = 64 * 1024;
+
+/// An empty input buffer bigger than this is given back: a connection that once carried a
+/// big frame does not keep its memory while idle.
+const KEEP_INBUF: usize = 16 * 1024;
 
 impl Output {
     /// Close once `send` is written, for `reason`.
@@ -151,6 +157,15 @@ impl Connection {
         }
     }
 
+    /// The memory allocated for what `buffered` counts (0 when it is 0).
+    fn buffered_memory(&self) -> usize {
+        match &self.phase {
+            Phase::Detecting(first) if !first.is_empty() => first.capacity(),
+            Phase::Running { .. } if !self.inbuf.is_empty() => self.inbuf.capacity(),
+            _ => 0,
+        }
+    }
+
     /// The exchanges in progress missed their deadline: they are dropped, the slot goes back
     /// and the address is charged as for the work it asked for (the shell closes the
     /// connection).
@@ -210,6 +225,10 @@ impl Connection {
         let before = self.handshakes.in_progress();
         let frames_before = self.frames;
         let mut out = self.receive_bytes(state, data, now, rng);
+        if self.inbuf.is_empty() && self.inbuf.capacity() > KEEP_INBUF {
+            self.inbuf = Vec::new();
+        }
+        out.buffered = self.buffered_memory();
         let buffered = self.buffered() > 0;
         out.partial = match (buffered, self.frames > frames_before || !self.partial_open) {
             (false, _) => Partial::None,
@@ -1017,6 +1036,57 @@ mod tests {
         }
         assert_eq!(at, sent.len(), "no partial frame left over");
         ids
+    }
+
+    /// The memory an incomplete frame holds is reported (the server-wide frame budget), and
+    /// the buffer a big frame needed is given back once it is handled.
+    #[test]
+    fn an_incomplete_frame_reports_its_memory_and_a_big_buffer_is_given_back() {
+        let key = AuthKey::from_bytes(std::array::from_fn(|i| (i * 17 + 3) as u8));
+        let state = fixture_state(&key, NOW.0);
+        let salt = state.salts.current(key.id(), NOW.0);
+        let mut codec = Codec::new(Framing::Intermediate, Side::Client);
+        let mut encode = |msg_id: i64, seqno: i32, body: &[u8]| {
+            let plain = join_plaintext(salt, 78, msg_id, seqno, body);
+            let mut frame = Vec::new();
+            encrypt_message(&key, Side::Client, &plain, &[6; 32], &mut frame);
+            let mut wire = Vec::new();
+            codec
+                .encode(&frame, &[], false, &mut wire)
+                .expect("within the cap");
+            wire
+        };
+        let mut first = Framing::Intermediate.tag().to_vec();
+        first.extend(encode(
+            NOW.0 << 32,
+            1,
+            &functions::Ping { ping_id: 1 }.to_bytes(),
+        ));
+        // 8,192 ids (the most one msgs_ack may carry): a 64 KiB frame.
+        let ack = types::MsgsAck {
+            msg_ids: (1..=8192).map(|i| (NOW.0 << 32) + i * 4 + 1).collect(),
+        }
+        .to_bytes();
+        let big = encode((NOW.0 << 32) + 8, 2, &ack);
+        let mut conn = Connection::new(1, 1, &state);
+        let mut rng = SeededRng::new(3);
+        let out = conn.receive(&state, &first, NOW, &mut rng);
+        assert_eq!(
+            (out.buffered, out.partial, out.close),
+            (0, Partial::None, false)
+        );
+        let (most, last) = big.split_at(big.len() - 1);
+        let out = conn.receive(&state, most, NOW, &mut rng);
+        assert!(out.buffered >= most.len(), "{}", out.buffered);
+        assert_eq!(out.partial, Partial::Started);
+        let out = conn.receive(&state, last, NOW, &mut rng);
+        assert_eq!((out.buffered, out.partial), (0, Partial::None));
+        assert!(!out.close, "{:?}", out.reason);
+        assert!(
+            conn.inbuf.capacity() <= KEEP_INBUF,
+            "{}",
+            conn.inbuf.capacity()
+        );
     }
 
     #[test]

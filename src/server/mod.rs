@@ -10,6 +10,7 @@ mod conn;
 pub mod datadir;
 mod durability;
 pub mod faults;
+pub mod frame_budget;
 mod keyfile;
 pub mod metrics;
 mod push;
@@ -78,6 +79,9 @@ pub struct Limits {
     /// server; past either the oldest go (`session/held.rs`).
     pub max_held_per_key: usize,
     pub max_held_total: usize,
+    /// Bytes held in incomplete frames over the server; past it the connections holding the
+    /// most are closed (`frame_budget.rs`).
+    pub max_partial_frame_bytes: usize,
 }
 
 impl Default for Limits {
@@ -94,6 +98,7 @@ impl Default for Limits {
             limit_loopback: false,
             max_held_per_key: crate::session::held::MAX_HELD_PER_KEY,
             max_held_total: crate::session::held::MAX_HELD_TOTAL,
+            max_partial_frame_bytes: frame_budget::DEFAULT_MAX,
         }
     }
 }
@@ -282,6 +287,9 @@ impl Server {
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let connections = Arc::new(Semaphore::new(self.limits.max_connections));
+        let frames = Arc::new(frame_budget::FrameBudget::new(
+            self.limits.max_partial_frame_bytes,
+        ));
         self.state.handshake_slots.set_limits(
             self.limits.max_handshakes,
             self.limits.max_handshakes_per_address,
@@ -293,11 +301,18 @@ impl Server {
             .map(|r| Arc::new(AddressLimiter::new(r)));
         let observed = self.state.clone();
         {
-            let (connections, rate) = (connections.clone(), rate.clone());
+            let (connections, rate, frames) = (connections.clone(), rate.clone(), frames.clone());
             let max_c = self.limits.max_connections;
             let _ = self.state.shell_fill.set(Box::new(move || {
                 let used = (max_c - connections.available_permits().min(max_c)) as u64;
-                let mut fill = vec![("connections", used, Some(max_c as u64))];
+                let mut fill = vec![
+                    ("connections", used, Some(max_c as u64)),
+                    (
+                        "partial_frame_bytes",
+                        frames.total() as u64,
+                        Some(frames.max() as u64),
+                    ),
+                ];
                 if let Some(rate) = &rate {
                     fill.push((
                         "address_budgets",
@@ -354,6 +369,7 @@ impl Server {
                 connections: connections.clone(),
                 rate: rate.clone(),
                 limits: self.limits.clone(),
+                frames: frames.clone(),
                 stop: stop_rx.clone(),
             };
             accept_tasks.spawn(accept_loop(listener, ctx));
@@ -446,6 +462,7 @@ struct AcceptContext {
     connections: Arc<Semaphore>,
     rate: Option<Arc<AddressLimiter>>,
     limits: Limits,
+    frames: Arc<frame_budget::FrameBudget>,
     stop: watch::Receiver<bool>,
 }
 
@@ -525,6 +542,7 @@ async fn accept_loop(listener: TcpListener, mut ctx: AcceptContext) {
                     handshake_deadline: ctx.limits.handshake_deadline,
                     frame_deadline: ctx.limits.frame_deadline,
                     idle: ctx.limits.idle_timeout,
+                    frames: ctx.frames.clone(),
                     stop: ctx.stop.clone(),
                 };
                 tasks.spawn(async move {
@@ -551,6 +569,8 @@ struct ConnTask {
     handshake_deadline: Duration,
     frame_deadline: Duration,
     idle: Duration,
+    /// The server-wide budget for bytes of incomplete frames.
+    frames: Arc<frame_budget::FrameBudget>,
     stop: watch::Receiver<bool>,
 }
 
@@ -582,6 +602,12 @@ impl ConnTask {
         let stopping = self.stop.clone();
         let stop = self.stop.changed();
         tokio::pin!(stop);
+        // The frame budget tells this connection to close when it holds the most.
+        let over_budget = Arc::new(tokio::sync::Notify::new());
+        let told_to_close = over_budget.notified();
+        tokio::pin!(told_to_close);
+        // What this connection last told the frame budget it holds.
+        let mut reported = 0;
         // Updates from other connections' requests; the queue exists once a key is in use.
         let mut updates: Option<(mpsc::Sender<push::Update>, mpsc::Receiver<push::Update>)> = None;
         let mut keys_used: Vec<i64> = Vec::new();
@@ -624,6 +650,10 @@ impl ConnTask {
                     continue;
                 }
                 _ = &mut stop => break "server shutting down".to_string(),
+                _ = &mut told_to_close => {
+                    reported = 0;
+                    break "incomplete frames over the server's budget: the largest holders closed".to_string();
+                }
             };
             if let Some((key_id, body)) = pushed {
                 let out = core.push_update(&self.state, key_id, &body, now(), &mut PooledOsRng);
@@ -650,6 +680,19 @@ impl ConnTask {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                 Err(e) => break format!("read: {e}"),
             };
+            if out.buffered != reported {
+                let (closed, this_one) = self.frames.set(self.id, out.buffered, &over_budget);
+                reported = if this_one { 0 } else { out.buffered };
+                if closed > 0 {
+                    if let Some(times) = self.frames.log.report(now().0, REFUSAL_REPORT_SECS) {
+                        tracing::warn!(times, closed_so_far = self.frames.closed(), bound = self.frames.max(), "incomplete frames over the server's budget; closing the connections holding the most");
+                    }
+                }
+                if this_one {
+                    break "incomplete frames over the server's budget: the largest holders closed"
+                        .to_string();
+                }
+            }
             match out.partial {
                 Partial::None => frame_due = None,
                 Partial::Started => {
@@ -719,6 +762,9 @@ impl ConnTask {
                 handshake_due = None;
             }
         };
+        if reported > 0 {
+            self.frames.set(self.id, 0, &over_budget);
+        }
         self.pushes.unregister(&keys_used, self.id);
         core.finish(&self.state);
         let _ = stream.shutdown().await;
