@@ -81,7 +81,7 @@ impl FrameBudget {
         let goal = self.max - self.max / 8;
         let mut largest: Vec<(u64, usize)> =
             h.by_connection.iter().map(|(c, (b, _))| (*c, *b)).collect();
-        largest.sort_unstable_by(|a, b| b.1.cmp(&a.1));
+        largest.sort_unstable_by_key(|(_, held)| std::cmp::Reverse(*held));
         let (mut closed, mut this_one) = (0, false);
         for (conn, held) in largest {
             if h.total <= goal {
