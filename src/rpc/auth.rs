@@ -562,6 +562,13 @@ pub fn sign_up(
         if acc.user_by_phone(&phone.digits)?.is_some() {
             return Err(RpcError::new(400, "PHONE_NUMBER_OCCUPIED"));
         }
+        // A logged-in key does not make a second account (issue 14: one key could otherwise
+        // sign up account after account). Telegram documents no error for it; this is its
+        // sign-up refusal, which every client already reports as "you cannot sign up".
+        let previous = acc.authorization(ctx.key_id)?;
+        if previous.is_some() {
+            return Err(RpcError::new(400, "PHONE_NUMBER_APP_SIGNUP_FORBIDDEN"));
+        }
         let user = User {
             id: new_user_id(rng),
             access_hash: nonzero_i64(rng),
@@ -574,7 +581,6 @@ pub fn sign_up(
             username: String::new(),
         };
         let auth = new_authorization(ctx, rng, user.id);
-        let previous = acc.authorization(ctx.key_id)?;
         let mut b = Batch::default();
         super::flood::count_sign_up(ctx, &acc, &phone, &mut b)?;
         b.swap(code_key(&req.phone_code_hash), Some(&old.raw), None);

@@ -1075,3 +1075,25 @@ fn codes_are_limited_over_the_server() {
     f.send_code(10, 2, "9996621234")
         .expect("test numbers are outside it");
 }
+
+/// Issue 14: a logged-in key cannot sign up a second account; it stays logged in as it was,
+/// and the other number can still sign up from a key of its own.
+#[test]
+fn a_logged_in_key_cannot_sign_up_another_account() {
+    let f = Fixture::new();
+    let first = f.register(1, A);
+    let other = "9996625678";
+    let hash = f.send_code(1, 2, other).unwrap();
+    assert!(matches!(
+        f.sign_in(1, 2, other, &hash, "22222").unwrap(),
+        enums::auth::Authorization::SignUpRequired(_)
+    ));
+    assert_eq!(
+        f.sign_up(1, 2, other, &hash, "Second", "").unwrap_err(),
+        err(400, "PHONE_NUMBER_APP_SIGNUP_FORBIDDEN")
+    );
+    let acc = Accounts::new(&f.store);
+    assert!(acc.user_by_phone(other).unwrap().is_none());
+    assert_eq!(acc.authorization(1).unwrap().unwrap().value.user_id, first);
+    assert_ne!(f.register(2, other), first);
+}
