@@ -188,7 +188,13 @@ fn refusals() {
     );
     // Expired tokens and their index entries are swept.
     let acc = crate::store::accounts::Accounts::new(&f.store);
-    assert!(acc.sweep(i64::from(f.now.get()), 86_400, 100).unwrap() >= 4);
+    let mut cursor = crate::store::accounts::SweepCursor::default();
+    assert!(
+        acc.sweep(i64::from(f.now.get()), 86_400, 100, &mut cursor)
+            .unwrap()
+            .0
+            >= 4
+    );
     assert!(acc.key_login_token(9).unwrap().is_none());
 }
 

@@ -207,6 +207,14 @@ mod tests {
         ) -> Result<crate::store::Scanned, crate::store::StoreError> {
             self.0.scan(p, l)
         }
+        fn scan_after(
+            &self,
+            p: &[u8],
+            a: &[u8],
+            l: usize,
+        ) -> Result<crate::store::Scanned, crate::store::StoreError> {
+            self.0.scan_after(p, a, l)
+        }
         fn commit(&self, b: &Batch) -> Result<Commit, crate::store::StoreError> {
             self.0.commit(b)
         }

@@ -419,33 +419,40 @@ const SWEEP_ROUNDS: usize = 25;
 async fn sweep_expired(state: Arc<ServerState>, mut stop: watch::Receiver<bool>) {
     let mut every = tokio::time::interval(SWEEP_EVERY);
     every.tick().await;
+    let mut cursor = crate::store::accounts::SweepCursor::default();
     loop {
         tokio::select! {
             _ = stop.changed() => return,
             _ = every.tick() => {}
         }
         let state = state.clone();
-        // Rounds until a round finds fewer than its limit, so the sweep keeps up with codes
-        // made at the limits (issue 14, item 5); bounded, so one sweep cannot hold its thread.
+        let mut held_cursor = std::mem::take(&mut cursor);
+        // Rounds until every kind of record was read to its end, each round going on where the
+        // last stopped, so the sweep keeps up with codes made at the limits and live records
+        // never hide expired ones (issue 14, item 5); bounded, so one sweep cannot hold its
+        // thread (the next goes on from there).
         let swept = tokio::task::spawn_blocking(move || {
             let window = state.login.longest_window();
             let accounts = crate::store::accounts::Accounts::new(&*state.store);
             let mut total = 0;
+            held_cursor.start();
             for _ in 0..SWEEP_ROUNDS {
-                let n = accounts.sweep(now().0, window, SWEEP_LIMIT)?;
+                let (n, done) = accounts.sweep(now().0, window, SWEEP_LIMIT, &mut held_cursor)?;
                 total += n;
-                if n < SWEEP_LIMIT {
+                if done {
                     break;
                 }
             }
-            Ok::<usize, crate::store::StoreError>(total)
+            Ok::<_, crate::store::StoreError>((total, held_cursor))
         })
         .await;
         match swept {
-            Ok(Ok(n)) if n > 0 => {
-                tracing::info!(records = n, "expired login codes and counters deleted")
+            Ok(Ok((n, back))) => {
+                cursor = back;
+                if n > 0 {
+                    tracing::info!(records = n, "expired login codes and counters deleted");
+                }
             }
-            Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "sweeping expired login codes failed"),
             Err(e) => tracing::warn!(error = %e, "the sweep task failed"),
         }

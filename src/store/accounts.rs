@@ -285,55 +285,84 @@ impl<'a> Accounts<'a> {
         Ok(ended)
     }
 
-    /// Deletes up to `limit` login codes and flood counters that expired before `now`
-    /// (`counter_window`: a counter's window length), so that the store does not keep every
-    /// code ever sent. Returns how many went.
-    pub fn sweep(&self, now: i64, counter_window: i64, limit: usize) -> Result<usize, StoreError> {
+    /// One round of the expired-record sweep: in each kind of expiring record (login codes,
+    /// login tokens, future auth tokens, QR and web tokens, flood counters; `counter_window`
+    /// is a counter's window length) it reads up to `limit` records from where `cursor` says
+    /// the last round stopped, and deletes those that expired before `now`, so that the store
+    /// does not keep every code ever sent and live records at the front of a kind never hide
+    /// expired ones behind them. Returns how many went, and whether every kind has been read
+    /// to its end since `cursor.start()`.
+    pub fn sweep(
+        &self,
+        now: i64,
+        counter_window: i64,
+        limit: usize,
+        cursor: &mut SweepCursor,
+    ) -> Result<(usize, bool), StoreError> {
+        let all_expired = |raw: &[u8]| {
+            HashedTokens::decode(raw).is_ok_and(|t| t.0.iter().all(|t| t.expires <= now))
+        };
+        let expired: [(&[u8], &dyn Fn(&[u8]) -> bool); SWEPT_KINDS] = [
+            (b"C", &|raw| {
+                PendingCode::decode(raw).is_ok_and(|c| c.expires <= now)
+            }),
+            (b"K", &|raw| {
+                LoginToken::decode(raw).is_ok_and(|t| t.expires <= now)
+            }),
+            (b"k", &all_expired),
+            (b"D", &all_expired),
+            (b"G", &|raw| {
+                WebToken::decode(raw).is_ok_and(|t| t.expires <= now)
+            }),
+            (b"F", &|raw| {
+                Counter::decode(raw)
+                    .is_ok_and(|c| c.window_start.saturating_add(counter_window) <= now)
+            }),
+        ];
         let mut b = Batch::default();
         let mut n = 0;
-        for (k, raw) in self.store.scan(b"C", limit)? {
-            if PendingCode::decode(&raw).is_ok_and(|c| c.expires <= now) {
-                b.swap(k, Some(&raw), None);
-                n += 1;
+        for (i, (prefix, expired)) in expired.iter().enumerate() {
+            if cursor.done[i] {
+                continue;
+            }
+            let records = match &cursor.after[i] {
+                Some(after) => self.store.scan_after(prefix, after, limit)?,
+                None => self.store.scan(prefix, limit)?,
+            };
+            cursor.done[i] = records.len() < limit;
+            cursor.after[i] = match cursor.done[i] {
+                true => None,
+                false => records.last().map(|(k, _)| k.clone()),
+            };
+            for (k, raw) in records {
+                if expired(&raw) {
+                    b.swap(k, Some(&raw), None);
+                    n += 1;
+                }
             }
         }
-        for (k, raw) in self.store.scan(b"K", limit)? {
-            if LoginToken::decode(&raw).is_ok_and(|t| t.expires <= now) {
-                b.swap(k, Some(&raw), None);
-                n += 1;
-            }
-        }
-        for (k, raw) in self.store.scan(b"k", limit)? {
-            if HashedTokens::decode(&raw).is_ok_and(|t| t.0.iter().all(|t| t.expires <= now)) {
-                b.swap(k, Some(&raw), None);
-                n += 1;
-            }
-        }
-        for (k, raw) in self.store.scan(b"D", limit)? {
-            if HashedTokens::decode(&raw).is_ok_and(|t| t.0.iter().all(|t| t.expires <= now)) {
-                b.swap(k, Some(&raw), None);
-                n += 1;
-            }
-        }
-        for (k, raw) in self.store.scan(b"G", limit)? {
-            if WebToken::decode(&raw).is_ok_and(|t| t.expires <= now) {
-                b.swap(k, Some(&raw), None);
-                n += 1;
-            }
-        }
-        for (k, raw) in self.store.scan(b"F", limit)? {
-            if Counter::decode(&raw)
-                .is_ok_and(|c| c.window_start.saturating_add(counter_window) <= now)
-            {
-                b.swap(k, Some(&raw), None);
-                n += 1;
-            }
-        }
-        // A conflict means a request touched one of them meanwhile: the next sweep retries.
+        let done = cursor.done.iter().all(|d| *d);
+        // A conflict means a request touched one of them meanwhile: a later round retries.
         match (n, self.commit(&b)?) {
-            (0, _) | (_, Commit::Conflict) => Ok(0),
-            (n, Commit::Applied { .. }) => Ok(n),
+            (0, _) | (_, Commit::Conflict) => Ok((0, done)),
+            (n, Commit::Applied { .. }) => Ok((n, done)),
         }
+    }
+}
+
+const SWEPT_KINDS: usize = 6;
+
+/// Where the sweep stopped in each kind of expiring record, kept from one sweep to the next.
+#[derive(Debug, Default)]
+pub struct SweepCursor {
+    after: [Option<Vec<u8>>; SWEPT_KINDS],
+    done: [bool; SWEPT_KINDS],
+}
+
+impl SweepCursor {
+    /// A new sweep: every kind is read again (each from where it stopped).
+    pub fn start(&mut self) {
+        self.done = [false; SWEPT_KINDS];
     }
 }
 
@@ -495,12 +524,45 @@ mod tests {
         b.count(b'p', b"1", None, counter(0));
         b.count(b'p', b"2", None, counter(150));
         acc.commit(&b).unwrap();
-        assert_eq!(acc.sweep(200, 100, 1000).unwrap(), 2);
+        let mut cursor = SweepCursor::default();
+        assert_eq!(acc.sweep(200, 100, 1000, &mut cursor).unwrap(), (2, true));
         assert!(acc.code("old").unwrap().is_none());
         assert!(acc.code("new").unwrap().is_some());
         assert!(acc.counter(&counter_key(b'p', b"1")).unwrap().is_none());
         assert!(acc.counter(&counter_key(b'p', b"2")).unwrap().is_some());
-        assert_eq!(acc.sweep(200, 100, 1000).unwrap(), 0);
+        cursor.start();
+        assert_eq!(acc.sweep(200, 100, 1000, &mut cursor).unwrap(), (0, true));
+
+        // Expired codes among more live ones than a round reads are all reached by the next
+        // rounds (the cursor), in both stores; then the sweep starts from the front again.
+        let sled_dir = std::env::temp_dir().join(format!("mtproto-sweep-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&sled_dir);
+        let sled = crate::store::SledStore::open(&sled_dir).unwrap();
+        for store in [&store as &dyn Store, &sled] {
+            let acc = Accounts::new(store);
+            let mut b = Batch::default();
+            for i in 0..25 {
+                b.put(code_key(&format!("a{i:02}")), code(300).encode());
+            }
+            for i in 0..5 {
+                b.put(code_key(&format!("z{i}")), code(100).encode());
+            }
+            acc.commit(&b).unwrap();
+            let codes = store.scan(b"C", usize::MAX).unwrap().len();
+            // 30 or 31 codes ("new" from above in memory), 10 read a round: four rounds.
+            let mut cursor = SweepCursor::default();
+            let rounds: Vec<(usize, bool)> = (0..4)
+                .map(|_| acc.sweep(200, 100, 10, &mut cursor).unwrap())
+                .collect();
+            let done: Vec<bool> = rounds.iter().map(|r| r.1).collect();
+            assert_eq!(done, [false, false, false, true]);
+            assert_eq!(rounds.iter().map(|r| r.0).sum::<usize>(), 5);
+            assert!((0..5).all(|i| acc.code(&format!("z{i}")).unwrap().is_none()));
+            assert_eq!(store.scan(b"C", usize::MAX).unwrap().len(), codes - 5);
+            cursor.start();
+            assert_eq!(acc.sweep(200, 100, 10, &mut cursor).unwrap(), (0, false));
+        }
+        let _ = std::fs::remove_dir_all(&sled_dir);
     }
 
     #[test]

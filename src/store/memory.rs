@@ -35,6 +35,20 @@ impl Store for MemoryStore {
             .collect())
     }
 
+    fn scan_after(&self, prefix: &[u8], after: &[u8], limit: usize) -> Result<Scanned, StoreError> {
+        use std::ops::Bound;
+        if after < prefix {
+            return self.scan(prefix, limit);
+        }
+        Ok(lock(&self.records)
+            .0
+            .range::<Vec<u8>, _>((Bound::Excluded(after.to_vec()), Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .take(limit)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
+    }
+
     fn commit(&self, batch: &Batch) -> Result<Commit, StoreError> {
         let mut records = lock(&self.records);
         let (map, seq) = &mut *records;

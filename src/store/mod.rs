@@ -92,6 +92,9 @@ pub trait Store: Send + Sync + 'static {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// Up to `limit` records whose keys start with `prefix`, in key order.
     fn scan(&self, prefix: &[u8], limit: usize) -> Result<Scanned, StoreError>;
+    /// Up to `limit` records whose keys start with `prefix` and come after `after`, in key
+    /// order: a scan that goes on where the last stopped (the expired-record sweep).
+    fn scan_after(&self, prefix: &[u8], after: &[u8], limit: usize) -> Result<Scanned, StoreError>;
     /// Applies `batch` atomically (visible at once, durable after the next `sync`).
     fn commit(&self, batch: &Batch) -> Result<Commit, StoreError>;
     /// The sequence number of the last applied commit.

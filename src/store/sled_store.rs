@@ -85,6 +85,19 @@ impl Store for SledStore {
             .collect()
     }
 
+    fn scan_after(&self, prefix: &[u8], after: &[u8], limit: usize) -> Result<Scanned, StoreError> {
+        use std::ops::Bound;
+        if after < prefix {
+            return self.scan(prefix, limit);
+        }
+        self.records
+            .range::<&[u8], _>((Bound::Excluded(after), Bound::Unbounded))
+            .take_while(|r| r.as_ref().map_or(true, |(k, _)| k.starts_with(prefix)))
+            .take(limit)
+            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(err))
+            .collect()
+    }
+
     fn commit(&self, batch: &Batch) -> Result<Commit, StoreError> {
         let applied = self.records.transaction(|t| {
             for (k, want) in &batch.expect {
