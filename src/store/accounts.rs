@@ -302,7 +302,7 @@ impl<'a> Accounts<'a> {
         let all_expired = |raw: &[u8]| {
             HashedTokens::decode(raw).is_ok_and(|t| t.0.iter().all(|t| t.expires <= now))
         };
-        let expired: [(&[u8], &dyn Fn(&[u8]) -> bool); SWEPT_KINDS] = [
+        let expired: [(&[u8], &Expired<'_>); SWEPT_KINDS] = [
             (b"C", &|raw| {
                 PendingCode::decode(raw).is_ok_and(|c| c.expires <= now)
             }),
@@ -351,6 +351,9 @@ impl<'a> Accounts<'a> {
 }
 
 const SWEPT_KINDS: usize = 6;
+
+/// Whether a record of one kind has expired.
+type Expired<'a> = dyn Fn(&[u8]) -> bool + 'a;
 
 /// Where the sweep stopped in each kind of expiring record, kept from one sweep to the next.
 #[derive(Debug, Default)]
