@@ -3,7 +3,7 @@
 //! the session registry (SS-1). Synchronous and tokio-free, so the connection core stays sans-IO.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::crypto::rsa::RsaPrivateKey;
@@ -28,6 +28,11 @@ pub const MAX_TEMP_KEYS: usize = 50_000;
 /// store again on its next use; a key that is not logged in then forgets the layer it declared
 /// until its client declares it again, as it does on each new connection).
 pub const MAX_CACHED_PERM_KEYS: usize = 100_000;
+/// Sessions kept over the server; past it the least recently used go, a 64th of the bound at a
+/// time (each key also keeps at most [`MAX_SESSIONS_PER_KEY`]). A session holds at most 1,024
+/// remembered msg_ids and 128 KiB of answers (and every session's answers together at most
+/// `Limits::max_held_total`).
+pub const MAX_SESSIONS: usize = 100_000;
 /// Temporary keys one limited client address may hold; past it its oldest goes.
 pub const MAX_TEMP_KEYS_PER_ADDRESS: usize = 1_000;
 
@@ -87,6 +92,14 @@ struct SlotCell {
     /// Evicted or destroyed: an id admitted while that happened raises the key's floor itself.
     forgotten: AtomicBool,
     slot: Mutex<SessionSlot>,
+    /// The server's count of sessions in memory, which this one leaves when it is dropped.
+    live: Arc<AtomicUsize>,
+}
+
+impl Drop for SlotCell {
+    fn drop(&mut self) {
+        self.live.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 type SharedSlot = Arc<SlotCell>;
@@ -130,6 +143,31 @@ impl KeySessions {
     }
 }
 
+/// Forgets the `n` least recently used sessions over every key (each raising its key's floor).
+fn evict_least_recent(sessions: &mut HashMap<i64, KeySessions>, n: usize) {
+    let mut all: Vec<(u64, i64, i64)> = sessions
+        .iter()
+        .flat_map(|(key, of_key)| {
+            of_key
+                .sessions
+                .iter()
+                .map(move |(id, c)| (c.recency.load(Ordering::Relaxed), *key, *id))
+        })
+        .collect();
+    let n = n.min(all.len());
+    if n == 0 {
+        return;
+    }
+    if n < all.len() {
+        all.select_nth_unstable(n - 1);
+    }
+    for (_, key, id) in &all[..n] {
+        if let Some(of_key) = sessions.get_mut(key) {
+            of_key.forget(*id);
+        }
+    }
+}
+
 pub struct ServerState {
     pub store: Arc<dyn Store>,
     pub rsa_keys: Arc<Vec<RsaPrivateKey>>,
@@ -156,6 +194,9 @@ pub struct ServerState {
     /// The most permanent keys cached.
     pub max_cached_perm_keys: usize,
     sessions: Mutex<HashMap<i64, KeySessions>>,
+    /// Sessions in memory, and their bound.
+    live_sessions: Arc<AtomicUsize>,
+    pub max_sessions: usize,
     /// The bound on unacknowledged messages per key and over the server (`held.rs`).
     pub held: Arc<crate::session::held::HeldBudget>,
     /// Unix time of the last sweep for idle sessions (written under the `sessions` lock).
@@ -211,6 +252,8 @@ impl ServerState {
             perm_order: Mutex::new(std::collections::VecDeque::new()),
             max_cached_perm_keys: MAX_CACHED_PERM_KEYS,
             sessions: Mutex::new(HashMap::new()),
+            live_sessions: Default::default(),
+            max_sessions: MAX_SESSIONS,
             held: Default::default(),
             last_sweep: AtomicI64::new(i64::MIN),
             admitted: AtomicU64::new(0),
@@ -670,6 +713,13 @@ impl ServerState {
     ) -> Result<SharedSlot, SharedSlot> {
         let id = session.id();
         let mut sessions = lock(&self.sessions);
+        if self.live_sessions.load(Ordering::Relaxed) >= self.max_sessions
+            && !sessions
+                .get(&key_id)
+                .is_some_and(|k| k.sessions.contains_key(&id))
+        {
+            evict_least_recent(&mut sessions, (self.max_sessions / 64).max(1));
+        }
         let of_key = sessions.entry(key_id).or_default();
         if let Some(existing) = of_key.sessions.get(&id) {
             return Err(existing.clone());
@@ -697,7 +747,9 @@ impl ServerState {
                 session,
                 connection,
             }),
+            live: self.live_sessions.clone(),
         });
+        self.live_sessions.fetch_add(1, Ordering::Relaxed);
         of_key.sessions.insert(id, cell.clone());
         Ok(cell)
     }
@@ -785,7 +837,7 @@ impl ServerState {
             ("auth_keys_permanent", n(perm), None),
             ("auth_keys_temporary", n(temp), Some(n(self.max_temp_keys))),
             ("temp_key_bindings", n(lock(&self.bindings).len()), None),
-            ("sessions", n(slots.len()), None),
+            ("sessions", n(slots.len()), Some(n(self.max_sessions))),
             ("held_answers", n(held), None),
             ("held_answer_bytes", n(held_bytes.0), Some(n(held_bytes.1))),
             (
@@ -930,6 +982,40 @@ mod tests {
         s.bind_temp(last, 88).unwrap();
         assert!(s.key(last, T0 + 3600).unwrap().is_none());
         assert_eq!(s.perm_of(last), None);
+    }
+
+    #[test]
+    fn sessions_are_bounded_over_the_server_the_least_recently_used_going() {
+        let mut s = state();
+        s.max_sessions = 64;
+        for key in 1..=10 {
+            for session in 0..10 {
+                let id = key * 100 + session;
+                assert_eq!(offer(&s, key, id, 1, T0, id_at(T0, 1)), Ok(false));
+            }
+            if key == 5 {
+                // Used again before the bound is reached: the first session is recent now.
+                assert_eq!(offer(&s, 1, 100, 1, T0, id_at(T0, 2)), Ok(false));
+            }
+        }
+        assert!(s.counts().1 <= 64, "{}", s.counts().1);
+        assert!(
+            s.with_existing(1, 100, |_| ()).is_some(),
+            "kept: used again"
+        );
+        assert!(
+            s.with_existing(1, 101, |_| ()).is_none(),
+            "the least recent went"
+        );
+        assert!(
+            s.with_existing(10, 1009, |_| ()).is_some(),
+            "the newest stays"
+        );
+        // An evicted session's messages stay refused in a new one (its key's floor).
+        assert_eq!(offer(&s, 1, 101, 1, T0, id_at(T0, 1)), Err(16));
+        let fill = s.fill();
+        let (_, n, cap) = fill.iter().find(|f| f.0 == "sessions").unwrap();
+        assert!(*n <= 64 && *cap == Some(64));
     }
 
     /// Holds an update of `len` bytes in an existing session (as a push does).
