@@ -251,17 +251,23 @@ pub async fn sign_ups(
     for (i, mut client) in clients.into_iter().enumerate() {
         let phones = phones.clone();
         tasks.spawn(async move {
+            let mut logged_in = false;
             for phone in phones.iter().skip(i).step_by(n) {
                 let sent = client.send_code(phone).await?;
                 let code = test_code(phone);
                 match client.sign_in(phone, &sent.phone_code_hash, &code).await? {
                     SignedIn::SignUpRequired => {
+                        // A logged-in key signs up no other account.
+                        if logged_in {
+                            client.log_out().await?;
+                        }
                         client
                             .sign_up(phone, &sent.phone_code_hash, "Bench", "")
                             .await?;
                     }
                     SignedIn::User(_) => {}
                 }
+                logged_in = true;
             }
             Ok::<_, ClientError>(client)
         });

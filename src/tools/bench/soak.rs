@@ -201,6 +201,7 @@ pub fn soak(opts: &Options, interval: Duration) -> io::Result<SoakReport> {
                     return;
                 };
                 let mut n = 0u32;
+                let mut logged_in = false;
                 while Instant::now() < deadline {
                     let phone = format!("999661{:04}", worker as u32 * 2500 + n % 2500);
                     n += 1;
@@ -211,10 +212,15 @@ pub fn soak(opts: &Options, interval: Duration) -> io::Result<SoakReport> {
                             .sign_in(&phone, &sent.phone_code_hash, "11111")
                             .await?
                         {
+                            // A logged-in key signs up no other account.
+                            if logged_in {
+                                client.log_out().await?;
+                            }
                             client
                                 .sign_up(&phone, &sent.phone_code_hash, "Soak", "")
                                 .await?;
                         }
+                        logged_in = true;
                         Ok::<(), crate::client::ClientError>(())
                     }
                     .await;
