@@ -618,12 +618,17 @@ impl ConnTask {
         // Updates from other connections' requests; the queue exists once a key is in use.
         let mut updates: Option<(mpsc::Sender<push::Update>, mpsc::Receiver<push::Update>)> = None;
         let mut keys_used: Vec<i64> = Vec::new();
-        // Polled only when no branch before it is ready (biased): a busy connection costs one
-        // readiness check per message; shutdown and queued updates are looked at after each
-        // read instead.
+        // Polled only when no branch before it is ready (biased): a busy connection costs the
+        // frame budget's notice and one readiness check per message; shutdown and queued
+        // updates are looked at after each read instead.
         let reason = 'conn: loop {
             let pushed = tokio::select! {
                 biased;
+                // First: a peer that keeps the socket readable must not outrun it. The budget
+                // has dropped this connection's entry; one it re-made meanwhile goes at the end.
+                _ = &mut told_to_close => {
+                    break "incomplete frames over the server's budget: the largest holders closed".to_string();
+                }
                 r = stream.readable() => {
                     if let Err(e) = r {
                         break format!("read: {e}");
@@ -657,10 +662,6 @@ impl ConnTask {
                     continue;
                 }
                 _ = &mut stop => break "server shutting down".to_string(),
-                _ = &mut told_to_close => {
-                    reported = 0;
-                    break "incomplete frames over the server's budget: the largest holders closed".to_string();
-                }
             };
             if let Some((key_id, body)) = pushed {
                 let out = core.push_update(&self.state, key_id, &body, now(), &mut PooledOsRng);
