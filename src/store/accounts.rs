@@ -320,7 +320,7 @@ impl<'a> Accounts<'a> {
             }),
         ];
         let mut b = Batch::default();
-        let mut n = 0;
+        let (mut n, mut pending) = (0, 0);
         for (i, (prefix, expired)) in expired.iter().enumerate() {
             if cursor.done[i] {
                 continue;
@@ -337,20 +337,36 @@ impl<'a> Accounts<'a> {
             for (k, raw) in records {
                 if expired(&raw) {
                     b.swap(k, Some(&raw), None);
-                    n += 1;
+                    pending += 1;
+                }
+                if pending == SWEEP_COMMIT {
+                    n += self.commit_sweep(&mut b, &mut pending)?;
                 }
             }
         }
-        let done = cursor.done.iter().all(|d| *d);
-        // A conflict means a request touched one of them meanwhile: a later round retries.
-        match (n, self.commit(&b)?) {
-            (0, _) | (_, Commit::Conflict) => Ok((0, done)),
-            (n, Commit::Applied { .. }) => Ok((n, done)),
+        n += self.commit_sweep(&mut b, &mut pending)?;
+        Ok((n, cursor.done.iter().all(|d| *d)))
+    }
+
+    /// Commits the deletions gathered; how many went. A conflict means a request touched one
+    /// of them meanwhile: the sweep's next pass retries them (small commits keep that rare).
+    fn commit_sweep(&self, b: &mut Batch, pending: &mut usize) -> Result<usize, StoreError> {
+        let n = std::mem::take(pending);
+        if n == 0 {
+            return Ok(0);
         }
+        let done = self.commit(b)?;
+        *b = Batch::default();
+        Ok(match done {
+            Commit::Applied { .. } => n,
+            Commit::Conflict => 0,
+        })
     }
 }
 
 const SWEPT_KINDS: usize = 6;
+/// Deletions per commit of the sweep.
+const SWEEP_COMMIT: usize = 512;
 
 /// Whether a record of one kind has expired.
 type Expired<'a> = dyn Fn(&[u8]) -> bool + 'a;
@@ -566,6 +582,20 @@ mod tests {
             assert_eq!(acc.sweep(200, 100, 10, &mut cursor).unwrap(), (0, false));
         }
         let _ = std::fs::remove_dir_all(&sled_dir);
+
+        // More than one commit's worth: every one goes, in commits of SWEEP_COMMIT.
+        let store = MemoryStore::default();
+        let acc = Accounts::new(&store);
+        let mut b = Batch::default();
+        for i in 0..1200 {
+            b.put(code_key(&format!("x{i}")), code(100).encode());
+        }
+        acc.commit(&b).unwrap();
+        let before = store.written();
+        let mut cursor = SweepCursor::default();
+        assert_eq!(acc.sweep(200, 100, 2000, &mut cursor).unwrap(), (1200, true));
+        assert_eq!(store.written() - before, 3, "1,200 deletions in 3 commits");
+        assert!(store.scan(b"C", usize::MAX).unwrap().is_empty());
     }
 
     #[test]
