@@ -593,7 +593,10 @@ mod tests {
         acc.commit(&b).unwrap();
         let before = store.written();
         let mut cursor = SweepCursor::default();
-        assert_eq!(acc.sweep(200, 100, 2000, &mut cursor).unwrap(), (1200, true));
+        assert_eq!(
+            acc.sweep(200, 100, 2000, &mut cursor).unwrap(),
+            (1200, true)
+        );
         assert_eq!(store.written() - before, 3, "1,200 deletions in 3 commits");
         assert!(store.scan(b"C", usize::MAX).unwrap().is_empty());
     }
