@@ -564,9 +564,7 @@ impl ServerState {
                         let moved = slot.connection != connection;
                         slot.connection = connection;
                         let r = run(&mut slot.session, admitted, moved);
-                        let over = slot.session.held_over_budget();
-                        drop(slot);
-                        self.trim_held(key_id, over);
+                        self.let_go(key_id, slot);
                         return r;
                     }
                     // Another connection started the session meanwhile: check against it.
@@ -592,9 +590,7 @@ impl ServerState {
         let moved = slot.connection != connection;
         slot.connection = connection;
         let r = run(&mut slot.session, admitted, moved);
-        let over = slot.session.held_over_budget();
-        drop(slot);
-        self.trim_held(key_id, over);
+        self.let_go(key_id, slot);
         r
     }
 
@@ -612,10 +608,16 @@ impl ServerState {
             .clone();
         let mut slot = lock(&cell.slot);
         let r = f(&mut slot.session);
+        self.let_go(key_id, slot);
+        Some(r)
+    }
+
+    /// Unlocks a session after a request or a push, then trims the held answers if it took
+    /// them past the key's or the server's bound.
+    fn let_go(&self, key_id: i64, slot: MutexGuard<'_, SessionSlot>) {
         let over = slot.session.held_over_budget();
         drop(slot);
         self.trim_held(key_id, over);
-        Some(r)
     }
 
     /// Past the key's bound on held messages, its sessions' oldest go; past the server's, the
