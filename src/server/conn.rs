@@ -148,16 +148,8 @@ impl Connection {
         }
     }
 
-    /// Bytes held of an incomplete frame (or of a transport not yet recognised).
-    fn buffered(&self) -> usize {
-        match &self.phase {
-            Phase::Detecting(first) => first.len(),
-            Phase::Running { .. } => self.inbuf.len(),
-            Phase::Closed => 0,
-        }
-    }
-
-    /// The memory allocated for what `buffered` counts (0 when it is 0).
+    /// The memory allocated for bytes of an incomplete frame, or of a transport not yet
+    /// recognised (0 with none).
     fn buffered_memory(&self) -> usize {
         match &self.phase {
             Phase::Detecting(first) if !first.is_empty() => first.capacity(),
@@ -229,7 +221,7 @@ impl Connection {
             self.inbuf = Vec::new();
         }
         out.buffered = self.buffered_memory();
-        let buffered = self.buffered() > 0;
+        let buffered = out.buffered > 0;
         out.partial = match (buffered, self.frames > frames_before || !self.partial_open) {
             (false, _) => Partial::None,
             (true, true) => Partial::Started,
