@@ -1,6 +1,7 @@
 //! `MemoryStore`: the `Store` trait over in-memory maps, for tests and as a fuzz oracle.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
 use std::sync::Mutex;
 
 use super::{
@@ -20,33 +21,30 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+impl MemoryStore {
+    /// Up to `limit` records from `start` on whose keys start with `prefix`.
+    fn scan_from(&self, prefix: &[u8], start: Bound<&[u8]>, limit: usize) -> Scanned {
+        lock(&self.records)
+            .0
+            .range::<[u8], _>((start, Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .take(limit)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
 impl Store for MemoryStore {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(lock(&self.records).0.get(key).cloned())
     }
 
     fn scan(&self, prefix: &[u8], limit: usize) -> Result<Scanned, StoreError> {
-        Ok(lock(&self.records)
-            .0
-            .range(prefix.to_vec()..)
-            .take_while(|(k, _)| k.starts_with(prefix))
-            .take(limit)
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect())
+        Ok(self.scan_from(prefix, super::scan_start(prefix, None), limit))
     }
 
     fn scan_after(&self, prefix: &[u8], after: &[u8], limit: usize) -> Result<Scanned, StoreError> {
-        use std::ops::Bound;
-        if after < prefix {
-            return self.scan(prefix, limit);
-        }
-        Ok(lock(&self.records)
-            .0
-            .range::<Vec<u8>, _>((Bound::Excluded(after.to_vec()), Bound::Unbounded))
-            .take_while(|(k, _)| k.starts_with(prefix))
-            .take(limit)
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect())
+        Ok(self.scan_from(prefix, super::scan_start(prefix, Some(after)), limit))
     }
 
     fn commit(&self, batch: &Batch) -> Result<Commit, StoreError> {

@@ -86,6 +86,15 @@ pub enum Commit {
     Conflict,
 }
 
+/// Where a scan of `prefix` starts: at the prefix itself, or just after `after` when it lies
+/// inside or past it (`Store::scan_after`).
+fn scan_start<'a>(prefix: &'a [u8], after: Option<&'a [u8]>) -> std::ops::Bound<&'a [u8]> {
+    match after {
+        Some(after) if after >= prefix => std::ops::Bound::Excluded(after),
+        _ => std::ops::Bound::Included(prefix),
+    }
+}
+
 /// The server's durable state. Implementations are shared between connection tasks.
 pub trait Store: Send + Sync + 'static {
     /// The record at `key`.

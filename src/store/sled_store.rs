@@ -72,30 +72,34 @@ impl SledStore {
     }
 }
 
+impl SledStore {
+    /// Up to `limit` records from `start` on whose keys start with `prefix`.
+    fn scan_from(
+        &self,
+        prefix: &[u8],
+        start: std::ops::Bound<&[u8]>,
+        limit: usize,
+    ) -> Result<Scanned, StoreError> {
+        self.records
+            .range::<&[u8], _>((start, std::ops::Bound::Unbounded))
+            .take_while(|r| r.as_ref().map_or(true, |(k, _)| k.starts_with(prefix)))
+            .take(limit)
+            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(err))
+            .collect()
+    }
+}
+
 impl Store for SledStore {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.records.get(key).map_err(err)?.map(|v| v.to_vec()))
     }
 
     fn scan(&self, prefix: &[u8], limit: usize) -> Result<Scanned, StoreError> {
-        self.records
-            .scan_prefix(prefix)
-            .take(limit)
-            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(err))
-            .collect()
+        self.scan_from(prefix, super::scan_start(prefix, None), limit)
     }
 
     fn scan_after(&self, prefix: &[u8], after: &[u8], limit: usize) -> Result<Scanned, StoreError> {
-        use std::ops::Bound;
-        if after < prefix {
-            return self.scan(prefix, limit);
-        }
-        self.records
-            .range::<&[u8], _>((Bound::Excluded(after), Bound::Unbounded))
-            .take_while(|r| r.as_ref().map_or(true, |(k, _)| k.starts_with(prefix)))
-            .take(limit)
-            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(err))
-            .collect()
+        self.scan_from(prefix, super::scan_start(prefix, Some(after)), limit)
     }
 
     fn commit(&self, batch: &Batch) -> Result<Commit, StoreError> {
