@@ -565,8 +565,7 @@ pub fn sign_up(
         // A logged-in key does not make a second account (issue 14: one key could otherwise
         // sign up account after account). Telegram documents no error for it; this is its
         // sign-up refusal, which every client already reports as "you cannot sign up".
-        let previous = acc.authorization(ctx.key_id)?;
-        if previous.is_some() {
+        if acc.authorization(ctx.key_id)?.is_some() {
             return Err(RpcError::new(400, "PHONE_NUMBER_APP_SIGNUP_FORBIDDEN"));
         }
         let user = User {
@@ -586,7 +585,8 @@ pub fn sign_up(
         b.swap(code_key(&req.phone_code_hash), Some(&old.raw), None);
         b.create_user(&user);
         super::login_email::on_sign_up(&old.value, user.id, &mut b);
-        b.bind(&auth, previous.as_ref());
+        // The key has no login (checked above); the bind's swap refuses one made meanwhile.
+        b.bind(&auth, None);
         let token = super::future_token::issue(ctx, rng, &acc, user.id, &mut b)?;
         if !applied(acc.commit(&b)?) {
             return Ok(None);
