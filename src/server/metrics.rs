@@ -208,6 +208,11 @@ impl Metrics {
         let head = |out: &mut String, name: &str, kind: &str, help: &str| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
         };
+        // A metric with one unlabelled value.
+        let single = |out: &mut String, name: &str, kind: &str, help: &str, value: u64| {
+            head(out, name, kind, help);
+            let _ = writeln!(out, "{name} {value}");
+        };
         {
             let c = lock(&self.connections);
             let mut rows: Vec<_> = c.iter().collect();
@@ -250,27 +255,19 @@ impl Metrics {
                 self.handshakes_made[i].load(Ordering::Relaxed)
             );
         }
-        head(
+        single(
             &mut out,
             "mtproto_key_exchanges_failed_total",
             "counter",
             "Key exchanges refused or failed.",
+            self.handshakes_failed.load(Ordering::Relaxed),
         );
-        let _ = writeln!(
-            out,
-            "mtproto_key_exchanges_failed_total {}",
-            self.handshakes_failed.load(Ordering::Relaxed)
-        );
-        head(
+        single(
             &mut out,
             "mtproto_key_exchanges_in_progress",
             "gauge",
             "Key exchanges started and not finished.",
-        );
-        let _ = writeln!(
-            out,
-            "mtproto_key_exchanges_in_progress {}",
-            self.handshakes_in_progress.load(Ordering::Relaxed).max(0)
+            self.handshakes_in_progress.load(Ordering::Relaxed).max(0) as u64,
         );
         {
             let m = lock(&self.methods);
@@ -321,16 +318,12 @@ impl Metrics {
                 );
             }
         }
-        head(
+        single(
             &mut out,
             "mtproto_faults_injected_total",
             "counter",
             "Calls a fault rule fired on.",
-        );
-        let _ = writeln!(
-            out,
-            "mtproto_faults_injected_total {}",
-            self.faults_injected.load(Ordering::Relaxed)
+            self.faults_injected.load(Ordering::Relaxed),
         );
         head(
             &mut out,
@@ -352,27 +345,19 @@ impl Metrics {
         );
         self.sync_batch
             .render(&mut out, "mtproto_store_sync_commits", "", &BATCH_BUCKETS);
-        head(
+        single(
             &mut out,
             "mtproto_admin_requests_total",
             "counter",
             "Admin API and admin socket requests.",
+            self.admin_requests.load(Ordering::Relaxed),
         );
-        let _ = writeln!(
-            out,
-            "mtproto_admin_requests_total {}",
-            self.admin_requests.load(Ordering::Relaxed)
-        );
-        head(
+        single(
             &mut out,
             "mtproto_held_answers_dropped_total",
             "counter",
             "Unacknowledged answers dropped by the per-key or server-wide bound.",
-        );
-        let _ = writeln!(
-            out,
-            "mtproto_held_answers_dropped_total {}",
-            self.held_dropped.load(Ordering::Relaxed)
+            self.held_dropped.load(Ordering::Relaxed),
         );
         head(
             &mut out,
