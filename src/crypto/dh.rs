@@ -4,7 +4,10 @@
 use num_bigint::BigUint;
 use num_traits::One;
 
-use super::bignum::to_fixed_be;
+use zeroize::Zeroize;
+
+use super::fixed_base;
+use super::modexp::pow_secret;
 use crate::rand::Rng;
 
 /// The generator served with [`DH_PRIME`] (HS-12).
@@ -66,8 +69,15 @@ pub fn in_strict_range(x: &BigUint, p: &BigUint) -> bool {
     *x > margin && x + &margin < *p
 }
 
-/// A DH exponent and its public value `g^a mod p` inside the safe range (HS-13). `a` is 2048
-/// random bits, redrawn until g^a passes.
+/// Bytes of a secret DH exponent: 320 random bits (HS-13, SR-3 as amended by issue 15). The
+/// group is a safe prime, and for a safe-prime group an exponent of twice the security strength
+/// keeps the group's full strength: RFC 3526 §8 gives 320 bits as the upper estimate for a
+/// 2048-bit group; RFC 7919 §5.2 and NIST SP 800-56A rev. 3 §5.6.1.1.1 say the same. It costs
+/// a sixth of a 2048-bit exponent.
+pub const EXPONENT_BYTES: usize = 40;
+
+/// A DH exponent and its public value `g^a mod p` inside the safe range (HS-13). `a` is
+/// [`EXPONENT_BYTES`] random bytes, redrawn until g^a passes.
 pub struct Exponent {
     pub secret: BigUint,
     pub public: [u8; 256],
@@ -77,71 +87,38 @@ impl Exponent {
     pub fn generate(rng: &mut impl Rng) -> Self {
         let p = prime();
         loop {
-            let mut bytes: [u8; 256] = rng.array();
+            let mut bytes: [u8; EXPONENT_BYTES] = rng.array();
             let secret = BigUint::from_bytes_be(&bytes);
-            zeroize::Zeroize::zeroize(&mut bytes);
-            let public = g_pow(&secret);
-            if in_strict_range(&public, &p) {
-                let public = to_fixed_be(&public).expect("below a 2048-bit prime");
+            let public = fixed_base::g_pow(&bytes).expect("40 bytes");
+            bytes.zeroize();
+            if in_strict_range(&BigUint::from_bytes_be(&public), &p) {
                 return Exponent { secret, public };
             }
         }
     }
 
-    /// `other^secret mod p` as exactly 256 bytes, left-padded, never trimmed (HS-16).
+    /// `other^secret mod p` as exactly 256 bytes, left-padded, never trimmed (HS-16), in
+    /// constant time with respect to the secret.
     pub fn shared(&self, other: &BigUint) -> [u8; 256] {
-        let mut g_ab = other.modpow(&self.secret, &prime());
-        let out = to_fixed_be(&g_ab).expect("below a 2048-bit prime");
-        // CH-2: the big integer is the auth key too.
-        super::bignum::wipe(&mut g_ab);
-        out
+        pow_secret(other, &self.secret, &prime()).expect("an odd 2048-bit modulus")
     }
 }
 
-/// Rows of the generator's comb: the 2048-bit exponent is read as 8 rows of 256 bits.
-const COMB_ROWS: u64 = 8;
-const COMB_COLUMNS: u64 = 2048 / COMB_ROWS;
-
-/// `TABLE[j] = Π g^(2^(256·i))` over the bits i set in j: 256 values (64 KiB), built once.
-fn comb_table() -> &'static [BigUint] {
-    static TABLE: std::sync::OnceLock<Vec<BigUint>> = std::sync::OnceLock::new();
-    TABLE.get_or_init(|| {
-        let p = prime();
-        let mut row_bases = Vec::with_capacity(COMB_ROWS as usize);
-        let mut x = BigUint::from(G);
-        for _ in 0..COMB_ROWS {
-            row_bases.push(x.clone());
-            for _ in 0..COMB_COLUMNS {
-                x = &x * &x % &p;
-            }
-        }
-        let mut table = vec![BigUint::one(); 1 << COMB_ROWS];
-        for j in 1..table.len() {
-            let low = j.trailing_zeros() as usize;
-            table[j] = &table[j & (j - 1)] * &row_bases[low] % &p;
-        }
-        table
-    })
-}
-
-/// `g^a mod p` for `a < 2^2048` by the fixed-base comb (Lim and Lee, CRYPTO '94): one squaring
-/// and one table multiplication per column, 256 + 256 products instead of the ~2048 + ~400 of a
-/// generic windowed exponentiation. The server draws an `a` per key exchange, so this is a
-/// third of its public-key work.
+/// `g^a mod p` for a secret `a`, in constant time with respect to `a`'s value: by the
+/// fixed-base comb up to 320 bits (every exponent this server and its client draw), by
+/// OpenSSL's constant-time path past that (the 2048-bit secrets of the SRP test vectors).
 pub fn g_pow(a: &BigUint) -> BigUint {
-    let p = prime();
-    let table = comb_table();
-    let mut r = BigUint::one();
-    for column in (0..COMB_COLUMNS).rev() {
-        r = &r * &r % &p;
-        let index = (0..COMB_ROWS).fold(0usize, |index, row| {
-            index | (usize::from(a.bit(row * COMB_COLUMNS + column)) << row)
-        });
-        if index != 0 {
-            r = r * &table[index] % &p;
-        }
-    }
-    r
+    let mut bytes = if a.bits() <= fixed_base::MAX_EXPONENT_BITS as u64 {
+        let mut exponent = a.to_bytes_be();
+        let out = fixed_base::g_pow(&exponent).expect("at most 40 bytes");
+        exponent.zeroize();
+        out
+    } else {
+        pow_secret(&BigUint::from(G), a, &prime()).expect("an odd modulus")
+    };
+    let out = BigUint::from_bytes_be(&bytes);
+    bytes.zeroize();
+    out
 }
 
 impl Drop for Exponent {
@@ -181,7 +158,7 @@ mod tests {
     }
 
     #[test]
-    fn the_comb_agrees_with_modpow() {
+    fn g_pow_agrees_with_modpow() {
         let p = prime();
         let g = BigUint::from(G);
         let mut rng = SeededRng::new(11);
@@ -198,6 +175,17 @@ mod tests {
         for a in exponents {
             assert_eq!(g_pow(&a), g.modpow(&a, &p), "a = {a:x}");
         }
+    }
+
+    /// HS-13 as amended (issue 15): 320 random bits, no more.
+    #[test]
+    fn exponents_are_320_random_bits() {
+        let mut rng = SeededRng::new(6);
+        let bits: Vec<u64> = (0..16)
+            .map(|_| Exponent::generate(&mut rng).secret.bits())
+            .collect();
+        assert!(bits.iter().all(|&b| b <= 320), "{bits:?}");
+        assert!(bits.iter().any(|&b| b > 312), "{bits:?}");
     }
 
     #[test]

@@ -1,16 +1,20 @@
 //! The server's RSA-2048 key (HS-2 … HS-4) [doc: mtproto/auth_key]: generation, PKCS#1 PEM
-//! files, the MTProto fingerprint, the raw public operation (client side) and the blinded raw
-//! private operation (server side).
+//! files, the MTProto fingerprint, the raw public operation (client side) and the raw private
+//! operation (server side).
 //!
-//! Why hand-written: the private operation must not leak timing (RustCrypto `rsa` has
-//! RUSTSEC-2023-0071, and MTProto needs the raw operation without any PKCS#1 padding). num-bigint
-//! arithmetic is variable-time, so every private operation is blinded: `c' = c·r^e`, `m' = c'^d`
-//! (CRT), `m = m'·r⁻¹` with a fresh random `r`, and the result is checked with `m^e = c` before
-//! use (a faulty CRT half would otherwise leak a factor).
+//! The private operation is OpenSSL's `RSA_private_decrypt` without padding (MTProto's RSA_PAD
+//! is its own), on the system libssl: it is blinded (`c' = c·r^e` with a fresh `r`, OpenSSL's
+//! default), runs both CRT halves in constant time (`BN_mod_exp_mont_consttime`), and checks
+//! `m^e = c` before answering, redoing the work without CRT if a half was faulty (a faulty
+//! half would otherwise leak a factor). RustCrypto `rsa` is not used (RUSTSEC-2023-0071, and no
+//! raw operation).
 
 use base64::Engine as _;
 use num_bigint::BigUint;
 use num_traits::Zero;
+use openssl::bn::BigNum;
+use openssl::pkey::Private;
+use openssl::rsa::{Padding, Rsa};
 use zeroize::Zeroize;
 
 use super::bignum::{is_probable_prime, to_fixed_be, wipe};
@@ -29,7 +33,7 @@ pub struct RsaPublicKey {
 }
 
 /// An RSA private key with its CRT values. `Debug` shows the fingerprint only; secret parts
-/// are wiped on drop.
+/// are wiped on drop (OpenSSL's copy by `RSA_free`, which clears the private numbers).
 pub struct RsaPrivateKey {
     public: RsaPublicKey,
     d: BigUint,
@@ -38,6 +42,8 @@ pub struct RsaPrivateKey {
     dp: BigUint,
     dq: BigUint,
     qinv: BigUint,
+    /// The same key inside OpenSSL, which does the private operation.
+    openssl: Rsa<Private>,
 }
 
 /// Why a PEM file was not accepted.
@@ -162,6 +168,17 @@ impl RsaPrivateKey {
         let qinv = q
             .modinv(&p)
             .ok_or(PemError::InvalidKey("q is not invertible mod p"))?;
+        let openssl = Rsa::from_private_components(
+            openssl_bn(&n),
+            openssl_bn(&e),
+            openssl_bn(&d),
+            openssl_bn(&p),
+            openssl_bn(&q),
+            openssl_bn(&dp),
+            openssl_bn(&dq),
+            openssl_bn(&qinv),
+        )
+        .map_err(|_| PemError::InvalidKey("OpenSSL refused the key"))?;
         Ok(RsaPrivateKey {
             public: RsaPublicKey { n, e },
             d,
@@ -170,6 +187,7 @@ impl RsaPrivateKey {
             dp,
             dq,
             qinv,
+            openssl,
         })
     }
 
@@ -181,63 +199,16 @@ impl RsaPrivateKey {
         self.public.fingerprint()
     }
 
-    /// Blinded raw `c^d mod n` (HS-4). `None` if `c ≥ n` (HS-3) or the result fails its check.
-    pub fn decrypt_raw(
-        &self,
-        c: &[u8; MODULUS_BYTES],
-        rng: &mut impl Rng,
-    ) -> Option<[u8; MODULUS_BYTES]> {
-        let n = &self.public.n;
-        let e = &self.public.e;
-        let c = BigUint::from_bytes_be(c);
-        if c >= *n {
-            return None;
-        }
-        // A blinding factor r invertible mod n (all but a negligible share are).
-        let mut buf = [0u8; MODULUS_BYTES];
-        let (mut r, mut r_inv) = loop {
-            rng.fill(&mut buf);
-            let r = BigUint::from_bytes_be(&buf) % n;
-            if r.is_zero() {
-                continue;
+    /// Blinded raw `c^d mod n` (HS-4). `None` if `c ≥ n` (HS-3) or OpenSSL refuses.
+    pub fn decrypt_raw(&self, c: &[u8; MODULUS_BYTES]) -> Option<[u8; MODULUS_BYTES]> {
+        let mut m = [0u8; MODULUS_BYTES];
+        match self.openssl.private_decrypt(c, &mut m, Padding::NONE) {
+            Ok(MODULUS_BYTES) => Some(m),
+            _ => {
+                m.zeroize();
+                None
             }
-            if let Some(inv) = r.modinv(n) {
-                break (r, inv);
-            }
-        };
-        let blinded = (&c * r.modpow(e, n)) % n;
-        // Exponent blinding as well (security review, item 5): dp + k1·(p − 1) and
-        // dq + k2·(q − 1) with fresh 64-bit k1, k2 give the same powers (Fermat), while the
-        // exponent bits that drive the square-and-multiply differ on every call, so a
-        // co-located cache observer never sees one exponent twice.
-        let mut k = [0u8; 16];
-        rng.fill(&mut k);
-        let mut dp = &self.dp + BigUint::from_bytes_le(&k[..8]) * (&self.p - 1u32);
-        let mut dq = &self.dq + BigUint::from_bytes_le(&k[8..]) * (&self.q - 1u32);
-        k.zeroize();
-        // CRT: m1 = c^dp mod p, m2 = c^dq mod q, h = qinv·(m1 − m2) mod p, m = m2 + h·q.
-        let mut m1 = blinded.modpow(&dp, &self.p);
-        let mut m2 = blinded.modpow(&dq, &self.q);
-        let diff = (&m1 + &self.p - (&m2 % &self.p)) % &self.p;
-        let mut h = (&self.qinv * diff) % &self.p;
-        let mut m_blinded = &m2 + &h * &self.q;
-        let mut m = (&m_blinded * &r_inv) % n;
-        let ok = m.modpow(e, n) == c;
-        let out = if ok { to_fixed_be(&m) } else { None };
-        for x in [
-            &mut r,
-            &mut r_inv,
-            &mut dp,
-            &mut dq,
-            &mut m1,
-            &mut m2,
-            &mut h,
-            &mut m_blinded,
-            &mut m,
-        ] {
-            wipe(x);
         }
-        out
     }
 
     /// `-----BEGIN RSA PRIVATE KEY-----` (PKCS#1 RSAPrivateKey, version 0).
@@ -299,6 +270,14 @@ impl std::fmt::Debug for RsaPrivateKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "RsaPrivateKey({:016x})", self.fingerprint() as u64)
     }
+}
+
+/// `x` as an OpenSSL number, the bytes it passed through wiped.
+fn openssl_bn(x: &BigUint) -> BigNum {
+    let mut bytes = x.to_bytes_be();
+    let bn = BigNum::from_slice(&bytes).expect("BN_bin2bn allocates");
+    bytes.zeroize();
+    bn
 }
 
 /// A random prime of exactly `bits` bits with its top two bits set and `gcd(e, p − 1) = 1`.
@@ -459,10 +438,10 @@ mod tests {
             let mut m: [u8; 256] = rng.array();
             m[0] = 0;
             let c = key.public().encrypt_raw(&m).unwrap();
-            assert_eq!(key.decrypt_raw(&c, &mut rng), Some(m));
+            assert_eq!(key.decrypt_raw(&c), Some(m));
         }
         // c ≥ n is refused (HS-3).
-        assert_eq!(key.decrypt_raw(&[0xff; 256], &mut rng), None);
+        assert_eq!(key.decrypt_raw(&[0xff; 256]), None);
     }
 
     #[test]
@@ -502,6 +481,6 @@ XGF710w9lwCGNbmNxNYhtIkdqfsEcwR5JwIDAQAB
         let mut m = [7u8; 256];
         m[0] = 0;
         let c = key.public().encrypt_raw(&m).unwrap();
-        assert_eq!(key.decrypt_raw(&c, &mut SeededRng::new(1)), Some(m));
+        assert_eq!(key.decrypt_raw(&c), Some(m));
     }
 }

@@ -43,13 +43,12 @@ pub enum Scheme {
 pub fn decode(
     key: &RsaPrivateKey,
     encrypted_data: &[u8],
-    rng: &mut impl Rng,
 ) -> Result<(enums::PQInnerData, Scheme), RsaPadError> {
     let Ok(c) = <&[u8; MODULUS_BYTES]>::try_from(encrypted_data) else {
         return Err(RsaPadError);
     };
     // A ciphertext ≥ n gets a dummy plaintext so that the rest of the work still happens.
-    let (mut m, in_range) = match key.decrypt_raw(c, rng) {
+    let (mut m, in_range) = match key.decrypt_raw(c) {
         Some(m) => (m, Choice::from(1)),
         None => ([0u8; MODULUS_BYTES], Choice::from(0)),
     };
@@ -195,9 +194,9 @@ mod tests {
         let mut rng = SeededRng::new(11);
         let data = inner().to_bytes();
         let c = encrypt_rsa_pad(key.public(), &data, &mut rng).unwrap();
-        assert_eq!(decode(&key, &c, &mut rng), Ok((inner(), Scheme::RsaPad)));
+        assert_eq!(decode(&key, &c), Ok((inner(), Scheme::RsaPad)));
         let c = encrypt_legacy(key.public(), &data, &mut rng).unwrap();
-        assert_eq!(decode(&key, &c, &mut rng), Ok((inner(), Scheme::Legacy)));
+        assert_eq!(decode(&key, &c), Ok((inner(), Scheme::Legacy)));
     }
 
     #[test]
@@ -206,21 +205,21 @@ mod tests {
         let mut rng = SeededRng::new(12);
         let data = inner().to_bytes();
         // Wrong length, c ≥ n, a flipped bit of each scheme, random bytes.
-        assert_eq!(decode(&key, &[1; 255], &mut rng), Err(RsaPadError));
-        assert_eq!(decode(&key, &[0xff; 256], &mut rng), Err(RsaPadError));
+        assert_eq!(decode(&key, &[1; 255]), Err(RsaPadError));
+        assert_eq!(decode(&key, &[0xff; 256]), Err(RsaPadError));
         for enc in [encrypt_rsa_pad, encrypt_legacy] {
             let mut c = enc(key.public(), &data, &mut rng).unwrap();
             c[100] ^= 1;
-            assert_eq!(decode(&key, &c, &mut rng), Err(RsaPadError));
+            assert_eq!(decode(&key, &c), Err(RsaPadError));
         }
         // Legacy with a wrong hash: encrypt m by hand.
         let mut m = [0u8; 256];
         m[21..21 + data.len()].copy_from_slice(&data);
         let c = key.public().encrypt_raw(&m).unwrap();
-        assert_eq!(decode(&key, &c, &mut rng), Err(RsaPadError));
+        assert_eq!(decode(&key, &c), Err(RsaPadError));
         // RSA_PAD with data that is not TL: the hash verifies, the parse fails.
         let c = encrypt_rsa_pad(key.public(), &[0xab; 100], &mut rng).unwrap();
-        assert_eq!(decode(&key, &c, &mut rng), Err(RsaPadError));
+        assert_eq!(decode(&key, &c), Err(RsaPadError));
         assert!(encrypt_rsa_pad(key.public(), &[0; 145], &mut rng).is_none());
     }
 }

@@ -19,7 +19,8 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
 use super::bignum::{to_fixed_be, wipe};
-use super::dh::{g_pow, in_safe_range, prime, DH_PRIME, G};
+use super::dh::{g_pow, in_safe_range, prime, DH_PRIME, EXPONENT_BYTES, G};
+use super::modexp::pow_secret;
 use super::sha256;
 use crate::rand::Rng;
 
@@ -135,11 +136,11 @@ pub enum SrpError {
 }
 
 impl Challenge {
-    /// Draws `b` (2048 random bits) until `g^b` is inside the safe range and B ≠ 0 (SR-3:
-    /// Telethon and GramJS check g^b = B − k·v).
+    /// Draws `b` (320 random bits, as the DH exponent: `dh::EXPONENT_BYTES`) until `g^b` is
+    /// inside the safe range and B ≠ 0 (SR-3: Telethon and GramJS check g^b = B − k·v).
     pub fn new(v: &[u8; 256], rng: &mut impl Rng) -> Challenge {
         loop {
-            let mut bytes: [u8; 256] = rng.array();
+            let mut bytes: [u8; EXPONENT_BYTES] = rng.array();
             let b = BigUint::from_bytes_be(&bytes);
             bytes.zeroize();
             if let Some(c) = Challenge::with_secret(v, b) {
@@ -187,10 +188,16 @@ impl Challenge {
         if u.is_zero() {
             return Err(SrpError::ZeroU);
         }
-        let v = BigUint::from_bytes_be(v);
-        let mut s = (big_a * v.modpow(&u, &p) % &p).modpow(&self.b, &p);
-        let mut key = sha256(&[&pad(&s)]);
-        wipe(&mut s);
+        // v stands for the password: both steps run in constant time (modexp::pow_secret).
+        let mut v = BigUint::from_bytes_be(v);
+        let mut v_u = BigUint::from_bytes_be(&pow_secret::<256>(&v, &u, &p).expect("odd p"));
+        let mut base = big_a * &v_u % &p;
+        let mut s: [u8; 256] = pow_secret(&base, &self.b, &p).expect("odd p");
+        let mut key = sha256(&[&s]);
+        for x in [&mut v, &mut v_u, &mut base] {
+            wipe(x);
+        }
+        s.zeroize();
         let expected = m1(salt1, salt2, &a_padded, &self.srp_b, &key);
         key.zeroize();
         if bool::from(expected.ct_eq(client_m1)) {
@@ -227,7 +234,7 @@ pub fn client_proof(
         return None;
     }
     loop {
-        let mut bytes: [u8; 256] = rng.array();
+        let mut bytes: [u8; EXPONENT_BYTES] = rng.array();
         let a = BigUint::from_bytes_be(&bytes);
         bytes.zeroize();
         if let Some(proof) = proof_with_secret(&x_n, salt1, salt2, &g_b, &b_padded, a) {
@@ -254,12 +261,12 @@ fn proof_with_secret(
         return None;
     }
     let mut exponent = &a + u * x;
-    let mut s = g_b.modpow(&exponent, &p);
-    let mut key = sha256(&[&pad(&s)]);
+    let mut s: [u8; 256] = pow_secret(g_b, &exponent, &p).expect("odd p");
+    let mut key = sha256(&[&s]);
     let proof = m1(salt1, salt2, &a_padded, b_padded, &key);
     wipe(&mut a);
     wipe(&mut exponent);
-    wipe(&mut s);
+    s.zeroize();
     key.zeroize();
     Some((a_padded, proof))
 }

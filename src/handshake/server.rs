@@ -112,8 +112,8 @@ impl ExpectDhParams {
             .ok_or(HandshakeError::UnknownFingerprint {
                 got: req.public_key_fingerprint,
             })?;
-        let (inner, _scheme) = rsa_pad::decode(key, &req.encrypted_data, rng)
-            .map_err(|_| HandshakeError::InnerData)?;
+        let (inner, _scheme) =
+            rsa_pad::decode(key, &req.encrypted_data).map_err(|_| HandshakeError::InnerData)?;
         // CH-2: new_nonce is taken out (zeros left behind), so it lives on in `new_nonce` only,
         // which every way out below wipes.
         macro_rules! common {
