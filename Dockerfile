@@ -7,11 +7,15 @@
 # --public-host (127.0.0.1: the host's end of the port mappings above).
 
 FROM rust:1-bookworm AS build
+# rust:1-bookworm carries libssl-dev and pkg-config, which the openssl crate builds against.
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked --bin mtproto-auth
 
 FROM debian:bookworm-slim
+# The key exchange's and SRP's big-number work is OpenSSL's (the system's libssl3).
+RUN apt-get update && apt-get install -y --no-install-recommends libssl3 \
+    && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/target/release/mtproto-auth /usr/local/bin/mtproto-auth
 RUN useradd --system --home-dir /data --create-home mtproto
 USER mtproto
