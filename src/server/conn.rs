@@ -624,7 +624,13 @@ impl Connection {
                     .as_ref()
                     .map(|(_, ip)| super::rate::address_key(*ip));
                 let decision = match state.add_key_from(entry, now.0, address) {
-                    Ok(true) => KeyDecision::Stored,
+                    Ok(true) => {
+                        if expires_at.is_none() {
+                            // HS-19: dh_gen_ok goes out once a store sync has the key.
+                            out.durable_through = out.durable_through.max(state.store.written());
+                        }
+                        KeyDecision::Stored
+                    }
                     Ok(false) => KeyDecision::Taken,
                     Err(e) => {
                         tracing::error!(error = %e, "could not store a new auth key");
@@ -1145,6 +1151,92 @@ mod tests {
             Ok(Some((Incoming::TransportError(code), used))) if used == sent.len() => Some(code),
             _ => None,
         }
+    }
+
+    /// HS-19 on the group commit: a new permanent key is in the store but not yet synced when
+    /// its dh_gen_ok is built, so the answer carries the commit the shell must see synced first
+    /// (`durable_through`); a temporary key, kept in memory only (DB-2), waits for nothing.
+    #[test]
+    fn dh_gen_ok_of_a_permanent_key_waits_for_the_sync_that_covers_it() {
+        use crate::handshake::client::{self, ClientConfig, InnerData, RsaScheme};
+        use crate::store::Store;
+        use crate::tl::enums;
+        let dir = std::env::temp_dir().join(format!("mtproto-conn-hs19-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Arc::new(crate::store::SledStore::open(&dir).unwrap());
+        let dcs = vec![crate::rpc::DcAddress {
+            id: 1,
+            ip: "127.0.0.1".into(),
+            port: 4431,
+        }];
+        let state = ServerState::new(
+            store.clone(),
+            crate::fuzzing::fixture_keys(),
+            [7; 32],
+            dcs,
+            true,
+        );
+        let mut rng = SeededRng::new(19);
+        for inner in [InnerData::Dc(10_001), InnerData::TempDc { dc: 10_001, expires_in: 600 }] {
+            let cfg = ClientConfig {
+                scheme: RsaScheme::RsaPad,
+                inner,
+                keys: vec![crate::fuzzing::fixture_keys()[0].public().clone()],
+            };
+            let mut conn = Connection::new(1, 1, &state);
+            let mut codec = Codec::new(Framing::Intermediate, Side::Client);
+            let mut msg_id = NOW.0 << 32;
+            let mut exchange = |conn: &mut Connection, body: &[u8], rng: &mut SeededRng| {
+                msg_id += 4;
+                let mut frame = Vec::new();
+                crate::handshake::plain::write(msg_id, body, &mut frame);
+                let mut wire = if msg_id == (NOW.0 << 32) + 4 {
+                    Framing::Intermediate.tag().to_vec()
+                } else {
+                    Vec::new()
+                };
+                Codec::new(Framing::Intermediate, Side::Client)
+                    .encode(&frame, &[], false, &mut wire)
+                    .unwrap();
+                let out = conn.receive(&state, &wire, NOW, rng);
+                assert!(!out.close, "{:?}", out.reason);
+                let Some((Incoming::Frame { payload, .. }, _)) = codec.decode(&out.send).unwrap()
+                else {
+                    panic!("no frame")
+                };
+                let answer = crate::handshake::plain::parse(&payload, Side::Server)
+                    .unwrap()
+                    .1
+                    .to_vec();
+                (answer, out.durable_through)
+            };
+            let (s1, req) = client::start(&mut rng);
+            let (res, _) = exchange(&mut conn, &req.to_bytes(), &mut rng);
+            let (s2, req) = s1
+                .handle_res_pq(enums::ResPQ::from_bytes(&res).unwrap(), &cfg, &mut rng)
+                .unwrap();
+            let (dh, _) = exchange(&mut conn, &req.to_bytes(), &mut rng);
+            let dh = enums::ServerDHParams::from_bytes(&dh).unwrap();
+            let (s3, req, _) = s2.handle_server_dh_params(dh, &mut rng).unwrap();
+            let before = store.written();
+            let (gen, durable_through) = exchange(&mut conn, &req.to_bytes(), &mut rng);
+            let done = s3
+                .handle_dh_gen(enums::SetClientDHParamsAnswer::from_bytes(&gen).unwrap())
+                .unwrap();
+            let id = done.auth_key.id();
+            if matches!(inner, InnerData::Dc(_)) {
+                assert!(durable_through > before, "waits for a sync past the key");
+                assert_eq!(durable_through, store.written());
+                assert!(store.auth_key(id).unwrap().is_some());
+                assert!(store.sync().unwrap() >= durable_through);
+            } else {
+                assert_eq!(durable_through, 0, "a temporary key waits for nothing");
+                assert!(store.auth_key(id).unwrap().is_none());
+            }
+        }
+        drop(state);
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

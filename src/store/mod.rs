@@ -113,8 +113,9 @@ pub trait Store: Send + Sync + 'static {
     /// every commit before it, which is how concurrent requests share a flush.
     fn sync(&self) -> Result<u64, StoreError>;
 
-    /// Stores a permanent key unless its id is taken, and makes it durable before returning
-    /// (HS-19, DB-1).
+    /// Stores a permanent key unless its id is taken. Like a commit it is visible at once,
+    /// counted by `written`, and durable after the next `sync`: dh_gen_ok waits for that sync
+    /// (HS-19, DB-1), and so do the admin tools that seed keys.
     fn insert_auth_key(&self, id: i64, key: &StoredKey) -> Result<Inserted, StoreError>;
     fn auth_key(&self, id: i64) -> Result<Option<StoredKey>, StoreError>;
     /// Erases a key and everything bound to it, durably (SV-9). `false`: there was none.
@@ -199,7 +200,13 @@ mod tests {
                 data: [9; 256],
                 created: 5,
             };
+            // Counted as a commit, made durable by the sync that covers it (dh_gen_ok waits
+            // for that sync).
+            let before = store.written();
             store.insert_auth_key(42, &key).unwrap();
+            let seq = store.written();
+            assert!(seq > before);
+            assert!(store.sync().unwrap() >= seq);
         }
         let store = SledStore::open(&dir).unwrap();
         assert_eq!(store.auth_key(42).unwrap().unwrap().data, [9; 256]);
