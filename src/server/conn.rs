@@ -1177,7 +1177,13 @@ mod tests {
             true,
         );
         let mut rng = SeededRng::new(19);
-        for inner in [InnerData::Dc(10_001), InnerData::TempDc { dc: 10_001, expires_in: 600 }] {
+        for inner in [
+            InnerData::Dc(10_001),
+            InnerData::TempDc {
+                dc: 10_001,
+                expires_in: 600,
+            },
+        ] {
             let cfg = ClientConfig {
                 scheme: RsaScheme::RsaPad,
                 inner,
