@@ -14,7 +14,7 @@
 //! temporaries of its BN_CTX pool itself.
 
 use num_bigint::BigUint;
-use openssl::bn::{BigNum, BigNumContext, BigNumRef};
+use openssl::bn::{BigNum, BigNumContext};
 use zeroize::Zeroize;
 
 /// A BIGNUM whose digits are overwritten before it is freed (the crate's own drop only frees).
@@ -26,33 +26,12 @@ impl Drop for Cleared {
     }
 }
 
-fn to_bn(x: &BigUint) -> Cleared {
+/// `x` as an OpenSSL number, the bytes it passed through wiped (also the RSA key's parts).
+pub(super) fn bignum(x: &BigUint) -> BigNum {
     let mut bytes = x.to_bytes_be();
     let bn = BigNum::from_slice(&bytes).expect("BN_bin2bn allocates");
     bytes.zeroize();
-    Cleared(bn)
-}
-
-fn exp(
-    base: &BigNumRef,
-    exponent: &BigNumRef,
-    modulus: &BigNumRef,
-    out: &mut [u8],
-) -> Result<(), ModExpError> {
-    let mut ctx = BigNumContext::new().map_err(|_| ModExpError::Internal)?;
-    let mut r = Cleared(BigNum::new().map_err(|_| ModExpError::Internal)?);
-    r.0.mod_exp(base, exponent, modulus, &mut ctx)
-        .map_err(|_| ModExpError::Internal)?;
-    let len = out.len();
-    if r.0.num_bytes() as usize > len {
-        return Err(ModExpError::TooLong);
-    }
-    let mut bytes =
-        r.0.to_vec_padded(len as i32)
-            .map_err(|_| ModExpError::Internal)?;
-    out.copy_from_slice(&bytes);
-    bytes.zeroize();
-    Ok(())
+    bn
 }
 
 /// Why an exponentiation gave no result: only with a modulus these callers never pass.
@@ -71,26 +50,24 @@ pub fn pow_secret<const N: usize>(
     exponent: &BigUint,
     modulus: &BigUint,
 ) -> Result<[u8; N], ModExpError> {
-    let base = to_bn(base);
-    let mut exponent = to_bn(exponent);
+    let base = Cleared(bignum(base));
+    let mut exponent = Cleared(bignum(exponent));
     exponent.0.set_const_time();
-    let modulus = to_bn(modulus);
-    let mut out = [0u8; N];
-    exp(&base.0, &exponent.0, &modulus.0, &mut out)?;
-    Ok(out)
-}
-
-/// `base^exponent mod modulus` for a public exponent (a hash, an RSA `e`), as a number.
-pub fn pow_public(base: &BigUint, exponent: &BigUint, modulus: &BigUint) -> BigUint {
-    let (base, exponent, modulus) = (to_bn(base), to_bn(exponent), to_bn(modulus));
-    let mut ctx = BigNumContext::new().expect("BN_CTX_new allocates");
-    let mut r = Cleared(BigNum::new().expect("BN_new allocates"));
+    let modulus = Cleared(bignum(modulus));
+    let mut ctx = BigNumContext::new().map_err(|_| ModExpError::Internal)?;
+    let mut r = Cleared(BigNum::new().map_err(|_| ModExpError::Internal)?);
     r.0.mod_exp(&base.0, &exponent.0, &modulus.0, &mut ctx)
-        .expect("a non-zero modulus");
-    let mut bytes = r.0.to_vec();
-    let out = BigUint::from_bytes_be(&bytes);
+        .map_err(|_| ModExpError::Internal)?;
+    if r.0.num_bytes() as usize > N {
+        return Err(ModExpError::TooLong);
+    }
+    let mut bytes =
+        r.0.to_vec_padded(N as i32)
+            .map_err(|_| ModExpError::Internal)?;
+    let mut out = [0u8; N];
+    out.copy_from_slice(&bytes);
     bytes.zeroize();
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -126,7 +103,6 @@ mod tests {
                 let want = base.modpow(e, &p);
                 let secret: [u8; 256] = pow_secret(base, e, &p).unwrap();
                 assert_eq!(BigUint::from_bytes_be(&secret), want, "{base:x}^{e:x}");
-                assert_eq!(pow_public(base, e, &p), want);
             }
         }
         let m = BigUint::from(1_000_003u32);
@@ -148,11 +124,6 @@ mod tests {
         assert_eq!(
             pow_secret::<8>(&two, &two, &BigUint::from(1u64 << 40)),
             Err(ModExpError::Internal)
-        );
-        // A public exponent may take an even modulus (not used, but not a panic either).
-        assert_eq!(
-            pow_public(&BigUint::from(3u32), &two, &BigUint::from(8u32)),
-            BigUint::from(1u32)
         );
     }
 }

@@ -12,12 +12,12 @@
 use base64::Engine as _;
 use num_bigint::BigUint;
 use num_traits::Zero;
-use openssl::bn::BigNum;
 use openssl::pkey::Private;
 use openssl::rsa::{Padding, Rsa};
 use zeroize::Zeroize;
 
 use super::bignum::{is_probable_prime, to_fixed_be, wipe};
+use super::modexp::bignum;
 use super::sha1;
 use crate::rand::Rng;
 
@@ -169,14 +169,14 @@ impl RsaPrivateKey {
             .modinv(&p)
             .ok_or(PemError::InvalidKey("q is not invertible mod p"))?;
         let openssl = Rsa::from_private_components(
-            openssl_bn(&n),
-            openssl_bn(&e),
-            openssl_bn(&d),
-            openssl_bn(&p),
-            openssl_bn(&q),
-            openssl_bn(&dp),
-            openssl_bn(&dq),
-            openssl_bn(&qinv),
+            bignum(&n),
+            bignum(&e),
+            bignum(&d),
+            bignum(&p),
+            bignum(&q),
+            bignum(&dp),
+            bignum(&dq),
+            bignum(&qinv),
         )
         .map_err(|_| PemError::InvalidKey("OpenSSL refused the key"))?;
         Ok(RsaPrivateKey {
@@ -270,14 +270,6 @@ impl std::fmt::Debug for RsaPrivateKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "RsaPrivateKey({:016x})", self.fingerprint() as u64)
     }
-}
-
-/// `x` as an OpenSSL number, the bytes it passed through wiped.
-fn openssl_bn(x: &BigUint) -> BigNum {
-    let mut bytes = x.to_bytes_be();
-    let bn = BigNum::from_slice(&bytes).expect("BN_bin2bn allocates");
-    bytes.zeroize();
-    bn
 }
 
 /// A random prime of exactly `bits` bits with its top two bits set and `gcd(e, p − 1) = 1`.
