@@ -220,7 +220,7 @@ fn session_messages_on(
     let session_id = 0x5e55_1011;
     let salt = state.salts.current(key.id(), FUZZ_NOW.0);
 
-    let mut conn = Connection::new(1, 1, state);
+    let mut conn = Connection::new(1, 1);
     let mut rng = crate::rand::SeededRng::new(1);
     let mut client = Codec::new(Framing::Intermediate, Side::Client);
     let mut wire = Framing::Intermediate.tag().to_vec();
@@ -407,7 +407,7 @@ mod tests {
         let key_bytes: [u8; 256] = std::array::from_fn(|i| (i * 31 + 7) as u8);
         let key = AuthKey::from_bytes(key_bytes);
         let state = fixture_state(&key, FUZZ_NOW.0);
-        let mut conn = Connection::new(1, 1, &state);
+        let mut conn = Connection::new(1, 1);
         let mut rng = crate::rand::SeededRng::new(1);
         let salt = state.salts.current(key.id(), FUZZ_NOW.0);
         let body = &input[6..];

@@ -558,6 +558,14 @@ fn bench_cli_with(load_args: [Arg; 7]) -> Command {
                 .args(load_args.clone()),
         )
         .subcommand(
+            Command::new("keys")
+                .about(
+                    "server memory per cached auth key (--connections N temporary keys, one \
+                     connection each; default 5,000)",
+                )
+                .args(load_args.clone()),
+        )
+        .subcommand(
             Command::new("login")
                 .about(
                     "durable logins/s (sendCode + signIn of registered test numbers); a server \
@@ -640,6 +648,7 @@ fn bench(b: &clap::ArgMatches) -> ExitCode {
         "handshake" => 4,
         "rpc" | "login" => 64,
         "password" => 4,
+        "keys" => 5_000,
         _ => 10_000,
     };
     let opts = bench::Options {
@@ -691,6 +700,7 @@ fn bench(b: &clap::ArgMatches) -> ExitCode {
         "login" => bench::login(&opts).map(|r| if json { r.json() } else { r.text() }),
         "password" => bench::password(&opts).map(|r| if json { r.json() } else { r.text() }),
         "idle" => bench::idle(&opts).map(|r| if json { r.json() } else { r.text() }),
+        "keys" => bench::keys(&opts).map(|r| if json { r.json() } else { r.text() }),
         _ => unreachable!("clap knows the bench subcommands"),
     };
     match report {

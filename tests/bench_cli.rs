@@ -131,6 +131,17 @@ fn benches_drive_a_running_server_by_address_and_pid() {
         40,
         "one session per idle connection"
     );
+    let keys_before = server.state.counts().0;
+    let mut args = vec!["keys", "--connections", "5"];
+    args.extend(attach);
+    let json = bench(&args);
+    assert_eq!(number(&json, "\"bench\"", "keys"), 5.0, "{json}");
+    assert!(number(&json, "\"bench\"", "rss_after") > 0.0, "{json}");
+    assert_eq!(
+        server.state.counts().0,
+        keys_before + 10,
+        "five warm-up keys and five measured, all cached"
+    );
     let mut args = vec![
         "rpc",
         "--connections",

@@ -97,7 +97,6 @@ pub struct Connection {
     phase: Phase,
     inbuf: Vec<u8>,
     handshakes: ServerHandshakes,
-    handshake_cfg: HandshakeConfig,
     /// The salts of the key last used here (two HMACs saved a message).
     salts: Option<KeySalts>,
     /// AB-4: the budget of the client's address for 2048-bit handshake work, if limited.
@@ -108,8 +107,8 @@ pub struct Connection {
     keys_seen: Vec<i64>,
     /// The transport, once recognised (the connection metrics' label).
     transport: Option<&'static str>,
-    /// A key-exchange slot held (`slots.rs`), and the address key it is charged to.
-    slot: Option<Option<u128>>,
+    /// A key-exchange slot is held (`slots.rs`), charged to [`Connection::limited_address`].
+    slot: bool,
     /// A message under a known key decrypted here: the frame cap is the full one.
     keyed: bool,
     /// Frames decoded so far, and whether an incomplete one was held after the last input.
@@ -123,25 +122,19 @@ const REQ_PQ_WEIGHT: f64 = 0.5;
 const ABANDONED_WEIGHT: f64 = 2.0;
 
 impl Connection {
-    pub fn new(id: u64, dc_id: i32, state: &ServerState) -> Self {
+    pub fn new(id: u64, dc_id: i32) -> Self {
         Connection {
             id,
             dc_id,
             phase: Phase::Detecting(Vec::new()),
             inbuf: Vec::new(),
             handshakes: ServerHandshakes::new(),
-            handshake_cfg: HandshakeConfig {
-                dc_id,
-                test_mode: state.test_mode,
-                max_temp_expires_in: state.max_temp_expires_in,
-                keys: state.rsa_keys.clone(),
-            },
             salts: None,
             limit: None,
             peer: String::new(),
             keys_seen: Vec::new(),
             transport: None,
-            slot: None,
+            slot: false,
             keyed: false,
             frames: 0,
             partial_open: false,
@@ -173,9 +166,17 @@ impl Connection {
     }
 
     fn release_slot(&mut self, state: &ServerState) {
-        if let Some(address) = self.slot.take() {
-            state.handshake_slots.release(address);
+        if std::mem::take(&mut self.slot) {
+            state.handshake_slots.release(self.limited_address());
         }
+    }
+
+    /// The key of this connection's client address in the per-address tables (key-exchange
+    /// slots, temporary keys); none when it is not limited.
+    fn limited_address(&self) -> Option<u128> {
+        self.limit
+            .as_ref()
+            .map(|(_, ip)| super::rate::address_key(*ip))
     }
 
     /// The connection is gone: its gauges go down (the shell calls this once, at the end).
@@ -587,22 +588,21 @@ impl Connection {
             }
         }
         // The slot is taken where the expensive work starts (slots.rs).
-        if dh_work && self.slot.is_none() {
-            let address = self
-                .limit
-                .as_ref()
-                .map(|(_, ip)| super::rate::address_key(*ip));
-            if !state.handshake_slots.try_take(address) {
+        if dh_work && !self.slot {
+            if !state.handshake_slots.try_take(self.limited_address()) {
                 state.metrics.handshake_failed();
                 self.send_error(-429, "every key-exchange slot is taken".into(), out);
                 return;
             }
-            self.slot = Some(address);
+            self.slot = true;
         }
-        match self
-            .handshakes
-            .handle(&self.handshake_cfg, payload, now, rng)
-        {
+        let cfg = HandshakeConfig {
+            dc_id: self.dc_id,
+            test_mode: state.test_mode,
+            max_temp_expires_in: state.max_temp_expires_in,
+            keys: state.rsa_keys.clone(),
+        };
+        match self.handshakes.handle(&cfg, payload, now, rng) {
             HandshakeOutput::Reply(frame) => self.send_frame(&frame, rng, out),
             HandshakeOutput::Nothing => {}
             HandshakeOutput::Refuse(e) => {
@@ -619,11 +619,7 @@ impl Connection {
                     expires_at,
                     Some((ready.initial_salt(), now.0 + SALT_PERIOD)),
                 );
-                let address = self
-                    .limit
-                    .as_ref()
-                    .map(|(_, ip)| super::rate::address_key(*ip));
-                let decision = match state.add_key_from(entry, now.0, address) {
+                let decision = match state.add_key_from(entry, now.0, self.limited_address()) {
                     Ok(true) => {
                         if expires_at.is_none() {
                             // HS-19: dh_gen_ok goes out once a store sync has the key.
@@ -890,11 +886,12 @@ impl ConnHost<'_> {
     /// AC-3: the key's client info after this request's wrappers. A change is kept in memory
     /// with the key, and with its login if it has one; a key that is not logged in (every
     /// temporary key) leaves nothing on disk (security review item 2).
-    fn record_client_info(&self, layer: Option<i32>, init: Option<ClientInfo>) -> ClientInfo {
+    fn record_client_info(&self, layer: Option<i32>, init: Option<ClientInfo>) -> Arc<ClientInfo> {
         let current = self.entry.client();
         let Some(new) = current.declared(layer, init) else {
             return current;
         };
+        let new = Arc::new(new);
         self.entry.set_client(new.clone());
         if !self.temp_key {
             let accounts = Accounts::new(&*self.state.store);
@@ -990,7 +987,7 @@ mod tests {
 
     /// Everything the server sends for `wire` fed `chunk` bytes at a time.
     fn serve_in_chunks(state: &ServerState, wire: &[u8], chunk: usize) -> Vec<u8> {
-        let mut conn = Connection::new(1, 1, state);
+        let mut conn = Connection::new(1, 1);
         let mut rng = SeededRng::new(9);
         let mut sent = Vec::new();
         for piece in wire.chunks(chunk) {
@@ -1066,7 +1063,7 @@ mod tests {
         }
         .to_bytes();
         let big = encode((NOW.0 << 32) + 8, 2, &ack);
-        let mut conn = Connection::new(1, 1, &state);
+        let mut conn = Connection::new(1, 1);
         let mut rng = SeededRng::new(3);
         let out = conn.receive(&state, &first, NOW, &mut rng);
         assert_eq!(
@@ -1117,10 +1114,10 @@ mod tests {
         let state = fixture_state(&key, NOW.0);
         let (wire, _) = client_wire(&state, &key, true);
         let mut rng = SeededRng::new(3);
-        let first = Connection::new(1, 1, &state).receive(&state, &wire, NOW, &mut rng);
+        let first = Connection::new(1, 1).receive(&state, &wire, NOW, &mut rng);
         assert!(!first.close && !first.send.is_empty());
         // The same bytes again, as an observer would replay them: nothing, and closed.
-        let replayed = Connection::new(2, 1, &state).receive(&state, &wire, NOW, &mut rng);
+        let replayed = Connection::new(2, 1).receive(&state, &wire, NOW, &mut rng);
         assert!(replayed.close && replayed.send.is_empty());
         assert!(replayed.reason.unwrap().contains("replayed"));
         // Another client's init is served.
@@ -1129,7 +1126,7 @@ mod tests {
             let (ob, init) = Obfuscated2::client([8; 64], framing, 1);
             (init.to_vec(), ob)
         };
-        let out = Connection::new(3, 1, &state).receive(&state, &other, NOW, &mut rng);
+        let out = Connection::new(3, 1).receive(&state, &other, NOW, &mut rng);
         assert!(!out.close);
     }
 
@@ -1189,7 +1186,7 @@ mod tests {
                 inner,
                 keys: vec![crate::fuzzing::fixture_keys()[0].public().clone()],
             };
-            let mut conn = Connection::new(1, 1, &state);
+            let mut conn = Connection::new(1, 1);
             let mut codec = Codec::new(Framing::Intermediate, Side::Client);
             let mut msg_id = NOW.0 << 32;
             let mut exchange = |conn: &mut Connection, body: &[u8], rng: &mut SeededRng| {
@@ -1268,7 +1265,7 @@ mod tests {
         let dh_wire = plain_wire(&dh);
         let mut rng = SeededRng::new(1);
         let mut send = |limited: bool, wire: &[u8]| {
-            let conn = Connection::new(1, 1, &state);
+            let conn = Connection::new(1, 1);
             let mut conn = if limited {
                 conn.limited(limiter.clone(), ip)
             } else {
@@ -1302,7 +1299,7 @@ mod tests {
         assert_eq!(transport_error(&send(false, &dh_wire).send), Some(-404));
         let fresh: IpAddr = "203.0.113.10".parse().unwrap();
         for answered in [true, true, true, true, false] {
-            let mut conn = Connection::new(1, 1, &state).limited(limiter.clone(), fresh);
+            let mut conn = Connection::new(1, 1).limited(limiter.clone(), fresh);
             let out = conn.receive(&state, &req_pq, NOW, &mut rng);
             assert_eq!(out.close, !answered, "four req_pq in a budget of two steps");
         }
@@ -1318,7 +1315,7 @@ mod tests {
         // Exchanges that stop after req_pq hold no slot, however many.
         let mut stalled: Vec<Connection> = (0..5)
             .map(|_| {
-                let mut c = Connection::new(1, 1, &state);
+                let mut c = Connection::new(1, 1);
                 let out = c.receive(&state, &req_pq, NOW, &mut rng);
                 assert!(!out.close && c.handshakes_in_progress() == 1);
                 c
@@ -1337,7 +1334,7 @@ mod tests {
             }
             .to_bytes(),
         );
-        let out = Connection::new(1, 1, &state).receive(&state, &dh, NOW, &mut rng);
+        let out = Connection::new(1, 1).receive(&state, &dh, NOW, &mut rng);
         assert_eq!(transport_error(&out.send), Some(-404));
         assert_eq!(
             state.handshake_slots.fill(),
@@ -1346,7 +1343,7 @@ mod tests {
         );
         // With every slot taken the expensive step is refused before any work.
         assert!(state.handshake_slots.try_take(None));
-        let out = Connection::new(1, 1, &state).receive(&state, &dh, NOW, &mut rng);
+        let out = Connection::new(1, 1).receive(&state, &dh, NOW, &mut rng);
         assert_eq!(transport_error(&out.send), Some(-429));
         assert!(out.reason.unwrap().contains("slot"));
         state.handshake_slots.release(None);
@@ -1358,11 +1355,11 @@ mod tests {
             },
         ));
         let ip: IpAddr = "203.0.113.11".parse().unwrap();
-        let mut c = Connection::new(1, 1, &state).limited(limiter.clone(), ip);
+        let mut c = Connection::new(1, 1).limited(limiter.clone(), ip);
         let _ = c.receive(&state, &req_pq, NOW, &mut rng);
         c.abandon_handshakes(&state, NOW);
         assert_eq!(c.handshakes_in_progress(), 0);
-        let mut next = Connection::new(1, 1, &state).limited(limiter, ip);
+        let mut next = Connection::new(1, 1).limited(limiter, ip);
         let out = next.receive(&state, &req_pq, NOW, &mut rng);
         assert_eq!(
             transport_error(&out.send),

@@ -65,6 +65,11 @@ impl Durability {
         })
     }
 
+    /// Whether commit `seq` is durable already (an answer can go without waiting).
+    pub fn covers(&self, seq: u64) -> bool {
+        self.synced.borrow().through >= seq
+    }
+
     /// Waits until commit `seq` is durable.
     pub async fn wait_for(&self, seq: u64) -> Result<(), SyncFailed> {
         let mut rx = self.synced.subscribe();

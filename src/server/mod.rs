@@ -7,11 +7,13 @@ pub mod admission;
 pub mod binding;
 pub mod code_log;
 mod conn;
+mod conn_task;
 pub mod datadir;
 mod durability;
 pub mod faults;
 pub mod frame_budget;
 mod keyfile;
+mod mailbox;
 pub mod metrics;
 mod push;
 mod rate;
@@ -34,12 +36,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 
-use crate::rand::{OsRng, PooledOsRng, Rng};
+use crate::rand::{OsRng, Rng};
 use crate::rpc::login::OutboxSender;
 use crate::rpc::{DcAddress, LoginConfig};
 use crate::store::{SledStore, Store};
@@ -286,6 +287,7 @@ impl Server {
     /// the bytes it holds, and flushes the store.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
+        let finishing = Arc::new(conn_task::Shutdown::default());
         let connections = Arc::new(Semaphore::new(self.limits.max_connections));
         let frames = Arc::new(frame_budget::FrameBudget::new(
             self.limits.max_partial_frame_bytes,
@@ -371,12 +373,14 @@ impl Server {
                 limits: self.limits.clone(),
                 frames: frames.clone(),
                 stop: stop_rx.clone(),
+                shutdown: finishing.clone(),
             };
             accept_tasks.spawn(accept_loop(listener, ctx));
         }
         shutdown.await;
         tracing::info!("shutting down: no new connections, finishing open ones");
         let _ = stop_tx.send(true);
+        finishing.begin();
         while let Some(res) = accept_tasks.join_next().await {
             if let Err(e) = res {
                 tracing::error!(error = %e, "listener task failed");
@@ -471,40 +475,28 @@ struct AcceptContext {
     limits: Limits,
     frames: Arc<frame_budget::FrameBudget>,
     stop: watch::Receiver<bool>,
+    shutdown: Arc<conn_task::Shutdown>,
 }
 
 /// Refused connections are reported at most this often (with how many were refused).
 const REFUSAL_REPORT_SECS: i64 = 10;
 
-/// Bytes read from a socket at a time.
-const READ_CHUNK: usize = 16 * 1024;
-
-thread_local! {
-    /// One read buffer per worker thread, used between awaits only: an idle connection holds
-    /// no buffer of its own (bench idle), and nothing is zeroed per read.
-    static READ_BUF: std::cell::RefCell<Vec<u8>> =
-        std::cell::RefCell::new(Vec::with_capacity(READ_CHUNK));
-}
-
-/// Runs `f`, first handing this worker's other tasks to another thread when `heavy`: a key
-/// exchange step is milliseconds of RSA and 2048-bit DH work (and a store flush for a new
-/// permanent key), which would otherwise hold up every connection queued on this worker
-/// (`bench rpc` latency while keys are being made). Only a multi-threaded runtime can do that.
-fn off_worker_if<R>(heavy: bool, f: impl FnOnce() -> R) -> R {
-    use tokio::runtime::{Handle, RuntimeFlavor};
-    let multi_thread =
-        || Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread);
-    if heavy && multi_thread() {
-        tokio::task::block_in_place(f)
-    } else {
-        f()
-    }
-}
-
 static NEXT_CONNECTION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 async fn accept_loop(listener: TcpListener, mut ctx: AcceptContext) {
     let mut tasks = JoinSet::new();
+    let shared = Arc::new(conn_task::Shared {
+        pushes: ctx.pushes.clone(),
+        durability: ctx.durability.clone(),
+        dc_id: ctx.dc_id,
+        state: ctx.state.clone(),
+        rate: ctx.rate.clone(),
+        handshake_deadline: ctx.limits.handshake_deadline,
+        frame_deadline: ctx.limits.frame_deadline,
+        idle: ctx.limits.idle_timeout,
+        frames: ctx.frames.clone(),
+        shutdown: ctx.shutdown.clone(),
+    });
     loop {
         tokio::select! {
             _ = ctx.stop.changed() => break,
@@ -538,24 +530,14 @@ async fn accept_loop(listener: TcpListener, mut ctx: AcceptContext) {
                     None
                 };
                 let id = NEXT_CONNECTION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let conn = ConnTask {
-                    pushes: ctx.pushes.clone(),
-                    durability: ctx.durability.clone(),
+                let conn = conn_task::ConnTask {
+                    shared: shared.clone(),
                     id,
-                    dc_id: ctx.dc_id,
                     peer,
-                    rate: ctx.rate.clone().filter(|_| limited),
-                    state: ctx.state.clone(),
-                    handshake_deadline: ctx.limits.handshake_deadline,
-                    frame_deadline: ctx.limits.frame_deadline,
-                    idle: ctx.limits.idle_timeout,
-                    frames: ctx.frames.clone(),
-                    stop: ctx.stop.clone(),
+                    limited,
+                    _admission: (permit, place),
                 };
-                tasks.spawn(async move {
-                    conn.run(stream).await;
-                    drop((permit, place));
-                });
+                tasks.spawn(conn.run(stream));
             }
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
         }
@@ -564,218 +546,10 @@ async fn accept_loop(listener: TcpListener, mut ctx: AcceptContext) {
     while tasks.join_next().await.is_some() {}
 }
 
-struct ConnTask {
-    pushes: Arc<push::PushRegistry>,
-    durability: Arc<Durability>,
-    id: u64,
-    dc_id: i32,
-    peer: SocketAddr,
-    /// The address budget this connection's key exchanges are charged to (AB-4), if limited.
-    rate: Option<Arc<AddressLimiter>>,
-    state: Arc<ServerState>,
-    handshake_deadline: Duration,
-    frame_deadline: Duration,
-    idle: Duration,
-    /// The server-wide budget for bytes of incomplete frames.
-    frames: Arc<frame_budget::FrameBudget>,
-    stop: watch::Receiver<bool>,
-}
-
+/// Unix time in seconds and nanoseconds.
 fn now() -> (i64, u32) {
     let d = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     (d.as_secs() as i64, d.subsec_nanos())
-}
-
-impl ConnTask {
-    async fn run(mut self, mut stream: TcpStream) {
-        let _ = stream.set_nodelay(true);
-        tracing::debug!(conn = self.id, dc = self.dc_id, peer = %self.peer, "connected");
-        let mut core = Connection::new(self.id, self.dc_id, &self.state).with_peer(self.peer.ip());
-        if let Some(rate) = self.rate.take() {
-            core = core.limited(rate, self.peer.ip());
-        }
-        // When the key exchange in progress must be done (set at its first frame).
-        let mut handshake_due: Option<tokio::time::Instant> = None;
-        // When the incomplete frame held must be complete (set at its first bytes).
-        let mut frame_due: Option<tokio::time::Instant> = None;
-        // One timer and one stop future for the connection's life, not one per message: the
-        // timer is armed at the idle deadline and, when it fires, re-armed if a message came
-        // since (a shorter ping_delay_disconnect deadline re-arms it at once).
-        let mut deadline = tokio::time::Instant::now() + self.idle;
-        let timer = tokio::time::sleep_until(deadline);
-        tokio::pin!(timer);
-        let stopping = self.stop.clone();
-        let stop = self.stop.changed();
-        tokio::pin!(stop);
-        // The frame budget tells this connection to close when it holds the most.
-        let over_budget = Arc::new(tokio::sync::Notify::new());
-        let told_to_close = over_budget.notified();
-        tokio::pin!(told_to_close);
-        // What this connection last told the frame budget it holds.
-        let mut reported = 0;
-        // Updates from other connections' requests; the queue exists once a key is in use.
-        let mut updates: Option<(mpsc::Sender<push::Update>, mpsc::Receiver<push::Update>)> = None;
-        let mut keys_used: Vec<i64> = Vec::new();
-        // Polled only when no branch before it is ready (biased): a busy connection costs the
-        // frame budget's notice and one readiness check per message; shutdown and queued
-        // updates are looked at after each read instead.
-        let reason = 'conn: loop {
-            let pushed = tokio::select! {
-                biased;
-                // First: a peer that keeps the socket readable must not outrun it. The budget
-                // has dropped this connection's entry; one it re-made meanwhile goes at the end.
-                _ = &mut told_to_close => {
-                    break "incomplete frames over the server's budget: the largest holders closed".to_string();
-                }
-                r = stream.readable() => {
-                    if let Err(e) = r {
-                        break format!("read: {e}");
-                    }
-                    None
-                },
-                update = async {
-                    match &mut updates {
-                        Some((_, rx)) => rx.recv().await,
-                        None => std::future::pending().await,
-                    }
-                } => update,
-                _ = &mut timer => {
-                    let at = tokio::time::Instant::now();
-                    if handshake_due.is_some_and(|due| at >= due) {
-                        core.abandon_handshakes(&self.state, now());
-                        tracing::info!(conn = self.id, peer = %self.peer, "key exchange abandoned at its deadline");
-                        break format!("key exchange not finished within {:?}", self.handshake_deadline);
-                    }
-                    if frame_due.is_some_and(|due| at >= due) {
-                        break format!("frame not completed within {:?}", self.frame_deadline);
-                    }
-                    if at >= deadline {
-                        break "idle".to_string();
-                    }
-                    let next = [handshake_due, frame_due]
-                        .into_iter()
-                        .flatten()
-                        .fold(deadline, |a, b| a.min(b));
-                    timer.as_mut().reset(next);
-                    continue;
-                }
-                _ = &mut stop => break "server shutting down".to_string(),
-            };
-            if let Some((key_id, body)) = pushed {
-                let out = core.push_update(&self.state, key_id, &body, now(), &mut PooledOsRng);
-                if let Err(e) = stream.write_all(&out.send).await {
-                    break format!("write: {e}");
-                }
-                continue;
-            }
-            // A key exchange in progress means the next frame may be an RSA/DH step.
-            let heavy = core.handshakes_in_progress() > 0;
-            let read = READ_BUF.with_borrow_mut(|buf| {
-                buf.clear();
-                stream.try_read_buf(buf).map(|n| {
-                    (n > 0).then(|| {
-                        off_worker_if(heavy, || {
-                            core.receive(&self.state, buf, now(), &mut PooledOsRng)
-                        })
-                    })
-                })
-            });
-            let out = match read {
-                Ok(Some(out)) => out,
-                Ok(None) => break "closed by peer".to_string(),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => break format!("read: {e}"),
-            };
-            if out.buffered != reported {
-                let (closed, this_one) = self.frames.set(self.id, out.buffered, &over_budget);
-                reported = if this_one { 0 } else { out.buffered };
-                if closed > 0 {
-                    if let Some(times) = self.frames.log.report(now().0, REFUSAL_REPORT_SECS) {
-                        tracing::warn!(times, closed_so_far = self.frames.closed(), bound = self.frames.max(), "incomplete frames over the server's budget; closing the connections holding the most");
-                    }
-                }
-                if this_one {
-                    break "incomplete frames over the server's budget: the largest holders closed"
-                        .to_string();
-                }
-            }
-            match out.partial {
-                Partial::None => frame_due = None,
-                Partial::Started => {
-                    let due = tokio::time::Instant::now() + self.frame_deadline;
-                    frame_due = Some(due);
-                    if due < timer.deadline() {
-                        timer.as_mut().reset(due);
-                    }
-                }
-                Partial::Continues => {}
-            }
-            for key_id in &out.new_keys {
-                let (tx, _) = updates.get_or_insert_with(|| mpsc::channel(push::QUEUE));
-                self.pushes.register(*key_id, self.id, tx.clone());
-                keys_used.push(*key_id);
-            }
-            deadline = tokio::time::Instant::now()
-                + out
-                    .close_after
-                    .map(|s| Duration::from_secs(s as u64))
-                    .unwrap_or(self.idle);
-            if deadline < timer.deadline() {
-                timer.as_mut().reset(deadline);
-            }
-            if out.delay_ms > 0 {
-                tokio::time::sleep(Duration::from_millis(out.delay_ms)).await;
-            }
-            // DB-1: an answer that rests on the store waits until the store has it durably.
-            if out.durable_through > 0
-                && !out.send.is_empty()
-                && self.durability.wait_for(out.durable_through).await.is_err()
-            {
-                break "store sync failed; answer not sent".to_string();
-            }
-            if !out.send.is_empty() {
-                if let Err(e) = stream.write_all(&out.send).await {
-                    break format!("write: {e}");
-                }
-            }
-            for p in out.pushes {
-                self.pushes.deliver(p, self.id);
-            }
-            if out.close {
-                break out.reason.unwrap_or_else(|| "closed".into());
-            }
-            if stopping.has_changed().unwrap_or(true) {
-                break "server shutting down".to_string();
-            }
-            // Updates that arrived while the socket kept this task busy.
-            while let Some(Ok((key_id, body))) = updates.as_mut().map(|(_, rx)| rx.try_recv()) {
-                let out = core.push_update(&self.state, key_id, &body, now(), &mut PooledOsRng);
-                if let Err(e) = stream.write_all(&out.send).await {
-                    break 'conn format!("write: {e}");
-                }
-            }
-            // A key exchange has a deadline from its first frame (issue 14, item 1); the
-            // slots that bound concurrent exchanges are taken in the core.
-            if core.handshakes_in_progress() > 0 {
-                if handshake_due.is_none() {
-                    let due = tokio::time::Instant::now() + self.handshake_deadline;
-                    handshake_due = Some(due);
-                    if due < timer.deadline() {
-                        timer.as_mut().reset(due);
-                    }
-                }
-            } else {
-                handshake_due = None;
-            }
-        };
-        if reported > 0 {
-            self.frames.set(self.id, 0, &over_budget);
-        }
-        self.pushes.unregister(&keys_used, self.id);
-        core.finish(&self.state);
-        let _ = stream.shutdown().await;
-        tracing::debug!(conn = self.id, dc = self.dc_id, peer = %self.peer, %reason, "disconnected");
-    }
 }

@@ -1,22 +1,20 @@
 //! Update delivery between connections: which connections carry which auth keys, so that an
 //! update one request causes (a login code for the user's other sessions, a new login) reaches
-//! the others. Each connection has a small queue; an update for a full queue is dropped (the
-//! client recovers through updates.getDifference), so a flood of them cannot grow memory.
+//! the others. Each connection has a small queue, its mailbox (`mailbox.rs`); an update for a
+//! full queue is dropped (the client recovers through updates.getDifference), so a flood of them
+//! cannot grow memory.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::mpsc;
-
+use super::mailbox::Mailbox;
 use crate::rpc::Push;
 
-/// Updates queued per connection at most.
-pub const QUEUE: usize = 64;
-
+/// An update's auth key and its serialized body (one body for every connection it goes to).
 pub type Update = (i64, Arc<Vec<u8>>);
 
-/// The connections carrying one key, with their queues.
-type Subscribers = Vec<(u64, mpsc::Sender<Update>)>;
+/// The connections carrying one key, with their mailboxes.
+type Subscribers = Vec<(u64, Arc<Mailbox>)>;
 
 #[derive(Default)]
 pub struct PushRegistry {
@@ -28,11 +26,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl PushRegistry {
-    pub fn register(&self, key_id: i64, connection: u64, tx: mpsc::Sender<Update>) {
+    pub fn register(&self, key_id: i64, connection: u64, mailbox: Arc<Mailbox>) {
         lock(&self.by_key)
             .entry(key_id)
             .or_default()
-            .push((connection, tx));
+            .push((connection, mailbox));
     }
 
     pub fn unregister(&self, keys: &[i64], connection: u64) {
@@ -52,8 +50,8 @@ impl PushRegistry {
         let body = Arc::new(push.body);
         let by_key = lock(&self.by_key);
         for key in push.keys {
-            for (conn, tx) in by_key.get(&key).into_iter().flatten() {
-                if *conn != from && tx.try_send((key, body.clone())).is_err() {
+            for (conn, mailbox) in by_key.get(&key).into_iter().flatten() {
+                if *conn != from && !mailbox.post((key, body.clone())) {
                     tracing::debug!(conn, "update queue full; update dropped");
                 }
             }

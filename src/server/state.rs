@@ -45,9 +45,14 @@ pub struct KeyEntry {
     /// The handshake's salt and until when it is accepted (HS-18).
     pub initial_salt: Option<(i64, i64)>,
     /// What its client said in initConnection and invokeWithLayer (AC-3): kept here, and on
-    /// disk only with the key's login (`rpc::client_info`).
-    pub client: Mutex<ClientInfo>,
+    /// disk only with the key's login (`rpc::client_info`). Shared with the requests that read
+    /// it, and nothing until declared: a cached key stays small (issue 15, item 5).
+    client: Mutex<Option<Arc<ClientInfo>>>,
 }
+
+/// The client info of a key whose client declared none.
+static NO_CLIENT_INFO: std::sync::LazyLock<Arc<ClientInfo>> =
+    std::sync::LazyLock::new(Default::default);
 
 impl KeyEntry {
     pub fn new(key: AuthKey, expires_at: Option<i64>, initial_salt: Option<(i64, i64)>) -> Self {
@@ -55,18 +60,25 @@ impl KeyEntry {
             key,
             expires_at,
             initial_salt,
-            client: Mutex::new(ClientInfo::default()),
+            client: Mutex::new(None),
         }
     }
 
     /// The client info as it is now.
-    pub fn client(&self) -> ClientInfo {
-        lock(&self.client).clone()
+    pub fn client(&self) -> Arc<ClientInfo> {
+        lock(&self.client)
+            .clone()
+            .unwrap_or_else(|| NO_CLIENT_INFO.clone())
+    }
+
+    /// The layer its client declared (0: none).
+    pub fn layer(&self) -> i32 {
+        lock(&self.client).as_ref().map_or(0, |c| c.layer)
     }
 
     /// Replaces the client info.
-    pub fn set_client(&self, info: ClientInfo) {
-        *lock(&self.client) = info;
+    pub fn set_client(&self, info: Arc<ClientInfo>) {
+        *lock(&self.client) = Some(info);
     }
 }
 
@@ -296,7 +308,7 @@ impl ServerState {
         let entry = KeyEntry::new(AuthKey::from_bytes(stored.data), None, None);
         // A logged-in key's client info outlives a restart with its login.
         if let Some(login) = Accounts::new(&*self.store).authorization(id)? {
-            entry.set_client(ClientInfo::of_login(&login.value));
+            entry.set_client(Arc::new(ClientInfo::of_login(&login.value)));
         }
         let entry = Arc::new(entry);
         self.cache_perm(id, entry.clone());
@@ -325,7 +337,7 @@ impl ServerState {
     /// login (pushes go to logged-in keys).
     pub fn declared_layer(&self, key_id: i64) -> i32 {
         if let Some(entry) = lock(&self.keys).get(&key_id) {
-            return lock(&entry.client).layer;
+            return entry.layer();
         }
         match Accounts::new(&*self.store).authorization(key_id) {
             Ok(login) => login.map_or(0, |l| l.value.layer),

@@ -205,6 +205,11 @@ impl Held {
         if let Some(c) = &self.charge {
             c.add(cost);
         }
+        if self.messages.capacity() == 0 {
+            // A session usually holds one message (new_session_created until the client's
+            // first ack): room for one, not the four a first push would make.
+            self.messages.reserve_exact(1);
+        }
         self.messages.push_back(Entry { seq, cost, m });
         while self.messages.len() > MAX_UNACKED || self.bytes > MAX_UNACKED_BYTES {
             if self.pop_front().is_none() {

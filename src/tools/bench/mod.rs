@@ -448,6 +448,76 @@ pub fn idle(opts: &Options) -> io::Result<IdleReport> {
     })
 }
 
+/// `bench keys`: the server's resident memory per cached auth key. The keys are temporary ones
+/// (in memory only, PF-1), so that the figure is the key cache's and not the store's; a first
+/// batch (as many, up to [`WARM_UP_KEYS`]) brings the server's threads and allocator up to their
+/// working size before the first reading.
+#[derive(Debug)]
+pub struct KeysReport {
+    pub keys: usize,
+    pub rss_before: u64,
+    pub rss_after: u64,
+}
+
+/// Keys made before the first reading at most.
+const WARM_UP_KEYS: usize = 200;
+/// How long the temporary keys live: longer than any run.
+const BENCH_KEY_SECS: i32 = 24 * 3600;
+
+impl KeysReport {
+    pub fn per_key(&self) -> f64 {
+        self.rss_after.saturating_sub(self.rss_before) as f64 / self.keys.max(1) as f64
+    }
+
+    pub fn text(&self) -> String {
+        format!(
+            "keys, {} temporary keys cached: server RSS {:.1} MiB before, {:.1} MiB after: {:.0} bytes per key\n",
+            self.keys,
+            self.rss_before as f64 / 1048576.0,
+            self.rss_after as f64 / 1048576.0,
+            self.per_key()
+        )
+    }
+
+    pub fn json(&self) -> String {
+        format!(
+            "{{\"bench\":\"keys\",\"keys\":{},\"rss_before\":{},\"rss_after\":{},\"bytes_per_key\":{:.0}}}",
+            self.keys,
+            self.rss_before,
+            self.rss_after,
+            self.per_key()
+        )
+    }
+}
+
+pub fn keys(opts: &Options) -> io::Result<KeysReport> {
+    let target = start_target(opts)?;
+    let mut cfg = (*client_config(&target, opts)?).clone();
+    cfg.inner = InnerData::Temp {
+        expires_in: BENCH_KEY_SECS,
+    };
+    let cfg = Arc::new(cfg);
+    let settle = || tokio::time::sleep(std::time::Duration::from_millis(500));
+    runtime()?.block_on(async {
+        let err = |e: crate::client::ClientError| io::Error::other(e.to_string());
+        load::keys(target.addr, &cfg, opts.connections.min(WARM_UP_KEYS))
+            .await
+            .map_err(err)?;
+        settle().await;
+        let rss_before = target.sample()?.rss_bytes;
+        load::keys(target.addr, &cfg, opts.connections)
+            .await
+            .map_err(err)?;
+        settle().await;
+        let rss_after = target.sample()?.rss_bytes;
+        Ok(KeysReport {
+            keys: opts.connections,
+            rss_before,
+            rss_after,
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
