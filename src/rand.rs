@@ -49,26 +49,31 @@ impl Rng for OsRng {
     }
 }
 
-/// The operating system's CSPRNG read 4 KiB at a time into a per-thread pool, so that a busy
-/// server does not make a getrandom call for every message's padding. Every byte comes from the
+/// The operating system's CSPRNG read 16 KiB at a time into a per-thread pool, so that a busy
+/// server does not make a getrandom call for every message's padding (up to 1,024 bytes each,
+/// EN-8; a larger draw goes to the OS directly). Every byte comes from the
 /// OS, is handed out once and wiped from the pool as it goes (CH-2).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PooledOsRng;
 
+const POOL_BYTES: usize = 16 * 1024;
+/// Draws larger than this bypass the pool.
+const MAX_POOLED_DRAW: usize = 1024;
+
 struct Pool {
-    bytes: [u8; 4096],
+    bytes: [u8; POOL_BYTES],
     used: usize,
 }
 
 thread_local! {
     static POOL: std::cell::RefCell<Pool> = const {
-        std::cell::RefCell::new(Pool { bytes: [0; 4096], used: 4096 })
+        std::cell::RefCell::new(Pool { bytes: [0; POOL_BYTES], used: POOL_BYTES })
     };
 }
 
 impl Rng for PooledOsRng {
     fn fill(&mut self, buf: &mut [u8]) {
-        if buf.len() > 256 {
+        if buf.len() > MAX_POOLED_DRAW {
             return OsRng.fill(buf);
         }
         POOL.with_borrow_mut(|pool| {
@@ -146,13 +151,12 @@ mod tests {
     #[test]
     fn the_pool_hands_out_each_byte_once_across_refills() {
         let mut seen = std::collections::HashSet::new();
-        // 3 pools' worth in odd sizes: no 16-byte draw repeats, large draws go straight
-        // to the OS.
-        for i in 0..800 {
+        // 3 pools' worth: no 16-byte draw repeats, large draws go straight to the OS.
+        for i in 0..3 * POOL_BYTES / 16 {
             let a: [u8; 16] = PooledOsRng.array();
             assert!(seen.insert(a), "draw {i} repeated");
         }
-        let big: [u8; 1000] = PooledOsRng.array();
+        let big: [u8; MAX_POOLED_DRAW + 1] = PooledOsRng.array();
         assert!(big.iter().any(|b| *b != 0));
         POOL.with_borrow(|p| assert!(p.bytes[..p.used].iter().all(|b| *b == 0), "wiped"));
     }

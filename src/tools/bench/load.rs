@@ -195,6 +195,86 @@ pub async fn pings(target: &Target, clients: Vec<Client>, seconds: u64) -> (Wind
     (window, clients)
 }
 
+/// Like [`pings`], with `depth` pings in flight on each connection, as real clients keep
+/// requests in flight: each pong answered sends the next ping. Each latency is its own ping's.
+pub async fn pipelined_pings(
+    target: &Target,
+    clients: Vec<Client>,
+    depth: usize,
+    seconds: u64,
+) -> (Window, Vec<Client>) {
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(seconds);
+    let mut tasks = JoinSet::new();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    for mut client in clients {
+        let tx = tx.clone();
+        tasks.spawn(async move {
+            let mut w = Worker::default();
+            if let Err(e) = keep_in_flight(&mut client, depth, deadline, &mut w).await {
+                w.fail(e);
+            }
+            client.take_pushed();
+            let _ = tx.send(client);
+            w
+        });
+    }
+    drop(tx);
+    let window = measured(target, tasks, start).await;
+    let mut clients = Vec::new();
+    while let Some(c) = rx.recv().await {
+        clients.push(c);
+    }
+    (window, clients)
+}
+
+/// One connection's pipelined pings until `deadline`, then its last pongs taken in.
+async fn keep_in_flight(
+    client: &mut Client,
+    depth: usize,
+    deadline: Instant,
+    w: &mut Worker,
+) -> Result<(), ClientError> {
+    use crate::tl::types::{BadServerSalt, Pong};
+    use crate::tl::{Deserializable, Serializable};
+    // msg_id → (ping_id, when sent)
+    let mut in_flight: std::collections::HashMap<i64, (i64, Instant)> = Default::default();
+    let mut ping_id = 0;
+    async fn send(client: &mut Client, ping_id: i64) -> Result<i64, ClientError> {
+        client
+            .send_body(&crate::tl::functions::Ping { ping_id }.to_bytes())
+            .await
+    }
+    for _ in 0..depth {
+        ping_id += 1;
+        in_flight.insert(send(client, ping_id).await?, (ping_id, Instant::now()));
+    }
+    while !in_flight.is_empty() {
+        for (_, _, body) in client.recv_messages().await? {
+            let resend = if let Ok(pong) = Pong::from_bytes(&body) {
+                match in_flight.remove(&pong.msg_id) {
+                    Some((id, sent)) if id == pong.ping_id => {
+                        w.record(sent.elapsed());
+                        Instant::now() < deadline
+                    }
+                    _ => return Err(ClientError::Protocol("a pong for no ping".into())),
+                }
+            } else if let Ok(bad) = BadServerSalt::from_bytes(&body) {
+                // The salt moved on: that ping goes again, with the new one.
+                client.set_salt(bad.new_server_salt);
+                in_flight.remove(&bad.bad_msg_id).is_some()
+            } else {
+                false
+            };
+            if resend {
+                ping_id += 1;
+                in_flight.insert(send(client, ping_id).await?, (ping_id, Instant::now()));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The baseline for [`pings`]: frames of `size` bytes echoed back, one outstanding per
 /// connection.
 pub async fn echoes(target: &Target, connections: usize, size: usize, seconds: u64) -> Window {

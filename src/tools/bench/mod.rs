@@ -142,15 +142,20 @@ impl HandshakeReport {
     }
 }
 
-/// `bench rpc`: encrypted pings per second over `connections` sessions, against a framed echo
-/// of frames of the same size over as many connections.
+/// `bench rpc`: encrypted pings per second over `connections` sessions, one in flight on each,
+/// against a framed echo of frames of the same size over as many connections; then
+/// [`PIPELINE_DEPTH`] in flight on each, as real clients keep requests going.
 #[derive(Debug)]
 pub struct RpcReport {
     pub connections: usize,
     pub frame_bytes: usize,
     pub result: Summary,
     pub echo: Option<Summary>,
+    pub pipelined: Summary,
 }
+
+/// Pings in flight per connection in the pipelined window.
+pub const PIPELINE_DEPTH: usize = 8;
 
 /// The size of one encrypted ping frame the client sends (the echo baseline's frame size).
 fn ping_frame_bytes() -> usize {
@@ -183,14 +188,18 @@ pub fn rpc(opts: &Options) -> io::Result<RpcReport> {
         let clients = load::connected(target.addr, &cfg, opts.connections)
             .await
             .map_err(io::Error::other)?;
-        let (window, _clients) = load::pings(&target, clients, opts.seconds).await;
-        Ok::<_, io::Error>(window.summary())
+        let (window, clients) = load::pings(&target, clients, opts.seconds).await;
+        let (pipelined, _clients) =
+            load::pipelined_pings(&target, clients, PIPELINE_DEPTH, opts.seconds).await;
+        Ok::<_, io::Error>((window.summary(), pipelined.summary()))
     })?;
+    let (result, pipelined) = result;
     Ok(RpcReport {
         connections: opts.connections,
         frame_bytes,
         result,
         echo,
+        pipelined,
     })
 }
 
@@ -213,17 +222,22 @@ impl RpcReport {
                 s += &format!("ping throughput = {r:.2}× echo\n");
             }
         }
+        s += &format!(
+            "pipelined, {PIPELINE_DEPTH} pings in flight per connection: {}\n",
+            self.pipelined.text()
+        );
         s
     }
 
     pub fn json(&self) -> String {
         format!(
-            "{{\"bench\":\"rpc\",\"connections\":{},\"frame_bytes\":{},\"result\":{},\"echo\":{},\"ratio\":{}}}",
+            "{{\"bench\":\"rpc\",\"connections\":{},\"frame_bytes\":{},\"result\":{},\"echo\":{},\"ratio\":{},\"depth\":{PIPELINE_DEPTH},\"pipelined\":{}}}",
             self.connections,
             self.frame_bytes,
             self.result.json(),
             self.echo.as_ref().map_or("null".into(), Summary::json),
-            self.ratio().map_or("null".into(), |r| format!("{r:.3}"))
+            self.ratio().map_or("null".into(), |r| format!("{r:.3}")),
+            self.pipelined.json()
         )
     }
 }
