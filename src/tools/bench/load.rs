@@ -158,15 +158,47 @@ pub async fn sessions_on(
     Ok(clients)
 }
 
-/// Encrypted pings, one outstanding per client.
-pub async fn pings(target: &Target, clients: Vec<Client>, seconds: u64) -> (Window, Vec<Client>) {
+/// Runs `each` on every client at once until `seconds` have passed (it is handed the
+/// deadline), and hands the clients back with the window.
+async fn every_client<F, Fut>(
+    target: &Target,
+    clients: Vec<Client>,
+    seconds: u64,
+    each: F,
+) -> (Window, Vec<Client>)
+where
+    F: Fn(Client, Instant) -> Fut,
+    Fut: std::future::Future<Output = (Worker, Client)> + Send + 'static,
+{
     let start = Instant::now();
     let deadline = start + Duration::from_secs(seconds);
     let mut tasks = JoinSet::new();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    for mut client in clients {
+    for client in clients {
         let tx = tx.clone();
+        let run = each(client, deadline);
         tasks.spawn(async move {
+            let (w, client) = run.await;
+            let _ = tx.send(client);
+            w
+        });
+    }
+    drop(tx);
+    let window = measured(target, tasks, start).await;
+    let mut clients = Vec::new();
+    while let Some(c) = rx.recv().await {
+        clients.push(c);
+    }
+    (window, clients)
+}
+
+/// Encrypted pings, one outstanding per client.
+pub async fn pings(target: &Target, clients: Vec<Client>, seconds: u64) -> (Window, Vec<Client>) {
+    every_client(
+        target,
+        clients,
+        seconds,
+        |mut client, deadline| async move {
             let mut w = Worker::default();
             let mut ping_id = 0;
             while Instant::now() < deadline {
@@ -182,17 +214,10 @@ pub async fn pings(target: &Target, clients: Vec<Client>, seconds: u64) -> (Wind
                 // Nothing else is expected; do not let anything pile up.
                 client.take_pushed();
             }
-            let _ = tx.send(client);
-            w
-        });
-    }
-    drop(tx);
-    let window = measured(target, tasks, start).await;
-    let mut clients = Vec::new();
-    while let Some(c) = rx.recv().await {
-        clients.push(c);
-    }
-    (window, clients)
+            (w, client)
+        },
+    )
+    .await
 }
 
 /// Like [`pings`], with `depth` pings in flight on each connection, as real clients keep
@@ -203,29 +228,20 @@ pub async fn pipelined_pings(
     depth: usize,
     seconds: u64,
 ) -> (Window, Vec<Client>) {
-    let start = Instant::now();
-    let deadline = start + Duration::from_secs(seconds);
-    let mut tasks = JoinSet::new();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    for mut client in clients {
-        let tx = tx.clone();
-        tasks.spawn(async move {
+    every_client(
+        target,
+        clients,
+        seconds,
+        |mut client, deadline| async move {
             let mut w = Worker::default();
             if let Err(e) = keep_in_flight(&mut client, depth, deadline, &mut w).await {
                 w.fail(e);
             }
             client.take_pushed();
-            let _ = tx.send(client);
-            w
-        });
-    }
-    drop(tx);
-    let window = measured(target, tasks, start).await;
-    let mut clients = Vec::new();
-    while let Some(c) = rx.recv().await {
-        clients.push(c);
-    }
-    (window, clients)
+            (w, client)
+        },
+    )
+    .await
 }
 
 /// One connection's pipelined pings until `deadline`, then its last pongs taken in.

@@ -402,6 +402,15 @@ impl PasswordReport {
     }
 }
 
+/// Bytes of RSS growth per item.
+fn growth_per(rss_before: u64, rss_after: u64, items: usize) -> f64 {
+    rss_after.saturating_sub(rss_before) as f64 / items.max(1) as f64
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / 1048576.0
+}
+
 /// `bench idle`: the server's resident memory per open, idle connection, each with a session
 /// that has had one ping answered.
 #[derive(Debug)]
@@ -413,15 +422,15 @@ pub struct IdleReport {
 
 impl IdleReport {
     pub fn per_connection(&self) -> f64 {
-        self.rss_after.saturating_sub(self.rss_before) as f64 / self.connections.max(1) as f64
+        growth_per(self.rss_before, self.rss_after, self.connections)
     }
 
     pub fn text(&self) -> String {
         format!(
             "idle, {} connections: server RSS {:.1} MiB before, {:.1} MiB with them open: {:.0} bytes ({:.1} KiB) per connection\n",
             self.connections,
-            self.rss_before as f64 / 1048576.0,
-            self.rss_after as f64 / 1048576.0,
+            mib(self.rss_before),
+            mib(self.rss_after),
             self.per_connection(),
             self.per_connection() / 1024.0
         )
@@ -480,15 +489,15 @@ const BENCH_KEY_SECS: i32 = 24 * 3600;
 
 impl KeysReport {
     pub fn per_key(&self) -> f64 {
-        self.rss_after.saturating_sub(self.rss_before) as f64 / self.keys.max(1) as f64
+        growth_per(self.rss_before, self.rss_after, self.keys)
     }
 
     pub fn text(&self) -> String {
         format!(
             "keys, {} temporary keys cached: server RSS {:.1} MiB before, {:.1} MiB after: {:.0} bytes per key\n",
             self.keys,
-            self.rss_before as f64 / 1048576.0,
-            self.rss_after as f64 / 1048576.0,
+            mib(self.rss_before),
+            mib(self.rss_after),
             self.per_key()
         )
     }
