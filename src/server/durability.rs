@@ -178,6 +178,7 @@ fn sync_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{Batch, Commit, MemoryStore, SledStore};
 
     #[test]
     fn commits_are_gathered_only_after_a_sync_many_shared() {
@@ -186,7 +187,6 @@ mod tests {
         assert_eq!(gather_for(GATHER_AFTER), GATHER);
         assert_eq!(gather_for(100), GATHER);
     }
-    use crate::store::{Batch, Commit, MemoryStore, SledStore};
 
     fn commit(store: &dyn Store, n: u8) -> u64 {
         let mut b = Batch::default();
