@@ -32,17 +32,11 @@ pub struct RsaPublicKey {
     e: BigUint,
 }
 
-/// An RSA private key with its CRT values. `Debug` shows the fingerprint only; secret parts
-/// are wiped on drop (OpenSSL's copy by `RSA_free`, which clears the private numbers).
+/// An RSA private key. Its secret parts live only inside OpenSSL, which does the private
+/// operation and writes the PEM file, and clears them when the key is freed (`RSA_free`).
+/// `Debug` shows the fingerprint only.
 pub struct RsaPrivateKey {
     public: RsaPublicKey,
-    d: BigUint,
-    p: BigUint,
-    q: BigUint,
-    dp: BigUint,
-    dq: BigUint,
-    qinv: BigUint,
-    /// The same key inside OpenSSL, which does the private operation.
     openssl: Rsa<Private>,
 }
 
@@ -154,20 +148,20 @@ impl RsaPrivateKey {
     /// The key from its primes; fails if they do not give a 2048-bit modulus or e is not
     /// invertible.
     pub fn from_primes(p: BigUint, q: BigUint, e: BigUint) -> Result<Self, PemError> {
-        let (p, q) = if p > q { (p, q) } else { (q, p) };
+        let (mut p, mut q) = if p > q { (p, q) } else { (q, p) };
         let n = &p * &q;
         check_public(&n, &e)?;
         let p1 = &p - 1u32;
         let q1 = &q - 1u32;
-        let phi = &p1 * &q1;
-        let d = e
+        let mut phi = &p1 * &q1;
+        let mut d = e
             .modinv(&phi)
             .ok_or(PemError::InvalidKey("e is not invertible"))?;
-        let dp = &d % &p1;
-        let dq = &d % &q1;
-        let qinv = q
+        let mut qinv = q
             .modinv(&p)
             .ok_or(PemError::InvalidKey("q is not invertible mod p"))?;
+        let mut dp = &d % &p1;
+        let mut dq = &d % &q1;
         let openssl = Rsa::from_private_components(
             bignum(&n),
             bignum(&e),
@@ -177,16 +171,16 @@ impl RsaPrivateKey {
             bignum(&dp),
             bignum(&dq),
             bignum(&qinv),
-        )
-        .map_err(|_| PemError::InvalidKey("OpenSSL refused the key"))?;
+        );
+        // OpenSSL holds its own copy from here on.
+        for x in [
+            &mut d, &mut p, &mut q, &mut dp, &mut dq, &mut qinv, &mut phi,
+        ] {
+            wipe(x);
+        }
+        let openssl = openssl.map_err(|_| PemError::InvalidKey("OpenSSL refused the key"))?;
         Ok(RsaPrivateKey {
             public: RsaPublicKey { n, e },
-            d,
-            p,
-            q,
-            dp,
-            dq,
-            qinv,
             openssl,
         })
     }
@@ -211,23 +205,13 @@ impl RsaPrivateKey {
         }
     }
 
-    /// `-----BEGIN RSA PRIVATE KEY-----` (PKCS#1 RSAPrivateKey, version 0).
+    /// `-----BEGIN RSA PRIVATE KEY-----` (PKCS#1 RSAPrivateKey, version 0), as OpenSSL writes it.
     pub fn to_pkcs1_pem(&self) -> String {
-        let zero = BigUint::zero();
-        let mut der = der_sequence(&[
-            &zero,
-            &self.public.n,
-            &self.public.e,
-            &self.d,
-            &self.p,
-            &self.q,
-            &self.dp,
-            &self.dq,
-            &self.qinv,
-        ]);
-        let text = pem("RSA PRIVATE KEY", &der);
-        zeroize::Zeroize::zeroize(&mut der);
-        text
+        let pem = self
+            .openssl
+            .private_key_to_pem()
+            .expect("OpenSSL writes a key it holds");
+        String::from_utf8(pem).expect("PEM is ASCII")
     }
 
     /// Reads a PKCS#1 private key and checks that its parts agree.
@@ -248,21 +232,6 @@ impl RsaPrivateKey {
             return Err(PemError::InvalidKey("n is not p·q"));
         }
         Ok(key)
-    }
-}
-
-impl Drop for RsaPrivateKey {
-    fn drop(&mut self) {
-        for x in [
-            &mut self.d,
-            &mut self.p,
-            &mut self.q,
-            &mut self.dp,
-            &mut self.dq,
-            &mut self.qinv,
-        ] {
-            wipe(x);
-        }
     }
 }
 
