@@ -66,9 +66,9 @@ struct Pool {
 }
 
 thread_local! {
-    static POOL: std::cell::RefCell<Pool> = const {
-        std::cell::RefCell::new(Pool { bytes: [0; POOL_BYTES], used: POOL_BYTES })
-    };
+    /// Allocated at a thread's first draw: the store's and the runtime's other threads, which
+    /// never draw, carry no 16 KiB each.
+    static POOL: std::cell::RefCell<Option<Box<Pool>>> = const { std::cell::RefCell::new(None) };
 }
 
 impl Rng for PooledOsRng {
@@ -77,6 +77,12 @@ impl Rng for PooledOsRng {
             return OsRng.fill(buf);
         }
         POOL.with_borrow_mut(|pool| {
+            let pool = pool.get_or_insert_with(|| {
+                Box::new(Pool {
+                    bytes: [0; POOL_BYTES],
+                    used: POOL_BYTES,
+                })
+            });
             let mut filled = 0;
             while filled < buf.len() {
                 if pool.used == pool.bytes.len() {
@@ -158,7 +164,10 @@ mod tests {
         }
         let big: [u8; MAX_POOLED_DRAW + 1] = PooledOsRng.array();
         assert!(big.iter().any(|b| *b != 0));
-        POOL.with_borrow(|p| assert!(p.bytes[..p.used].iter().all(|b| *b == 0), "wiped"));
+        POOL.with_borrow(|p| {
+            let p = p.as_ref().expect("drawn from");
+            assert!(p.bytes[..p.used].iter().all(|b| *b == 0), "wiped")
+        });
     }
 
     #[test]
