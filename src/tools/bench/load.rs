@@ -158,27 +158,27 @@ pub async fn sessions_on(
     Ok(clients)
 }
 
-/// Runs `each` on every client at once until `seconds` have passed (it is handed the
-/// deadline), and hands the clients back with the window.
-async fn every_client<F, Fut>(
+/// Encrypted pings over every client until `seconds` have passed, `depth` in flight on each
+/// (1: each waits for its pong; more, as real clients keep requests in flight: each pong sends
+/// the next ping). Each latency is its own ping's. Hands the clients back with the window.
+pub async fn pings(
     target: &Target,
     clients: Vec<Client>,
+    depth: usize,
     seconds: u64,
-    each: F,
-) -> (Window, Vec<Client>)
-where
-    F: Fn(Client, Instant) -> Fut,
-    Fut: std::future::Future<Output = (Worker, Client)> + Send + 'static,
-{
+) -> (Window, Vec<Client>) {
     let start = Instant::now();
     let deadline = start + Duration::from_secs(seconds);
     let mut tasks = JoinSet::new();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    for client in clients {
+    for mut client in clients {
         let tx = tx.clone();
-        let run = each(client, deadline);
         tasks.spawn(async move {
-            let (w, client) = run.await;
+            let mut w = Worker::default();
+            if let Err(e) = keep_in_flight(&mut client, depth, deadline, &mut w).await {
+                w.fail(e);
+            }
+            client.take_pushed();
             let _ = tx.send(client);
             w
         });
@@ -192,59 +192,7 @@ where
     (window, clients)
 }
 
-/// Encrypted pings, one outstanding per client.
-pub async fn pings(target: &Target, clients: Vec<Client>, seconds: u64) -> (Window, Vec<Client>) {
-    every_client(
-        target,
-        clients,
-        seconds,
-        |mut client, deadline| async move {
-            let mut w = Worker::default();
-            let mut ping_id = 0;
-            while Instant::now() < deadline {
-                ping_id += 1;
-                let t = Instant::now();
-                match client.ping(ping_id).await {
-                    Ok(()) => w.record(t.elapsed()),
-                    Err(e) => {
-                        w.fail(e);
-                        break;
-                    }
-                }
-                // Nothing else is expected; do not let anything pile up.
-                client.take_pushed();
-            }
-            (w, client)
-        },
-    )
-    .await
-}
-
-/// Like [`pings`], with `depth` pings in flight on each connection, as real clients keep
-/// requests in flight: each pong answered sends the next ping. Each latency is its own ping's.
-pub async fn pipelined_pings(
-    target: &Target,
-    clients: Vec<Client>,
-    depth: usize,
-    seconds: u64,
-) -> (Window, Vec<Client>) {
-    every_client(
-        target,
-        clients,
-        seconds,
-        |mut client, deadline| async move {
-            let mut w = Worker::default();
-            if let Err(e) = keep_in_flight(&mut client, depth, deadline, &mut w).await {
-                w.fail(e);
-            }
-            client.take_pushed();
-            (w, client)
-        },
-    )
-    .await
-}
-
-/// One connection's pipelined pings until `deadline`, then its last pongs taken in.
+/// One connection's pings, `depth` in flight, until `deadline`; then its last pongs taken in.
 async fn keep_in_flight(
     client: &mut Client,
     depth: usize,

@@ -188,9 +188,9 @@ pub fn rpc(opts: &Options) -> io::Result<RpcReport> {
         let clients = load::connected(target.addr, &cfg, opts.connections)
             .await
             .map_err(io::Error::other)?;
-        let (window, clients) = load::pings(&target, clients, opts.seconds).await;
+        let (window, clients) = load::pings(&target, clients, 1, opts.seconds).await;
         let (pipelined, _clients) =
-            load::pipelined_pings(&target, clients, PIPELINE_DEPTH, opts.seconds).await;
+            load::pings(&target, clients, PIPELINE_DEPTH, opts.seconds).await;
         Ok::<_, io::Error>((window.summary(), pipelined.summary()))
     })?;
     let (result, pipelined) = result;
