@@ -364,16 +364,21 @@ impl Server {
             let ctx = AcceptContext {
                 per_address: per_address.clone(),
                 refused: refused.clone(),
-                pushes: pushes.clone(),
-                durability: durability.clone(),
-                dc_id,
-                state: self.state.clone(),
                 connections: connections.clone(),
-                rate: rate.clone(),
                 limits: self.limits.clone(),
-                frames: frames.clone(),
                 stop: stop_rx.clone(),
-                shutdown: finishing.clone(),
+                conn: Arc::new(conn_task::Shared {
+                    pushes: pushes.clone(),
+                    durability: durability.clone(),
+                    dc_id,
+                    state: self.state.clone(),
+                    rate: rate.clone(),
+                    handshake_deadline: self.limits.handshake_deadline,
+                    frame_deadline: self.limits.frame_deadline,
+                    idle: self.limits.idle_timeout,
+                    frames: frames.clone(),
+                    shutdown: finishing.clone(),
+                }),
             };
             accept_tasks.spawn(accept_loop(listener, ctx));
         }
@@ -466,16 +471,11 @@ async fn sweep_expired(state: Arc<ServerState>, mut stop: watch::Receiver<bool>)
 struct AcceptContext {
     per_address: Arc<admission::PerAddress>,
     refused: Arc<admission::Throttled>,
-    pushes: Arc<push::PushRegistry>,
-    durability: Arc<Durability>,
-    dc_id: i32,
-    state: Arc<ServerState>,
     connections: Arc<Semaphore>,
-    rate: Option<Arc<AddressLimiter>>,
     limits: Limits,
-    frames: Arc<frame_budget::FrameBudget>,
     stop: watch::Receiver<bool>,
-    shutdown: Arc<conn_task::Shutdown>,
+    /// What this listener's connections share.
+    conn: Arc<conn_task::Shared>,
 }
 
 /// Refused connections are reported at most this often (with how many were refused).
@@ -485,18 +485,6 @@ static NEXT_CONNECTION: std::sync::atomic::AtomicU64 = std::sync::atomic::Atomic
 
 async fn accept_loop(listener: TcpListener, mut ctx: AcceptContext) {
     let mut tasks = JoinSet::new();
-    let shared = Arc::new(conn_task::Shared {
-        pushes: ctx.pushes.clone(),
-        durability: ctx.durability.clone(),
-        dc_id: ctx.dc_id,
-        state: ctx.state.clone(),
-        rate: ctx.rate.clone(),
-        handshake_deadline: ctx.limits.handshake_deadline,
-        frame_deadline: ctx.limits.frame_deadline,
-        idle: ctx.limits.idle_timeout,
-        frames: ctx.frames.clone(),
-        shutdown: ctx.shutdown.clone(),
-    });
     loop {
         tokio::select! {
             _ = ctx.stop.changed() => break,
@@ -531,7 +519,7 @@ async fn accept_loop(listener: TcpListener, mut ctx: AcceptContext) {
                 };
                 let id = NEXT_CONNECTION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let conn = conn_task::ConnTask {
-                    shared: shared.clone(),
+                    shared: ctx.conn.clone(),
                     id,
                     peer,
                     limited,
