@@ -6,6 +6,14 @@
 pub trait Rng {
     fn fill(&mut self, buf: &mut [u8]);
 
+    /// Bytes that only fill space: EN-8's padding of an encrypted message, inside the
+    /// encryption and under msg_key. They must be unpredictable (CH-2) but are not secrets that
+    /// anything is derived from, so a source may draw them from a CSPRNG cheaper per byte than
+    /// the one `fill` uses; by default they come from `fill`.
+    fn fill_padding(&mut self, buf: &mut [u8]) {
+        self.fill(buf)
+    }
+
     fn array<const N: usize>(&mut self) -> [u8; N]
     where
         Self: Sized,
@@ -35,6 +43,10 @@ impl<R: Rng + ?Sized> Rng for &mut R {
     fn fill(&mut self, buf: &mut [u8]) {
         (**self).fill(buf)
     }
+
+    fn fill_padding(&mut self, buf: &mut [u8]) {
+        (**self).fill_padding(buf)
+    }
 }
 
 /// The operating system's CSPRNG (getrandom).
@@ -49,26 +61,71 @@ impl Rng for OsRng {
     }
 }
 
-/// The operating system's CSPRNG read 16 KiB at a time into a per-thread pool, so that a busy
-/// server does not make a getrandom call for every message's padding (up to 1,024 bytes each,
-/// EN-8; a larger draw goes to the OS directly). Every byte comes from the
-/// OS, is handed out once and wiped from the pool as it goes (CH-2).
+/// The server's source. Secrets and ids (nonces, `a`, salts, session and message ids, codes,
+/// tokens) come from the operating system's CSPRNG; padding (EN-8: 12..1024 bytes on every
+/// message the server sends, ~500 on average) from OpenSSL's private DRBG (the AES-256
+/// CTR_DRBG of NIST SP 800-90A, seeded and reseeded from the OS, one per thread). `perf` of
+/// the server under `bench rpc` showed ~10 % of its CPU in the kernel making padding bytes
+/// (a generic ChaCha20 at several cycles a byte); the DRBG makes them with AES-NI. Both are
+/// read in blocks into per-thread pools, so that a busy server makes neither a getrandom nor
+/// a DRBG call (whose fixed cost is about a microsecond) for each draw; every byte is handed
+/// out once and wiped from its pool as it goes (CH-2).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PooledOsRng;
 
-const POOL_BYTES: usize = 16 * 1024;
-/// Draws larger than this bypass the pool.
-const MAX_POOLED_DRAW: usize = 1024;
+/// The secrets' pool: 4 KiB of the OS's bytes; larger draws go to the OS directly.
+const POOL_BYTES: usize = 4 * 1024;
+const MAX_POOLED_DRAW: usize = 256;
+/// The padding pool: 16 KiB of the DRBG's bytes, about 30 messages' padding.
+const PADDING_POOL_BYTES: usize = 16 * 1024;
 
-struct Pool {
-    bytes: [u8; POOL_BYTES],
+struct Pool<const N: usize> {
+    bytes: [u8; N],
     used: usize,
 }
 
+type PoolCell<const N: usize> = std::cell::RefCell<Option<Box<Pool<N>>>>;
+
 thread_local! {
-    /// Allocated at a thread's first draw: the store's and the runtime's other threads, which
-    /// never draw, carry no 16 KiB each.
-    static POOL: std::cell::RefCell<Option<Box<Pool>>> = const { std::cell::RefCell::new(None) };
+    /// Each allocated at a thread's first draw: the store's and the runtime's other threads,
+    /// which never draw, carry neither.
+    static POOL: PoolCell<POOL_BYTES> = const { std::cell::RefCell::new(None) };
+    static PADDING_POOL: PoolCell<PADDING_POOL_BYTES> = const { std::cell::RefCell::new(None) };
+}
+
+/// Fills `buf` from this thread's pool in `cell`, refilling it whole from `source` when spent.
+fn draw<const N: usize>(
+    cell: &'static std::thread::LocalKey<PoolCell<N>>,
+    source: fn(&mut [u8]),
+    buf: &mut [u8],
+) {
+    cell.with_borrow_mut(|pool| {
+        let pool = pool.get_or_insert_with(|| {
+            Box::new(Pool {
+                bytes: [0; N],
+                used: N,
+            })
+        });
+        let mut filled = 0;
+        while filled < buf.len() {
+            if pool.used == N {
+                source(&mut pool.bytes);
+                pool.used = 0;
+            }
+            let n = (buf.len() - filled).min(N - pool.used);
+            let taken = &mut pool.bytes[pool.used..pool.used + n];
+            buf[filled..filled + n].copy_from_slice(taken);
+            zeroize::Zeroize::zeroize(taken);
+            pool.used += n;
+            filled += n;
+        }
+    })
+}
+
+/// OpenSSL's private DRBG (`RAND_priv_bytes`).
+fn drbg(buf: &mut [u8]) {
+    // As with the OS's generator: without random bytes the server cannot answer safely.
+    openssl::rand::rand_priv_bytes(buf).expect("OpenSSL's random number generator failed");
 }
 
 impl Rng for PooledOsRng {
@@ -76,27 +133,11 @@ impl Rng for PooledOsRng {
         if buf.len() > MAX_POOLED_DRAW {
             return OsRng.fill(buf);
         }
-        POOL.with_borrow_mut(|pool| {
-            let pool = pool.get_or_insert_with(|| {
-                Box::new(Pool {
-                    bytes: [0; POOL_BYTES],
-                    used: POOL_BYTES,
-                })
-            });
-            let mut filled = 0;
-            while filled < buf.len() {
-                if pool.used == pool.bytes.len() {
-                    OsRng.fill(&mut pool.bytes);
-                    pool.used = 0;
-                }
-                let n = (buf.len() - filled).min(pool.bytes.len() - pool.used);
-                let taken = &mut pool.bytes[pool.used..pool.used + n];
-                buf[filled..filled + n].copy_from_slice(taken);
-                zeroize::Zeroize::zeroize(taken);
-                pool.used += n;
-                filled += n;
-            }
-        });
+        draw(&POOL, |b| OsRng.fill(b), buf)
+    }
+
+    fn fill_padding(&mut self, buf: &mut [u8]) {
+        draw(&PADDING_POOL, drbg, buf)
     }
 }
 
@@ -165,6 +206,22 @@ mod tests {
         let big: [u8; MAX_POOLED_DRAW + 1] = PooledOsRng.array();
         assert!(big.iter().any(|b| *b != 0));
         POOL.with_borrow(|p| {
+            let p = p.as_ref().expect("drawn from");
+            assert!(p.bytes[..p.used].iter().all(|b| *b == 0), "wiped")
+        });
+    }
+
+    #[test]
+    fn padding_comes_from_its_own_pool_once_and_wiped() {
+        let mut seen = std::collections::HashSet::new();
+        // Draws of a message's padding size, across refills: none repeats, none is all zero.
+        for i in 0..3 * PADDING_POOL_BYTES / 1000 {
+            let mut pad = [0u8; 1000];
+            PooledOsRng.fill_padding(&mut pad);
+            assert!(pad.iter().any(|b| *b != 0));
+            assert!(seen.insert(pad[..16].to_vec()), "draw {i} repeated");
+        }
+        PADDING_POOL.with_borrow(|p| {
             let p = p.as_ref().expect("drawn from");
             assert!(p.bytes[..p.used].iter().all(|b| *b == 0), "wiped")
         });

@@ -114,7 +114,7 @@ pub fn encrypt_message_padded(
     let mut data = Vec::with_capacity(plaintext.len() + pad);
     data.extend_from_slice(plaintext);
     data.resize(plaintext.len() + pad, 0);
-    rng.fill(&mut data[plaintext.len()..]);
+    rng.fill_padding(&mut data[plaintext.len()..]);
     seal(key, sender, data, out);
 }
 
