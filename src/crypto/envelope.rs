@@ -14,6 +14,7 @@ use subtle::ConstantTimeEq;
 use super::{ige_decrypt, ige_encrypt, sha256, AuthKey};
 use crate::rand::Rng;
 use crate::Side;
+use zeroize::Zeroize;
 
 /// Fewest padding bytes MTProto 2.0 allows (EN-7); the most is 1024.
 pub const MIN_PADDING: usize = 12;
@@ -94,39 +95,50 @@ pub fn encrypt_message(
     random: &[u8; 32],
     out: &mut Vec<u8>,
 ) {
-    let pad = min_padding(plaintext.len());
-    let mut data = Vec::with_capacity(plaintext.len() + pad);
-    data.extend_from_slice(plaintext);
-    data.extend_from_slice(&random[..pad]);
-    seal(key, sender, data, out);
+    let start = open_frame(key, out);
+    out.extend_from_slice(plaintext);
+    out.extend_from_slice(&random[..min_padding(plaintext.len())]);
+    seal(key, sender, start, out);
 }
 
-/// Encrypts `plaintext` as `sender` with random padding of a random length in 12..1024 (EN-8:
-/// what the server sends), and appends the frame to `out`.
+/// Encrypts the plaintext made of `parts` (its header and data, which the server keeps apart)
+/// as `sender` with random padding of a random length in 12..1024 (EN-8: what the server
+/// sends), and appends the frame to `out`. The frame is built and encrypted where it goes:
+/// nothing is allocated once `out` has room.
 pub fn encrypt_message_padded(
     key: &AuthKey,
     sender: Side,
-    plaintext: &[u8],
+    parts: &[&[u8]],
     rng: &mut impl Rng,
     out: &mut Vec<u8>,
 ) {
-    let pad = padding_len(plaintext.len(), rng.next_u32());
-    let mut data = Vec::with_capacity(plaintext.len() + pad);
-    data.extend_from_slice(plaintext);
-    data.resize(plaintext.len() + pad, 0);
-    rng.fill_padding(&mut data[plaintext.len()..]);
-    seal(key, sender, data, out);
+    let start = open_frame(key, out);
+    parts.iter().for_each(|part| out.extend_from_slice(part));
+    let pad = padding_len(out.len() - start - 24, rng.next_u32());
+    let end = out.len() + pad;
+    out.resize(end, 0);
+    rng.fill_padding(&mut out[end - pad..]);
+    seal(key, sender, start, out);
 }
 
-/// msg_key, then AES-IGE over `data` (plaintext and padding, a multiple of 16), into `out`.
-fn seal(key: &AuthKey, sender: Side, mut data: Vec<u8>, out: &mut Vec<u8>) {
-    let mk = msg_key(key, sender, &data);
-    let (aes_key, iv) = message_key_iv(key, &mk, sender);
-    let aligned = ige_encrypt(&mut data, &aes_key, &iv);
-    debug_assert!(aligned, "padding makes the length a multiple of 16");
+/// Appends a frame's auth_key_id and room for its msg_key; returns where the frame starts
+/// (its plaintext follows 24 bytes later).
+fn open_frame(key: &AuthKey, out: &mut Vec<u8>) -> usize {
+    let start = out.len();
     out.extend_from_slice(&key.id_bytes());
-    out.extend_from_slice(&mk);
-    out.extend_from_slice(&data);
+    out.extend_from_slice(&[0; 16]);
+    start
+}
+
+/// Completes the frame at `out[start..]` (key id, msg_key's room, then plaintext and padding,
+/// a multiple of 16): its msg_key, then AES-IGE over the plaintext, in place.
+fn seal(key: &AuthKey, sender: Side, start: usize, out: &mut [u8]) {
+    let (head, data) = out[start..].split_at_mut(24);
+    let mk = msg_key(key, sender, data);
+    head[8..].copy_from_slice(&mk);
+    let (aes_key, iv) = message_key_iv(key, &mk, sender);
+    let aligned = ige_encrypt(data, &aes_key, &iv);
+    debug_assert!(aligned, "padding makes the length a multiple of 16");
 }
 
 /// Decrypts a frame `sender` sent under `key`, checks msg_key in constant time, then the
@@ -136,6 +148,33 @@ pub fn decrypt_message(
     sender: Side,
     frame: &[u8],
 ) -> Result<Vec<u8>, EnvelopeError> {
+    let mut plain = Vec::new();
+    decrypt_message_into(key, sender, frame, &mut plain)?;
+    Ok(plain)
+}
+
+/// [`decrypt_message`] into `plain` (cleared first), so that a caller can reuse one buffer.
+/// After a refusal `plain` is wiped and empty.
+pub fn decrypt_message_into(
+    key: &AuthKey,
+    sender: Side,
+    frame: &[u8],
+    plain: &mut Vec<u8>,
+) -> Result<(), EnvelopeError> {
+    plain.clear();
+    let opened = open(key, sender, frame, plain);
+    if opened.is_err() {
+        plain.zeroize();
+    }
+    opened
+}
+
+fn open(
+    key: &AuthKey,
+    sender: Side,
+    frame: &[u8],
+    plain: &mut Vec<u8>,
+) -> Result<(), EnvelopeError> {
     let len = frame.len();
     let encrypted_len = len.saturating_sub(24);
     if len < 24 || !encrypted_len.is_multiple_of(16) || encrypted_len < MIN_ENCRYPTED {
@@ -147,12 +186,12 @@ pub fn decrypt_message(
     let mut mk = [0u8; 16];
     mk.copy_from_slice(&frame[8..24]);
     let (aes_key, iv) = message_key_iv(key, &mk, sender);
-    let mut plain = frame[24..].to_vec();
-    if !ige_decrypt(&mut plain, &aes_key, &iv) {
+    plain.extend_from_slice(&frame[24..]);
+    if !ige_decrypt(plain, &aes_key, &iv) {
         return Err(EnvelopeError::BadLength { len });
     }
     // EN-5: constant time, so that timing does not tell how much of msg_key matched.
-    if !bool::from(msg_key(key, sender, &plain).ct_eq(&mk)) {
+    if !bool::from(msg_key(key, sender, plain).ct_eq(&mk)) {
         return Err(EnvelopeError::MsgKeyMismatch);
     }
     let length = u32::from_le_bytes([plain[28], plain[29], plain[30], plain[31]]);
@@ -165,12 +204,42 @@ pub fn decrypt_message(
         return Err(EnvelopeError::BadPadding { padding });
     }
     plain.truncate(end);
-    Ok(plain)
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_buffer_serves_message_after_message_and_is_emptied_by_a_refusal() {
+        let key = AuthKey::from_bytes(std::array::from_fn(|i| (i * 7) as u8));
+        let mut rng = crate::rand::SeededRng::new(9);
+        let message = |len: usize| {
+            let body: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            [&[5u8; 28][..], &(len as u32).to_le_bytes(), &body].concat()
+        };
+        let mut plain = Vec::new();
+        // A long message, then a short one into the same buffer: only the short one is left.
+        for len in [2000, 8] {
+            let whole = message(len);
+            let (header, body) = whole.split_at(32);
+            let mut frame = vec![1, 2, 3];
+            encrypt_message_padded(&key, Side::Server, &[header, body], &mut rng, &mut frame);
+            assert_eq!(&frame[..3], &[1, 2, 3], "appended after what out held");
+            decrypt_message_into(&key, Side::Server, &frame[3..], &mut plain).unwrap();
+            assert_eq!(plain, message(len));
+        }
+        let mut frame = Vec::new();
+        encrypt_message_padded(&key, Side::Server, &[&message(8)], &mut rng, &mut frame);
+        let last = frame.len() - 1;
+        frame[last] ^= 1;
+        assert_eq!(
+            decrypt_message_into(&key, Side::Server, &frame, &mut plain),
+            Err(EnvelopeError::MsgKeyMismatch)
+        );
+        assert!(plain.is_empty());
+    }
 
     #[test]
     fn server_padding_is_random_in_12_to_1024_and_decrypts() {
@@ -182,7 +251,7 @@ mod tests {
             let plain = [&[0u8; 28][..], &((len as u32).to_le_bytes()), &plain[..]].concat();
             for _ in 0..200 {
                 let mut frame = Vec::new();
-                encrypt_message_padded(&key, Side::Server, &plain, &mut rng, &mut frame);
+                encrypt_message_padded(&key, Side::Server, &[&plain], &mut rng, &mut frame);
                 let pad = frame.len() - 24 - plain.len();
                 assert!(
                     (12..=1024).contains(&pad) && (plain.len() + pad) % 16 == 0,

@@ -19,8 +19,8 @@ pub mod srp;
 pub use auth_key::AuthKey;
 pub use bignum::{is_probable_prime, to_fixed_be};
 pub use envelope::{
-    decrypt_message, encrypt_message, encrypt_message_padded, message_key_iv, msg_key, padding_len,
-    EnvelopeError, MIN_PADDING,
+    decrypt_message, decrypt_message_into, encrypt_message, encrypt_message_padded, message_key_iv,
+    msg_key, padding_len, EnvelopeError, MIN_PADDING,
 };
 pub use ige::{ige_decrypt, ige_encrypt};
 

@@ -4,15 +4,16 @@
 //! the answers. The tokio shell only moves bytes and keeps the clock.
 
 use super::rate::AddressLimiter;
+use super::scratch::{self, Scratch};
 use super::state::{KeyEntry, ServerState};
-use crate::crypto::{decrypt_message, encrypt_message_padded, AuthKey};
+use crate::crypto::{decrypt_message_into, encrypt_message_padded, AuthKey};
 use crate::handshake::{
     is_req_pq, needs_dh_work, HandshakeConfig, HandshakeOutput, KeyDecision, KeyKind,
     ServerHandshakes,
 };
 use crate::rand::Rng;
 use crate::rpc::{self, ClientInfo, Push, RpcContext, RpcError};
-use crate::session::engine::{join_plaintext, split_plaintext};
+use crate::session::engine::{plaintext_header, split_plaintext};
 use crate::session::{DestroyKey, Effect, Env, Host, KeySalts, Message, SALT_PERIOD};
 use crate::store::accounts::Accounts;
 use crate::tl::functions::Function;
@@ -51,6 +52,17 @@ pub struct Output {
     pub partial: Partial,
     /// The memory that holds them (the server-wide budget, `frame_budget.rs`); 0 with none.
     pub buffered: usize,
+}
+
+impl Output {
+    /// With this thread's send buffer (`scratch::SEND`), which the shell gives back once it
+    /// has written the bytes.
+    fn reusing_send_buffer() -> Self {
+        Output {
+            send: scratch::take(&scratch::SEND),
+            ..Output::default()
+        }
+    }
 }
 
 /// What is buffered of an incomplete frame once the input is handled.
@@ -244,7 +256,7 @@ impl Connection {
         now: (i64, u32),
         rng: &mut impl Rng,
     ) -> Output {
-        let mut out = Output::default();
+        let mut out = Output::reusing_send_buffer();
         let detected;
         let mut data = data;
         if let Phase::Detecting(first) = &mut self.phase {
@@ -388,13 +400,11 @@ impl Connection {
             }
         };
         // EN-6: any failure before and including the msg_key check: close silently.
-        let plain = match decrypt_message(&entry.key, Side::Client, payload) {
-            Ok(plain) => plain,
-            Err(e) => {
-                out.close_with(format!("envelope: {e:?}"));
-                return;
-            }
-        };
+        let mut plain = Scratch::take(&scratch::PLAIN, true);
+        if let Err(e) = decrypt_message_into(&entry.key, Side::Client, payload, &mut plain) {
+            out.close_with(format!("envelope: {e:?}"));
+            return;
+        }
         let Some((salt, session_id, msg_id, seqno, body)) = split_plaintext(&plain) else {
             out.close_with("plaintext header");
             return;
@@ -443,12 +453,15 @@ impl Connection {
             },
             |session, admitted, moved| {
                 was_admitted = true;
-                let mut messages = Vec::new();
-                if moved {
-                    messages.extend(session.resume(&env).messages);
-                }
+                let resumed = moved.then(|| session.resume(&env).messages);
                 let reply = session.run(&env, admitted, &mut host, rng);
-                messages.extend(reply.messages);
+                let messages = match resumed {
+                    Some(mut messages) => {
+                        messages.extend(reply.messages);
+                        messages
+                    }
+                    None => reply.messages,
+                };
                 (session.pack(&env, messages), reply.effects)
             },
         );
@@ -484,8 +497,8 @@ impl Connection {
             return;
         }
         if let Some((msg_id, seqno, body)) = packet {
-            let plain = join_plaintext(key_salts.current, session_id, msg_id, seqno, &body);
-            self.send_encrypted(&entry.key, &plain, rng, out);
+            let header = plaintext_header(key_salts.current, session_id, msg_id, seqno, body.len());
+            self.send_encrypted(&entry.key, &header, &body, rng, out);
         }
         for effect in effects {
             match effect {
@@ -528,7 +541,7 @@ impl Connection {
         now: (i64, u32),
         rng: &mut impl Rng,
     ) -> Output {
-        let mut out = Output::default();
+        let mut out = Output::reusing_send_buffer();
         // An update for a permanent key goes to it, and to the temporary key bound to it on
         // this connection (encrypted with that one, PF-6).
         let bound: Vec<i64> = self
@@ -556,8 +569,9 @@ impl Connection {
                 session.pack(&env, reply.messages)
             });
             if let Some((msg_id, seqno, body)) = packet.flatten() {
-                let plain = join_plaintext(key_salts.current, session_id, msg_id, seqno, &body);
-                self.send_encrypted(&entry.key, &plain, rng, &mut out);
+                let header =
+                    plaintext_header(key_salts.current, session_id, msg_id, seqno, body.len());
+                self.send_encrypted(&entry.key, &header, &body, rng, &mut out);
             }
         }
         out
@@ -648,16 +662,19 @@ impl Connection {
         }
     }
 
+    /// Encrypts the message `header ‖ body` and frames it into `out`.
     fn send_encrypted(
         &mut self,
         key: &AuthKey,
-        plain: &[u8],
+        header: &[u8; 32],
+        body: &[u8],
         rng: &mut impl Rng,
         out: &mut Output,
     ) {
-        let mut frame = Vec::with_capacity(plain.len() + 24 + 1024);
+        // Encrypted in place; only ciphertext is left in it once sealed.
+        let mut frame = Scratch::take(&scratch::FRAME, false);
         // EN-8: random padding of a random length, so sizes tell an observer less.
-        encrypt_message_padded(key, Side::Server, plain, rng, &mut frame);
+        encrypt_message_padded(key, Side::Server, &[header, body], rng, &mut frame);
         self.send_frame(&frame, rng, out);
     }
 
@@ -667,6 +684,8 @@ impl Connection {
         };
         let padding: [u8; 3] = rng.array();
         let start = out.send.len();
+        // One allocation at most for the answers of an input (the framing adds ≤ 12 bytes).
+        out.send.reserve(payload.len() + 12);
         if codec
             .encode(payload, &padding, false, &mut out.send)
             .is_err()
@@ -948,6 +967,7 @@ mod tests {
     use crate::crypto::{decrypt_message, encrypt_message};
     use crate::fuzzing::fixture_state;
     use crate::rand::SeededRng;
+    use crate::session::engine::join_plaintext;
     use crate::tl::{functions, types, Deserializable, Serializable};
     use crate::transport::Framing;
     use std::sync::Arc;

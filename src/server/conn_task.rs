@@ -25,6 +25,7 @@ use super::frame_budget::FrameBudget;
 use super::mailbox::Mailbox;
 use super::push::PushRegistry;
 use super::rate::AddressLimiter;
+use super::scratch;
 use super::state::ServerState;
 use super::{now, REFUSAL_REPORT_SECS};
 use crate::rand::PooledOsRng;
@@ -174,7 +175,7 @@ impl ConnTask {
                 },
                 _ = &mut stop => break "server shutting down".to_string(),
             }
-            let out = match read(shared, &mut core, &stream) {
+            let mut out = match read(shared, &mut core, &stream) {
                 Ok(Some(out)) => out,
                 Ok(None) => break "closed by peer".to_string(),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
@@ -197,6 +198,8 @@ impl ConnTask {
             {
                 break reason;
             }
+            // Written: the buffer serves the next input (ciphertext only, nothing to wipe).
+            scratch::give(&scratch::SEND, std::mem::take(&mut out.send), false);
             if let Some(reason) = self.after_send(out, &core, &mut clock) {
                 break reason;
             }

@@ -19,6 +19,7 @@ mod push;
 mod rate;
 pub mod ready;
 pub mod replay;
+mod scratch;
 pub mod slots;
 mod state;
 

@@ -743,14 +743,26 @@ pub fn split_plaintext(plain: &[u8]) -> Option<(i64, i64, i64, i32, &[u8])> {
 
 /// Builds a plaintext for `encrypt_message`.
 pub fn join_plaintext(salt: i64, session_id: i64, msg_id: i64, seqno: i32, body: &[u8]) -> Vec<u8> {
-    let mut p = Vec::with_capacity(32 + body.len());
-    crate::tl::write_i64(&mut p, salt);
-    crate::tl::write_i64(&mut p, session_id);
-    crate::tl::write_i64(&mut p, msg_id);
-    crate::tl::write_i32(&mut p, seqno);
-    crate::tl::write_u32(&mut p, body.len() as u32);
-    p.extend_from_slice(body);
-    p
+    let header = plaintext_header(salt, session_id, msg_id, seqno, body.len());
+    [&header[..], body].concat()
+}
+
+/// A plaintext's 32-byte header, for a body of `body_len` bytes that follows it
+/// (`encrypt_message_padded` takes the two apart, so that the body is not copied to join them).
+pub fn plaintext_header(
+    salt: i64,
+    session_id: i64,
+    msg_id: i64,
+    seqno: i32,
+    body_len: usize,
+) -> [u8; 32] {
+    let mut h = [0u8; 32];
+    h[..8].copy_from_slice(&salt.to_le_bytes());
+    h[8..16].copy_from_slice(&session_id.to_le_bytes());
+    h[16..24].copy_from_slice(&msg_id.to_le_bytes());
+    h[24..28].copy_from_slice(&seqno.to_le_bytes());
+    h[28..].copy_from_slice(&(body_len as u32).to_le_bytes());
+    h
 }
 
 impl BadMsg {

@@ -42,7 +42,9 @@ pub trait Serializable {
     fn serialize(&self, buf: &mut Vec<u8>);
 
     fn to_bytes(&self) -> Vec<u8> {
-        let mut buf = Vec::new();
+        // Room for the small objects most answers are (a pong is 20 bytes), so that they are
+        // written in one allocation rather than three growing steps.
+        let mut buf = Vec::with_capacity(64);
         self.serialize(&mut buf);
         buf
     }

@@ -1,0 +1,121 @@
+//! Buffers reused from message to message on one thread, so that the encrypted-message path
+//! allocates nothing for a frame's plaintext, its encryption or the bytes written once they
+//! have been used (issue 15, item 2: "no allocation per message").
+//!
+//! A buffer is taken out of its thread's slot for one use and put back after it ([`Scratch`]
+//! does both); a use nested in another (an update pushed while answering) finds the slot empty
+//! and gets a fresh buffer. Buffers that grew past [`KEEP`] for a large answer are freed rather
+//! than kept. A buffer that held plaintext is wiped before it goes back (CH-2).
+
+use std::cell::Cell;
+use std::ops::{Deref, DerefMut};
+use std::thread::LocalKey;
+
+use zeroize::Zeroize;
+
+/// The largest buffer kept between uses; most frames are far smaller.
+const KEEP: usize = 16 * 1024;
+
+type Slot = LocalKey<Cell<Vec<u8>>>;
+
+thread_local! {
+    /// A received frame's plaintext.
+    pub static PLAIN: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+    /// An answer's encrypted frame, before its transport framing.
+    pub static FRAME: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+    /// The bytes one input's answers put on the wire.
+    pub static SEND: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// Takes `slot`'s buffer, empty (a fresh one if the slot is in use).
+pub fn take(slot: &'static Slot) -> Vec<u8> {
+    let mut buf = slot.take();
+    buf.clear();
+    buf
+}
+
+/// Puts `buf` back into `slot` for the next use, unless it grew too large; `wipe` overwrites
+/// its bytes first.
+pub fn give(slot: &'static Slot, mut buf: Vec<u8>, wipe: bool) {
+    if wipe {
+        buf.zeroize();
+    }
+    if buf.capacity() <= KEEP {
+        slot.set(buf);
+    }
+}
+
+/// A buffer taken from a slot for one scope, given back when dropped.
+pub struct Scratch {
+    buf: Vec<u8>,
+    slot: &'static Slot,
+    wipe: bool,
+}
+
+impl Scratch {
+    /// `slot`'s buffer; `wipe`: it will hold secrets (a plaintext), wiped when given back.
+    pub fn take(slot: &'static Slot, wipe: bool) -> Self {
+        Scratch {
+            buf: take(slot),
+            slot,
+            wipe,
+        }
+    }
+}
+
+impl Deref for Scratch {
+    type Target = Vec<u8>;
+    fn deref(&self) -> &Vec<u8> {
+        &self.buf
+    }
+}
+
+impl DerefMut for Scratch {
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        give(self.slot, std::mem::take(&mut self.buf), self.wipe);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    thread_local! {
+        static TEST: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+    }
+
+    #[test]
+    fn a_buffer_is_reused_wiped_and_a_nested_use_gets_its_own() {
+        let first_ptr;
+        {
+            let mut a = Scratch::take(&TEST, true);
+            a.extend_from_slice(b"secret plaintext");
+            first_ptr = a.as_ptr();
+            // Nested: the slot is empty, so this one is a separate buffer.
+            let mut b = Scratch::take(&TEST, false);
+            b.extend_from_slice(b"other");
+            assert_ne!(b.as_ptr(), first_ptr);
+            drop(b);
+        }
+        // `a` went back last (wiped by zeroize, capacity and all, and empty); it is the one
+        // handed out again, with its room.
+        let again = Scratch::take(&TEST, false);
+        assert!(again.is_empty());
+        assert_eq!(again.as_ptr(), first_ptr);
+        assert!(again.capacity() >= 16);
+    }
+
+    #[test]
+    fn a_large_buffer_is_not_kept() {
+        let mut big = take(&TEST);
+        big.resize(KEEP + 1, 7);
+        give(&TEST, big, false);
+        assert_eq!(take(&TEST).capacity(), 0);
+    }
+}
