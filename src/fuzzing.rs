@@ -85,12 +85,14 @@ pub fn transport_chunks(data: &[u8]) {
     };
     let run = |chunk: usize| {
         let mut codec = Codec::new(framing, side);
-        let mut buf = Vec::new();
+        // Each decode sees what has arrived (chunk by chunk) and was not taken yet.
+        let (mut taken, mut arrived) = (0, 0);
         let mut items = Vec::new();
-        for piece in stream.chunks(chunk) {
-            buf.extend_from_slice(piece);
+        while arrived < stream.len() {
+            arrived = (arrived + chunk).min(stream.len());
             loop {
-                match codec.decode(&buf) {
+                let buf = &stream[taken..arrived];
+                match codec.decode(buf) {
                     Ok(Some((item, used))) => {
                         assert!(
                             used > 0 && used <= buf.len(),
@@ -100,7 +102,7 @@ pub fn transport_chunks(data: &[u8]) {
                         if let crate::transport::Incoming::Frame { payload, .. } = &item {
                             assert!(payload.len() <= MAX_FRAME + 15);
                         }
-                        buf.drain(..used);
+                        taken += used;
                         items.push(item);
                     }
                     Ok(None) => break,
@@ -251,12 +253,13 @@ fn session_messages_on(
         }
     }
     // Every server frame decrypts for this session.
-    while let Ok(Some((incoming, used))) = client.decode(&from_server) {
-        from_server.drain(..used);
+    let mut taken = 0;
+    while let Ok(Some((incoming, used))) = client.decode(&from_server[taken..]) {
+        taken += used;
         let Incoming::Frame { payload, .. } = incoming else {
             continue;
         };
-        let plain = decrypt_message(key, Side::Server, &payload).expect("server frames decrypt");
+        let plain = decrypt_message(key, Side::Server, payload).expect("server frames decrypt");
         let (_, sid, msg_id, _, _) = split_plaintext(&plain).expect("header");
         assert_eq!(sid, session_id);
         assert_eq!(msg_id & 1, 1, "server msg_ids are odd");
@@ -423,13 +426,14 @@ mod tests {
         let mut wire = Framing::Intermediate.tag().to_vec();
         let mut client = Codec::new(Framing::Intermediate, Side::Client);
         client.encode(&frame, &[], false, &mut wire).unwrap();
-        let mut sent = conn.receive(&state, &wire, FUZZ_NOW, &mut rng).send;
-        while let Ok(Some((incoming, used))) = client.decode(&sent) {
-            sent.drain(..used);
+        let sent = conn.receive(&state, &wire, FUZZ_NOW, &mut rng).send;
+        let mut taken = 0;
+        while let Ok(Some((incoming, used))) = client.decode(&sent[taken..]) {
+            taken += used;
             let Incoming::Frame { payload, .. } = incoming else {
                 continue;
             };
-            let plain = decrypt_message(&key, Side::Server, &payload).unwrap();
+            let plain = decrypt_message(&key, Side::Server, payload).unwrap();
             let (_, _, msg_id, seqno, body) = split_plaintext(&plain).unwrap();
             let mut messages = vec![body.to_vec()];
             if body[..4] == crate::session::container::CONTAINER_ID.to_le_bytes() {

@@ -179,11 +179,15 @@ impl Transport {
                 .decode(&self.inbuf)
                 .map_err(ClientError::Framing)?
             {
+                let item = match incoming {
+                    Incoming::Frame { payload, .. } => Some(Ok(payload.to_vec())),
+                    Incoming::TransportError(code) => Some(Err(ClientError::Transport(code))),
+                    Incoming::QuickAck(_) => None,
+                };
                 self.inbuf.drain(..used);
-                match incoming {
-                    Incoming::Frame { payload, .. } => return Ok(payload),
-                    Incoming::TransportError(code) => return Err(ClientError::Transport(code)),
-                    Incoming::QuickAck(_) => continue,
+                match item {
+                    Some(item) => return item,
+                    None => continue,
                 }
             }
             let old_len = self.inbuf.len();

@@ -348,7 +348,7 @@ impl Connection {
                     used += len;
                     self.frames += 1;
                     if let Incoming::Frame { payload, .. } = incoming {
-                        self.handle_frame(state, &payload, now, rng, out);
+                        self.handle_frame(state, payload, now, rng, out);
                     }
                     if out.close {
                         self.phase = Phase::Closed;
@@ -1031,7 +1031,7 @@ mod tests {
             let Incoming::Frame { payload, .. } = incoming else {
                 continue;
             };
-            let plain = decrypt_message(key, Side::Server, &payload).expect("decrypts");
+            let plain = decrypt_message(key, Side::Server, payload).expect("decrypts");
             let (_, _, _, _, body) = split_plaintext(&plain).expect("header");
             let bodies = if body[..4] == crate::session::container::CONTAINER_ID.to_le_bytes() {
                 crate::session::container::parse(body, i64::MAX, i32::MAX)
@@ -1227,7 +1227,7 @@ mod tests {
                 else {
                     panic!("no frame")
                 };
-                let answer = crate::handshake::plain::parse(&payload, Side::Server)
+                let answer = crate::handshake::plain::parse(payload, Side::Server)
                     .unwrap()
                     .1
                     .to_vec();

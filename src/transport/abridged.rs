@@ -12,7 +12,7 @@
 use super::{frame, Decoded, Incoming, TransportError};
 use crate::Side;
 
-pub(super) fn decode(input: &[u8], side: Side, max: usize) -> Result<Decoded, TransportError> {
+pub(super) fn decode(input: &[u8], side: Side, max: usize) -> Result<Decoded<'_>, TransportError> {
     let Some(&first) = input.first() else {
         return Ok(None);
     };
@@ -83,7 +83,7 @@ mod tests {
         assert_eq!(
             item,
             Incoming::Frame {
-                payload: vec![1, 2, 3, 4],
+                payload: &[1, 2, 3, 4],
                 quick_ack: true
             }
         );
@@ -94,7 +94,7 @@ mod tests {
         assert_eq!(
             item,
             Incoming::Frame {
-                payload: vec![7; 4],
+                payload: &[7; 4],
                 quick_ack: true
             }
         );

@@ -15,12 +15,12 @@ fn word(input: &[u8], at: usize) -> Option<u32> {
         .map(u32::from_le_bytes)
 }
 
-pub(super) fn decode(
-    input: &[u8],
+pub(super) fn decode<'a>(
+    input: &'a [u8],
     side: Side,
     max: usize,
     recv_seq: &mut u32,
-) -> Result<Decoded, TransportError> {
+) -> Result<Decoded<'a>, TransportError> {
     let Some(len_word) = word(input, 0) else {
         return Ok(None);
     };
@@ -64,7 +64,7 @@ pub(super) fn decode(
     *recv_seq = recv_seq.wrapping_add(1);
     Ok(Some((
         Incoming::Frame {
-            payload: covered[8..].to_vec(),
+            payload: &covered[8..],
             quick_ack: false,
         },
         len,

@@ -34,7 +34,7 @@ pub(super) fn prefix(input: &[u8], side: Side) -> Result<Option<Prefix>, Transpo
     }
 }
 
-pub(super) fn decode(input: &[u8], side: Side, max: usize) -> Result<Decoded, TransportError> {
+pub(super) fn decode(input: &[u8], side: Side, max: usize) -> Result<Decoded<'_>, TransportError> {
     let (len, quick_ack) = match prefix(input, side)? {
         None => return Ok(None),
         Some(Prefix::QuickAck(token)) => return Ok(Some((Incoming::QuickAck(token), 4))),
@@ -96,7 +96,7 @@ mod tests {
         assert_eq!(
             item,
             Incoming::Frame {
-                payload: vec![9; 4],
+                payload: &[9; 4],
                 quick_ack: true
             }
         );

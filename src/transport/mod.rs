@@ -45,9 +45,10 @@ impl Framing {
 
 /// What one decoded frame carried.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Incoming {
-    /// A payload (an MTProto message). `quick_ack`: the client asked for a quick ack (TR-2/3).
-    Frame { payload: Vec<u8>, quick_ack: bool },
+pub enum Incoming<'a> {
+    /// A payload (an MTProto message), where it lies in the decoder's input (nothing is copied
+    /// out of it). `quick_ack`: the client asked for a quick ack (TR-2/3).
+    Frame { payload: &'a [u8], quick_ack: bool },
     /// A transport error code from the server, e.g. −404 (TR-9); client side only.
     TransportError(i32),
     /// A quick-ack token from the server (TR-6); client side only.
@@ -102,7 +103,7 @@ impl std::fmt::Display for TransportError {
 impl std::error::Error for TransportError {}
 
 /// A decoded frame and how many input bytes it took.
-pub type Decoded = Option<(Incoming, usize)>;
+pub type Decoded<'a> = Option<(Incoming<'a>, usize)>;
 
 /// One direction-aware codec per connection.
 #[derive(Debug, Clone)]
@@ -140,7 +141,7 @@ impl Codec {
     }
 
     /// Takes one frame from the front of `input`: `Ok(None)` until it is complete.
-    pub fn decode(&mut self, input: &[u8]) -> Result<Decoded, TransportError> {
+    pub fn decode<'a>(&mut self, input: &'a [u8]) -> Result<Decoded<'a>, TransportError> {
         match self.framing {
             Framing::Abridged => abridged::decode(input, self.side, self.max_frame),
             Framing::Intermediate => intermediate::decode(input, self.side, self.max_frame),
@@ -198,7 +199,7 @@ impl Codec {
 
 /// On the client side, a 4-byte payload holding a negative int32 is the server's transport
 /// error (TR-9), not a message.
-fn server_error(side: Side, payload: &[u8]) -> Option<Incoming> {
+fn server_error(side: Side, payload: &[u8]) -> Option<Incoming<'static>> {
     if side != Side::Client {
         return None;
     }
@@ -207,11 +208,8 @@ fn server_error(side: Side, payload: &[u8]) -> Option<Incoming> {
 }
 
 /// A frame's payload as received: the server's transport error, or a message.
-fn frame(side: Side, payload: &[u8], quick_ack: bool) -> Incoming {
-    server_error(side, payload).unwrap_or_else(|| Incoming::Frame {
-        payload: payload.to_vec(),
-        quick_ack,
-    })
+fn frame(side: Side, payload: &[u8], quick_ack: bool) -> Incoming<'_> {
+    server_error(side, payload).unwrap_or(Incoming::Frame { payload, quick_ack })
 }
 
 #[cfg(test)]
@@ -235,22 +233,23 @@ mod tests {
         m
     }
 
-    /// Feeds `stream` to `codec` in chunks of `chunk` bytes, as a connection would.
-    pub(super) fn decode_all(
+    /// Feeds `stream` to `codec` in chunks of `chunk` bytes, as a connection would: each
+    /// decode sees only what has arrived and not yet been taken.
+    pub(super) fn decode_all<'a>(
         codec: &mut Codec,
-        stream: &[u8],
+        stream: &'a [u8],
         chunk: usize,
-    ) -> Result<Vec<Incoming>, TransportError> {
-        let mut buf = Vec::new();
+    ) -> Result<Vec<Incoming<'a>>, TransportError> {
+        let (mut taken, mut arrived) = (0, 0);
         let mut out = Vec::new();
-        for piece in stream.chunks(chunk.max(1)) {
-            buf.extend_from_slice(piece);
-            while let Some((item, used)) = codec.decode(&buf)? {
-                buf.drain(..used);
+        while arrived < stream.len() {
+            arrived = (arrived + chunk.max(1)).min(stream.len());
+            while let Some((item, used)) = codec.decode(&stream[taken..arrived])? {
+                taken += used;
                 out.push(item);
             }
         }
-        assert!(buf.is_empty(), "{} bytes left undecoded", buf.len());
+        assert_eq!(taken, stream.len(), "bytes left undecoded");
         Ok(out)
     }
 
@@ -271,7 +270,7 @@ mod tests {
                     let want: Vec<Incoming> = messages
                         .iter()
                         .map(|m| Incoming::Frame {
-                            payload: m.clone(),
+                            payload: m,
                             quick_ack: false,
                         })
                         .collect();

@@ -13,7 +13,7 @@ use crate::Side;
 /// Most random bytes a sender may append.
 const MAX_PADDING: usize = 15;
 
-pub(super) fn decode(input: &[u8], side: Side, max: usize) -> Result<Decoded, TransportError> {
+pub(super) fn decode(input: &[u8], side: Side, max: usize) -> Result<Decoded<'_>, TransportError> {
     let (len, quick_ack) = match prefix(input, side)? {
         None => return Ok(None),
         Some(Prefix::QuickAck(token)) => return Ok(Some((Incoming::QuickAck(token), 4))),
@@ -33,7 +33,7 @@ pub(super) fn decode(input: &[u8], side: Side, max: usize) -> Result<Decoded, Tr
     }
     let payload = payload_len(data)?;
     let item = Incoming::Frame {
-        payload: data[..payload].to_vec(),
+        payload: &data[..payload],
         quick_ack,
     };
     Ok(Some((item, 4 + len)))
@@ -108,7 +108,7 @@ mod tests {
             assert_eq!(
                 item,
                 Incoming::Frame {
-                    payload: m.clone(),
+                    payload: &m,
                     quick_ack: false
                 },
                 "pad {pad}"
@@ -128,7 +128,7 @@ mod tests {
             assert_eq!(
                 item,
                 Incoming::Frame {
-                    payload: m.clone(),
+                    payload: &m,
                     quick_ack: false
                 },
                 "pad {pad}"

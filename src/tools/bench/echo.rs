@@ -60,7 +60,7 @@ async fn echo(mut stream: TcpStream) -> io::Result<()> {
             used += len;
             if let Incoming::Frame { payload, .. } = incoming {
                 reply
-                    .encode(&payload, &[], false, &mut out)
+                    .encode(payload, &[], false, &mut out)
                     .map_err(io::Error::other)?;
             }
         }
