@@ -7,9 +7,9 @@ pub trait Rng {
     fn fill(&mut self, buf: &mut [u8]);
 
     /// Bytes that only fill space: EN-8's padding of an encrypted message, inside the
-    /// encryption and under msg_key. They must be unpredictable (CH-2) but are not secrets that
-    /// anything is derived from, so a source may draw them from a CSPRNG cheaper per byte than
-    /// the one `fill` uses; by default they come from `fill`.
+    /// encryption and under msg_key. They must be unpredictable (CH-2), but no key, nonce or
+    /// other secret is made from them, so a source may draw them from a CSPRNG cheaper per byte
+    /// than the one `fill` uses; by default they come from `fill`.
     fn fill_padding(&mut self, buf: &mut [u8]) {
         self.fill(buf)
     }

@@ -310,6 +310,7 @@ impl ConnTask {
         for (key_id, body) in mail.updates {
             let out = core.push_update(&self.shared.state, key_id, &body, now(), &mut PooledOsRng);
             bytes.extend_from_slice(&out.send);
+            scratch::give(&scratch::SEND, out.send, false);
         }
         send(stream, &self.shared.durability, &bytes, 0, 0).await
     }
