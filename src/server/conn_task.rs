@@ -30,15 +30,9 @@ use super::state::ServerState;
 use super::{now, REFUSAL_REPORT_SECS};
 use crate::rand::PooledOsRng;
 
-/// Bytes read from a socket at a time.
+/// Bytes read from a socket at a time (no more than a scratch buffer keeps).
 const READ_CHUNK: usize = 16 * 1024;
-
-thread_local! {
-    /// One read buffer per worker thread, used between awaits only: an idle connection holds
-    /// no buffer of its own (bench idle), and nothing is zeroed per read.
-    static READ_BUF: std::cell::RefCell<Vec<u8>> =
-        std::cell::RefCell::new(Vec::with_capacity(READ_CHUNK));
-}
+const _: () = assert!(READ_CHUNK <= scratch::KEEP);
 
 /// Why a connection the frame budget told to close closes.
 const CLOSED_FOR_BUDGET: &str =
@@ -316,18 +310,18 @@ impl ConnTask {
     }
 }
 
-/// Reads what the socket has (up to [`READ_CHUNK`]) into this worker's buffer and hands it to
-/// the core. `Ok(None)`: the peer closed.
+/// Reads what the socket has (up to [`READ_CHUNK`]) into this thread's read buffer
+/// (`scratch::READ`, used between awaits only: an idle connection holds no buffer of its own,
+/// and nothing is zeroed per read) and hands it to the core. `Ok(None)`: the peer closed.
 fn read(shared: &Shared, core: &mut Connection, stream: &TcpStream) -> io::Result<Option<Output>> {
     // A key exchange in progress means the next frame may be an RSA/DH step.
     let heavy = core.handshakes_in_progress() > 0;
-    READ_BUF.with_borrow_mut(|buf| {
-        buf.clear();
-        stream.try_read_buf(buf).map(|n| {
-            (n > 0).then(|| {
-                off_worker_if(heavy, || {
-                    core.receive(&shared.state, buf, now(), &mut PooledOsRng)
-                })
+    let mut buf = scratch::Scratch::take(&scratch::READ, false);
+    buf.reserve_exact(READ_CHUNK);
+    stream.try_read_buf(&mut *buf).map(|n| {
+        (n > 0).then(|| {
+            off_worker_if(heavy, || {
+                core.receive(&shared.state, &buf, now(), &mut PooledOsRng)
             })
         })
     })

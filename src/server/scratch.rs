@@ -1,6 +1,6 @@
 //! Buffers reused from message to message on one thread, so that the encrypted-message path
-//! allocates nothing for a frame's plaintext, its encryption or the bytes written once they
-//! have been used (issue 15, item 2: "no allocation per message").
+//! allocates nothing for the bytes read, a frame's plaintext, its encryption or the bytes
+//! written once they have been used (issue 15, item 2: "no allocation per message").
 //!
 //! A buffer is taken out of its thread's slot for one use and put back after it ([`Scratch`]
 //! does both); a use nested in another (an update pushed while answering) finds the slot empty
@@ -14,11 +14,13 @@ use std::thread::LocalKey;
 use zeroize::Zeroize;
 
 /// The largest buffer kept between uses; most frames are far smaller.
-const KEEP: usize = 16 * 1024;
+pub(super) const KEEP: usize = 16 * 1024;
 
 type Slot = LocalKey<Cell<Vec<u8>>>;
 
 thread_local! {
+    /// What one read from a socket brought.
+    pub static READ: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
     /// A received frame's plaintext.
     pub static PLAIN: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
     /// An answer's encrypted frame, before its transport framing.
