@@ -37,10 +37,12 @@ pub fn take(slot: &'static Slot) -> Vec<u8> {
 }
 
 /// Puts `buf` back into `slot` for the next use, unless it grew too large; `wipe` overwrites
-/// its bytes first.
+/// its bytes first. Only the bytes in use: a plaintext buffer's spare room holds nothing but
+/// decrypted padding (each plaintext is wiped when its use ends), and wiping all of a buffer
+/// that once grew would cost every later message a 16 KiB write.
 pub fn give(slot: &'static Slot, mut buf: Vec<u8>, wipe: bool) {
     if wipe {
-        buf.zeroize();
+        buf.as_mut_slice().zeroize();
     }
     if buf.capacity() <= KEEP {
         slot.set(buf);
@@ -105,8 +107,8 @@ mod tests {
             assert_ne!(b.as_ptr(), first_ptr);
             drop(b);
         }
-        // `a` went back last (wiped by zeroize, capacity and all, and empty); it is the one
-        // handed out again, with its room.
+        // `a` went back last (its bytes wiped); it is the one handed out again, empty, with
+        // its room.
         let again = Scratch::take(&TEST, false);
         assert!(again.is_empty());
         assert_eq!(again.as_ptr(), first_ptr);
