@@ -427,10 +427,11 @@ impl Connection {
             dc_id: self.dc_id,
             now: now.0,
             peer: &self.peer,
-            touched_store: false,
             pushes: std::cell::RefCell::new(Vec::new()),
             fault: Default::default(),
         };
+        // What this frame's calls read and commit is noted on this thread from here on.
+        crate::store::unsynced::observed::take();
         let connection = self.id;
         let message = Message {
             salt,
@@ -484,10 +485,12 @@ impl Connection {
                 }
             }
         }
-        if host.touched_store {
-            // Whatever the answers say rests on the store as it is now: durable first.
-            out.durable_through = out.durable_through.max(state.store.written());
-        }
+        // The answers go once a sync covers every commit they rest on: the calls' own commits
+        // and those behind what they read; an answer that read only durable records waits for
+        // nothing (DB-1; issue 15, item 3).
+        out.durable_through = out
+            .durable_through
+            .max(crate::store::unsynced::observed::take());
         out.pushes.extend(host.pushes.into_inner());
         out.delay_ms = out.delay_ms.max(host.fault.delay_ms);
         if host.fault.drop {
@@ -726,8 +729,6 @@ struct ConnHost<'a> {
     dc_id: i32,
     now: i64,
     peer: &'a str,
-    /// Whether a query read or wrote account records (its answer waits for durability).
-    touched_store: bool,
     pushes: std::cell::RefCell<Vec<Push>>,
     /// What injected faults asked of this frame's calls (delay, drop).
     fault: super::faults::Fault,
@@ -793,7 +794,6 @@ impl ConnHost<'_> {
         let acting = bound.unwrap_or(self.key_id);
         match &unwrapped.query {
             Function::AuthBindTempAuthKey(r) => {
-                self.touched_store = true;
                 return self.bind_temp_auth_key(r, msg_id);
             }
             Function::AuthDropTempAuthKeys(_) if self.temp_key && bound.is_none() => {
@@ -820,7 +820,6 @@ impl ConnHost<'_> {
             srp: &self.state.srp,
             pushes: &self.pushes,
         };
-        self.touched_store = true;
         let result = rpc::dispatch(&ctx, rng, &unwrapped.query);
         if let Err(e) = &result {
             tracing::debug!(method, error = %e, "rpc error");
@@ -1260,6 +1259,91 @@ mod tests {
         drop(state);
         drop(store);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Issue 15, item 3 (DB-1): an answer waits for the syncs of the commits it read or made,
+    /// and for nothing else; a commit still in flight elsewhere does not hold it back.
+    #[test]
+    fn an_answer_waits_only_for_the_commits_it_rests_on() {
+        use crate::store::accounts::BatchExt;
+        use crate::store::records::{Authorization, User};
+        use crate::store::{Batch, Commit};
+        let key = AuthKey::from_bytes(std::array::from_fn(|i| (i * 7 + 1) as u8));
+        let state = fixture_state(&key, NOW.0);
+        let mut conn = Connection::new(1, 1);
+        let mut codec = Codec::new(Framing::Intermediate, Side::Client);
+        let mut rng = SeededRng::new(15);
+        let salt = state.salts.current(key.id(), NOW.0);
+        let mut n = 0;
+        let mut call = |body: Vec<u8>| -> u64 {
+            n += 1;
+            let msg_id = (NOW.0 << 32) + n * 4;
+            let plain = join_plaintext(salt, 77, msg_id, (n * 2 - 1) as i32, &body);
+            let mut frame = Vec::new();
+            encrypt_message(&key, Side::Client, &plain, &[5; 32], &mut frame);
+            let mut wire = if n == 1 {
+                Framing::Intermediate.tag().to_vec()
+            } else {
+                Vec::new()
+            };
+            codec.encode(&frame, &[], false, &mut wire).unwrap();
+            let out = conn.receive(&state, &wire, NOW, &mut rng);
+            assert!(!out.close, "{:?}", out.reason);
+            out.durable_through
+        };
+        let get_self = || {
+            functions::users::GetUsers {
+                id: vec![types::InputUserSelf {}.into()],
+            }
+            .to_bytes()
+        };
+        let commit = |b: &Batch| match state.store.commit(b).unwrap() {
+            Commit::Applied { seq } => seq,
+            Commit::Conflict => panic!("no expectations"),
+        };
+        // Someone else's commit, not synced: this key's lookup of its login does not rest on it.
+        let mut other = Batch::default();
+        other.put(b"Zother".to_vec(), vec![1]);
+        commit(&other);
+        let waits = call(get_self());
+        assert_eq!(waits, 0, "a read of durable records waits for nothing");
+        // This key's login, not synced yet: the answer that found it waits for its sync.
+        let user = User {
+            id: 42,
+            access_hash: 1,
+            phone: "9996611111".into(),
+            first_name: "Ada".into(),
+            home_dc: 1,
+            ..User::default()
+        };
+        let auth = Authorization {
+            key_id: key.id(),
+            user_id: 42,
+            hash: 1,
+            created: NOW.0,
+            active: NOW.0,
+            ip: String::new(),
+            dc_id: 1,
+            api_id: 1,
+            device_model: String::new(),
+            system_version: String::new(),
+            app_version: String::new(),
+            lang_code: String::new(),
+            layer: 0,
+        };
+        let mut login = Batch::default();
+        login.create_user(&user).bind(&auth, None);
+        let seq = commit(&login);
+        let waits = call(get_self());
+        assert_eq!(waits, seq, "the answer rests on the login");
+        // Synced: the same read waits for nothing.
+        state.store.sync().unwrap();
+        let waits = call(get_self());
+        assert_eq!(waits, 0);
+        // A call's own commit is waited for.
+        let waits = call(functions::auth::LogOut {}.to_bytes());
+        assert!(waits > seq, "a logout waits for its own commit");
+        assert_eq!(waits, state.store.written());
     }
 
     #[test]

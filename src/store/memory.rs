@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::Mutex;
 
+use super::unsynced::{observed, Unsynced};
 use super::{
     decode_key, encode_key, Batch, Commit, Inserted, Scanned, Store, StoreError, StoredKey,
 };
@@ -15,6 +16,9 @@ type Records = (BTreeMap<Vec<u8>, Vec<u8>>, u64);
 pub struct MemoryStore {
     keys: Mutex<HashMap<i64, Vec<u8>>>,
     records: Mutex<Records>,
+    /// Keys written by commits no `sync` has covered yet: reads note them as `SledStore`'s
+    /// do, so that tests see the same waits.
+    unsynced: Mutex<Unsynced>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -24,7 +28,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl MemoryStore {
     /// Up to `limit` records from `start` on whose keys start with `prefix`.
     fn scan_from(&self, prefix: &[u8], start: Bound<&[u8]>, limit: usize) -> Scanned {
-        lock(&self.records)
+        let records = lock(&self.records);
+        observed::note(lock(&self.unsynced).range(prefix, start));
+        records
             .0
             .range::<[u8], _>((start, Bound::Unbounded))
             .take_while(|(k, _)| k.starts_with(prefix))
@@ -36,7 +42,9 @@ impl MemoryStore {
 
 impl Store for MemoryStore {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(lock(&self.records).0.get(key).cloned())
+        let records = lock(&self.records);
+        observed::note(lock(&self.unsynced).key(key));
+        Ok(records.0.get(key).cloned())
     }
 
     fn scan(&self, prefix: &[u8], limit: usize) -> Result<Scanned, StoreError> {
@@ -50,6 +58,11 @@ impl Store for MemoryStore {
     fn commit(&self, batch: &Batch) -> Result<Commit, StoreError> {
         let mut records = lock(&self.records);
         let (map, seq) = &mut *records;
+        let mut unsynced = lock(&self.unsynced);
+        for (k, _) in &batch.expect {
+            // A conflict rests on what it found.
+            observed::note(unsynced.key(k));
+        }
         if batch
             .expect
             .iter()
@@ -64,6 +77,8 @@ impl Store for MemoryStore {
             };
         }
         *seq += 1;
+        unsynced.wrote(batch.ops.iter().map(|(k, _)| k.as_slice()), *seq);
+        observed::note(*seq);
         Ok(Commit::Applied { seq: *seq })
     }
 
@@ -73,7 +88,9 @@ impl Store for MemoryStore {
 
     /// Memory is as durable as it gets.
     fn sync(&self) -> Result<u64, StoreError> {
-        Ok(self.written())
+        let through = self.written();
+        lock(&self.unsynced).synced(through);
+        Ok(through)
     }
 
     fn insert_auth_key(&self, id: i64, key: &StoredKey) -> Result<Inserted, StoreError> {
@@ -99,6 +116,7 @@ impl Store for MemoryStore {
         records.0.clear();
         // A clear is a commit: an answer computed before it waits for nothing older.
         records.1 += 1;
+        lock(&self.unsynced).synced(records.1);
         Ok(())
     }
 }

@@ -10,6 +10,7 @@ pub mod accounts;
 mod memory;
 pub mod records;
 mod sled_store;
+pub mod unsynced;
 
 pub use memory::MemoryStore;
 pub use sled_store::SledStore;
@@ -96,6 +97,11 @@ fn scan_start<'a>(prefix: &'a [u8], after: Option<&'a [u8]>) -> std::ops::Bound<
 }
 
 /// The server's durable state. Implementations are shared between connection tasks.
+///
+/// Reads and commits of records note on the calling thread the last commit no sync has
+/// covered that they rest on (`unsynced::observed`): a read, every uncovered commit that wrote
+/// what it looked at (found or not); a commit, itself and the expectations it checked. The
+/// connection waits for exactly those before it answers (DB-1).
 pub trait Store: Send + Sync + 'static {
     /// The record at `key`.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;

@@ -21,8 +21,9 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use super::unsynced::{observed, Unsynced};
 use super::{
     decode_key, encode_key, Batch, Commit, Inserted, Scanned, Store, StoreError, StoredKey,
 };
@@ -40,6 +41,8 @@ pub struct SledStore {
     /// A commit failed half-way (a sled error between its writes): its journal record stays for
     /// the next `open` to replay, and no later commit may write over what the replay restores.
     broken: Arc<AtomicBool>,
+    /// Keys written by commits no sync has covered yet (reads note what they rest on).
+    unsynced: Arc<Mutex<Unsynced>>,
     /// Commits applied to `records` since open (a commit counts once it is applied).
     seq: Arc<AtomicU64>,
 }
@@ -92,6 +95,7 @@ impl SledStore {
             journal: db.open_tree(JOURNAL_TREE).map_err(err)?,
             commits: Arc::default(),
             broken: Arc::default(),
+            unsynced: Arc::default(),
             seq: Arc::new(AtomicU64::new(0)),
             db,
         };
@@ -139,6 +143,10 @@ impl SledStore {
         self.commits.write().unwrap_or_else(|p| p.into_inner())
     }
 
+    fn unsynced(&self) -> std::sync::MutexGuard<'_, Unsynced> {
+        self.unsynced.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Flushes everything written so far (graceful shutdown).
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map(|_| ()).map_err(err)
@@ -154,19 +162,24 @@ impl SledStore {
         limit: usize,
     ) -> Result<Scanned, StoreError> {
         let _reading = self.reading();
-        self.records
+        let found = self
+            .records
             .range::<&[u8], _>((start, std::ops::Bound::Unbounded))
             .take_while(|r| r.as_ref().map_or(true, |(k, _)| k.starts_with(prefix)))
             .take(limit)
             .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(err))
-            .collect()
+            .collect();
+        observed::note(self.unsynced().range(prefix, start));
+        found
     }
 }
 
 impl Store for SledStore {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let _reading = self.reading();
-        Ok(self.records.get(key).map_err(err)?.map(|v| v.to_vec()))
+        let found = self.records.get(key).map_err(err)?.map(|v| v.to_vec());
+        observed::note(self.unsynced().key(key));
+        Ok(found)
     }
 
     fn scan(&self, prefix: &[u8], limit: usize) -> Result<Scanned, StoreError> {
@@ -185,6 +198,8 @@ impl Store for SledStore {
             ));
         }
         for (k, want) in &batch.expect {
+            // A conflict rests on what it found.
+            observed::note(self.unsynced().key(k));
             if self.records.get(k).map_err(err)?.as_deref() != want.as_deref() {
                 return Ok(Commit::Conflict);
             }
@@ -206,9 +221,11 @@ impl Store for SledStore {
             self.apply(ops)?;
         }
         // Counted after it is applied: a sync that reads the count covers this commit.
-        Ok(Commit::Applied {
-            seq: self.seq.fetch_add(1, Ordering::SeqCst) + 1,
-        })
+        let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
+        self.unsynced()
+            .wrote(batch.ops.iter().map(|(k, _)| k.as_slice()), seq);
+        observed::note(seq);
+        Ok(Commit::Applied { seq })
     }
 
     fn written(&self) -> u64 {
@@ -218,6 +235,7 @@ impl Store for SledStore {
     fn sync(&self) -> Result<u64, StoreError> {
         let through = self.seq.load(Ordering::SeqCst);
         self.db.flush().map_err(err)?;
+        self.unsynced().synced(through);
         Ok(through)
     }
 
@@ -258,8 +276,9 @@ impl Store for SledStore {
         let _writing = self.writing();
         self.keys.clear().map_err(err)?;
         self.records.clear().map_err(err)?;
-        self.seq.fetch_add(1, Ordering::SeqCst);
+        let through = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
         self.db.flush().map_err(err)?;
+        self.unsynced().synced(through);
         Ok(())
     }
 }
