@@ -3,13 +3,13 @@
 //! from the CSPRNG, kept only as a hash, compared in constant time), code delivery, and the
 //! fixed-window flood counters (AB-2).
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+use super::outbox_file::OutboxFile;
 use super::RpcError;
 use crate::rand::Rng;
 use crate::store::records::Counter;
@@ -28,28 +28,6 @@ pub trait CodeSender: Send + Sync {
 /// previous `.1` goes), so a flood of codes cannot fill the disk (issue 14, item 5).
 pub const OUTBOX_ROTATE_BYTES: u64 = 16 << 20;
 
-/// Appends one line to `path`, created 0600 (live codes: the server's user only), rotating it
-/// first past [`OUTBOX_ROTATE_BYTES`].
-fn append_line(path: &std::path::Path, line: &str) -> Result<(), String> {
-    append_line_rotating(path, line, OUTBOX_ROTATE_BYTES)
-}
-
-fn append_line_rotating(path: &std::path::Path, line: &str, max: u64) -> Result<(), String> {
-    if std::fs::metadata(path).is_ok_and(|m| m.len() >= max) {
-        let mut rotated = path.as_os_str().to_owned();
-        rotated.push(".1");
-        std::fs::rename(path, &rotated).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.create(true).append(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
-        .open(path)
-        .and_then(|mut f| writeln!(f, "{line}"))
-        .map_err(|e| format!("{}: {e}", path.display()))
-}
-
 fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -63,18 +41,15 @@ pub const EMAILS_FILE: &str = "emails.txt";
 /// mode 0600), and `unix_time address purpose code` for emails to [`EMAILS_FILE`] beside it,
 /// where a developer or a test reads them; codes are logged at debug level only.
 pub struct OutboxSender {
-    path: PathBuf,
-    emails: PathBuf,
-    /// Appends of concurrent logins must not interleave.
-    file: Mutex<()>,
+    codes: OutboxFile,
+    emails: OutboxFile,
 }
 
 impl OutboxSender {
     pub fn new(path: PathBuf) -> Self {
         OutboxSender {
-            emails: path.with_file_name(EMAILS_FILE),
-            path,
-            file: Mutex::new(()),
+            emails: OutboxFile::new(path.with_file_name(EMAILS_FILE), OUTBOX_ROTATE_BYTES),
+            codes: OutboxFile::new(path, OUTBOX_ROTATE_BYTES),
         }
     }
 }
@@ -83,20 +58,16 @@ impl CodeSender for OutboxSender {
     fn deliver(&self, phone: &str, code: &str, dc: i32) -> Result<(), String> {
         // CH-2: the code itself goes to the outbox (0600 in the private data dir) and to the log
         // only at debug level; an info log shows that one was sent.
-        tracing::info!(phone, dc, path = %self.path.display(), "login code written to the outbox");
+        tracing::info!(phone, dc, path = %self.codes.path().display(), "login code written to the outbox");
         tracing::debug!(phone, code, dc, "login code");
-        let _guard = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        append_line(&self.path, &format!("{} {phone} {code}", unix_now()))
+        self.codes.append(&format!("{} {phone} {code}", unix_now()))
     }
 
     fn deliver_email(&self, address: &str, purpose: &str, code: &str) -> Result<(), String> {
-        tracing::info!(purpose, path = %self.emails.display(), "email code written to the mailbox");
+        tracing::info!(purpose, path = %self.emails.path().display(), "email code written to the mailbox");
         tracing::debug!(address, purpose, code, "email code");
-        let _guard = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        append_line(
-            &self.emails,
-            &format!("{} {address} {purpose} {code}", unix_now()),
-        )
+        self.emails
+            .append(&format!("{} {address} {purpose} {code}", unix_now()))
     }
 }
 
@@ -130,24 +101,6 @@ impl CodeSender for MemorySender {
         let mut emails = self.emails.lock().unwrap_or_else(|p| p.into_inner());
         emails.push((address.into(), purpose.into(), code.into()));
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod outbox_tests {
-    #[test]
-    fn the_outbox_rotates_at_its_size_bound() {
-        let dir = std::env::temp_dir().join(format!("mtproto-outbox-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("outbox.txt");
-        for n in 0..10 {
-            super::append_line_rotating(&path, &format!("line {n}"), 20).unwrap();
-        }
-        let now = std::fs::read_to_string(&path).unwrap();
-        let old = std::fs::read_to_string(dir.join("outbox.txt.1")).unwrap();
-        assert!(now.len() < 40 && old.len() < 40, "{now:?} {old:?}");
-        assert!(now.ends_with("line 9\n"));
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
 

@@ -15,6 +15,7 @@ pub mod login;
 mod login_email;
 mod login_token;
 mod notify;
+mod outbox_file;
 pub mod password;
 mod password_email;
 pub mod password_recovery;
