@@ -3,7 +3,8 @@
 //! measured in the same run (one 2048-bit modular exponentiation in num-bigint, which the
 //! server used before issue 15, and in OpenSSL's constant-time path, with the 320-bit exponents
 //! of HS-13 and with 2048-bit ones). Also the per-message envelope work of one encrypted ping
-//! round trip (`bench rpc`): what each side adds to a plain framed echo.
+//! round trip (`bench rpc`): what each side adds to a plain framed echo. And the client's
+//! share of a key exchange that is not public-key work: factoring pq.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use mtproto_auth::crypto::dh::{self, Exponent};
@@ -63,6 +64,19 @@ fn handshake_work(c: &mut Criterion) {
     group.finish();
 }
 
+fn client_pq(c: &mut Criterion) {
+    use mtproto_auth::crypto::pq::{factorize, Pq};
+    let mut rng = SeededRng::new(5);
+    // rho's time varies with the factors: the same 64 pqs, in turn.
+    let pqs: Vec<u64> = (0..64)
+        .map(|_| Pq::generate(|| rng.next_u32()).pq())
+        .collect();
+    let mut next = pqs.iter().cycle();
+    c.bench_function("client: factor pq (two 31-bit primes)", |b| {
+        b.iter(|| factorize(black_box(*next.next().unwrap())).unwrap())
+    });
+}
+
 fn envelope_work(c: &mut Criterion) {
     use mtproto_auth::crypto::{decrypt_message, encrypt_message, AuthKey};
     use mtproto_auth::session::engine::join_plaintext;
@@ -90,5 +104,11 @@ fn envelope_work(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, modexp_choice, handshake_work, envelope_work);
+criterion_group!(
+    benches,
+    modexp_choice,
+    handshake_work,
+    client_pq,
+    envelope_work
+);
 criterion_main!(benches);

