@@ -1,12 +1,11 @@
 //! The process under measurement: a server (or echo server) this command starts as a child on a
 //! temporary data dir, or one already running that the user names by address and pid.
 
-use std::io::{self, BufRead, BufReader};
+use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::procfs::{self, ProcSample};
 
@@ -16,6 +15,8 @@ pub struct Target {
     pub pid: u32,
     child: Option<Child>,
     data_dir: Option<PathBuf>,
+    /// The child's log (its stderr), removed on drop.
+    log: Option<PathBuf>,
 }
 
 /// The line both `serve` and `bench echo-server` log once listening: "... listening on ADDR".
@@ -31,6 +32,7 @@ impl Target {
             pid,
             child: None,
             data_dir: None,
+            log: None,
         })
     }
 
@@ -59,36 +61,46 @@ impl Target {
         Target::spawn(cmd, None)
     }
 
+    /// Starts `cmd` with its log going to a file, and waits for the address it logs. A file,
+    /// not a pipe: a pipe read here woke this process for every line the server logged (two
+    /// per login under `bench login`), CPU on the same cores that the figures would count.
     fn spawn(mut cmd: Command, data_dir: Option<PathBuf>) -> io::Result<Target> {
+        let log = temp_path("log");
+        let file = std::fs::File::create(&log)?;
         cmd.env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn()?;
-        let stderr = child.stderr.take().expect("piped");
-        let (tx, rx) = mpsc::channel();
-        // Reads the child's log to find its address, then keeps draining it so the child never
-        // blocks on a full pipe; warnings and errors are passed on for the operator.
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(addr) = tx.as_ref().and_then(|_| listening_addr(&line)) {
-                    let _ = tx.take().expect("checked").send(addr);
-                } else if line.contains("WARN") || line.contains("ERROR") {
-                    eprintln!("server: {line}");
-                }
-            }
-        });
+            .stderr(file);
+        let child = cmd.spawn();
         let mut target = Target {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            pid: child.id(),
-            child: Some(child),
+            pid: 0,
+            child: None,
             data_dir,
+            log: Some(log.clone()),
         };
-        target.addr = rx
-            .recv_timeout(Duration::from_secs(60))
-            .map_err(|_| io::Error::other("the server did not report its address within 60 s"))?;
-        Ok(target)
+        let child = target.child.insert(child?);
+        target.pid = child.id();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let logged = std::fs::read_to_string(&log).unwrap_or_default();
+            if let Some(addr) = logged.lines().find_map(listening_addr) {
+                target.addr = addr;
+                return Ok(target);
+            }
+            if let Some(status) = child.try_wait()? {
+                return Err(io::Error::other(format!(
+                    "the server exited ({status}) before listening: {}",
+                    logged.trim_end()
+                )));
+            }
+            if Instant::now() >= deadline {
+                return Err(io::Error::other(
+                    "the server did not report its address within 60 s",
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     pub fn sample(&self) -> io::Result<ProcSample> {
@@ -110,6 +122,15 @@ impl Drop for Target {
         if let Some(dir) = &self.data_dir {
             let _ = std::fs::remove_dir_all(dir);
         }
+        if let Some(log) = &self.log {
+            // Warnings and errors are passed on for the operator.
+            for line in std::fs::read_to_string(log).unwrap_or_default().lines() {
+                if line.contains("WARN") || line.contains("ERROR") {
+                    eprintln!("server: {line}");
+                }
+            }
+            let _ = std::fs::remove_file(log);
+        }
     }
 }
 
@@ -118,13 +139,20 @@ fn listening_addr(line: &str) -> Option<SocketAddr> {
     rest.split_whitespace().next()?.parse().ok()
 }
 
-fn fresh_dir() -> io::Result<PathBuf> {
+/// A new path in the temporary dir: `mtproto-auth-bench-PID-NANOS.ext`.
+fn temp_path(ext: &str) -> PathBuf {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default()
         .as_nanos();
-    let dir =
-        std::env::temp_dir().join(format!("mtproto-auth-bench-{}-{nanos}", std::process::id()));
+    let name = format!("mtproto-auth-bench-{}-{nanos}", std::process::id());
+    let mut path = std::env::temp_dir().join(name);
+    path.set_extension(ext);
+    path
+}
+
+fn fresh_dir() -> io::Result<PathBuf> {
+    let dir = temp_path("");
     crate::server::datadir::prepare(&dir)?;
     Ok(dir)
 }
