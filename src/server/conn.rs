@@ -1316,21 +1316,7 @@ mod tests {
             home_dc: 1,
             ..User::default()
         };
-        let auth = Authorization {
-            key_id: key.id(),
-            user_id: 42,
-            hash: 1,
-            created: NOW.0,
-            active: NOW.0,
-            ip: String::new(),
-            dc_id: 1,
-            api_id: 1,
-            device_model: String::new(),
-            system_version: String::new(),
-            app_version: String::new(),
-            lang_code: String::new(),
-            layer: 0,
-        };
+        let auth = Authorization::bare(key.id(), 42, NOW.0, 1);
         let mut login = Batch::default();
         login.create_user(&user).bind(&auth, None);
         let seq = commit(&login);

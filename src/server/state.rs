@@ -1262,21 +1262,7 @@ mod tests {
         let entry = KeyEntry::new(AuthKey::from_bytes([3; 256]), None, None);
         let id = entry.key.id();
         assert!(s.add_key(entry, T0).unwrap());
-        let auth = Authorization {
-            key_id: id,
-            user_id: 9,
-            hash: 1,
-            created: T0,
-            active: T0,
-            ip: String::new(),
-            dc_id: 2,
-            api_id: 1,
-            device_model: String::new(),
-            system_version: String::new(),
-            app_version: String::new(),
-            lang_code: String::new(),
-            layer: 0,
-        };
+        let auth = Authorization::bare(id, 9, T0, 2);
         let mut b = crate::store::Batch::default();
         b.bind(&auth, None);
         // A key waiting for a password too (not both at once in practice).

@@ -428,6 +428,26 @@ impl BotToken {
 }
 
 impl Authorization {
+    /// A login made at `at` with no client fields (tests).
+    #[cfg(test)]
+    pub fn bare(key_id: i64, user_id: i64, at: i64, dc_id: i32) -> Self {
+        Authorization {
+            key_id,
+            user_id,
+            hash: 1,
+            created: at,
+            active: at,
+            ip: String::new(),
+            dc_id,
+            api_id: 1,
+            device_model: String::new(),
+            system_version: String::new(),
+            app_version: String::new(),
+            lang_code: String::new(),
+            layer: 0,
+        }
+    }
+
     pub fn encode(&self) -> Vec<u8> {
         let mut v = begin();
         for n in [
