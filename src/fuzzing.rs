@@ -268,9 +268,11 @@ fn session_messages_on(
 
 /// The store as a model (ARCHITECTURE rule 13): the same conditional batches applied to a
 /// `MemoryStore` and a `SledStore` give the same outcomes and the same contents, and the sled
-/// store, reopened, still has everything a sync covered. Input: a stream of 4-byte ops
-/// `[kind, key, value, expect]` over a small key space so that expectations meet.
+/// store, reopened, still has everything a sync covered. The sled store's reads and commits
+/// note exactly the unsynced commits they rest on (`store::unsynced`). Input: a stream of
+/// 4-byte ops `[kind, key, value, expect]` over a small key space so that expectations meet.
 pub fn store_model(data: &[u8]) {
+    use crate::store::unsynced::observed;
     use crate::store::{Batch, Commit, MemoryStore, SledStore, Store};
     use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -287,6 +289,8 @@ pub fn store_model(data: &[u8]) {
     let value = |v: u8| (!v.is_multiple_of(4)).then(|| vec![1, v]);
     let mut batch = Batch::default();
     let mut reopens = 0;
+    // The sled store's keys written since its last sync → the last commit that wrote each.
+    let mut unsynced = std::collections::BTreeMap::<Vec<u8>, u64>::new();
     for op in data.chunks_exact(4).take(256) {
         let [kind, k, v, e] = [op[0], op[1], op[2], op[3]];
         match kind % 6 {
@@ -301,24 +305,57 @@ pub fn store_model(data: &[u8]) {
             }
             3 => {
                 let ours = memory.commit(&batch).expect("memory commits");
+                observed::take();
                 let theirs = sled.commit(&batch).expect("sled commits");
+                let noted = observed::take();
                 assert_eq!(
                     matches!(ours, Commit::Applied { .. }),
                     matches!(theirs, Commit::Applied { .. }),
                     "the stores disagree on {batch:?}"
                 );
+                if let Commit::Applied { seq } = theirs {
+                    assert_eq!(noted, seq, "a commit notes itself");
+                    for (k, _) in &batch.ops {
+                        unsynced.insert(k.clone(), seq);
+                    }
+                } else {
+                    // A conflict rests on the expectations it checked (up to the one that failed).
+                    let most = batch
+                        .expect
+                        .iter()
+                        .filter_map(|(k, _)| unsynced.get(k))
+                        .max();
+                    assert!(
+                        noted <= most.copied().unwrap_or(0),
+                        "a conflict noted {noted}"
+                    );
+                }
                 batch = Batch::default();
             }
             4 => {
+                let in_memory = memory.scan(b"F", usize::MAX).unwrap();
+                observed::take();
+                assert_eq!(in_memory, sled.scan(b"F", usize::MAX).unwrap());
+                let behind_all = unsynced.values().max().copied().unwrap_or(0);
                 assert_eq!(
-                    memory.scan(b"F", usize::MAX).unwrap(),
-                    sled.scan(b"F", usize::MAX).unwrap()
+                    observed::take(),
+                    behind_all,
+                    "a scan rests on every unsynced write"
                 );
-                assert_eq!(memory.get(&key(k)).unwrap(), sled.get(&key(k)).unwrap());
+                let in_memory = memory.get(&key(k)).unwrap();
+                observed::take();
+                assert_eq!(in_memory, sled.get(&key(k)).unwrap());
+                let behind = unsynced.get(&key(k)).copied().unwrap_or(0);
+                assert_eq!(
+                    observed::take(),
+                    behind,
+                    "a read rests on its key's unsynced write"
+                );
             }
             _ if reopens < 2 => {
                 reopens += 1;
                 sled.sync().expect("sync");
+                unsynced.clear();
                 drop(sled);
                 sled = SledStore::open(&dir).expect("the store reopens");
                 assert_eq!(
