@@ -76,18 +76,22 @@ fn comb() -> &'static Comb {
         };
         let g = BigUint::from(G);
         let tables = [table(g.clone()), table(square_times(g, BLOCK))];
-        // Newton's iteration for p⁻¹ mod 2^64 (p is odd): each step doubles the correct bits.
-        let p0 = p.to_u64_digits()[0];
-        let mut inv: u64 = 1;
-        for _ in 0..6 {
-            inv = inv.wrapping_mul(2u64.wrapping_sub(p0.wrapping_mul(inv)));
-        }
         Comb {
             p: to_limbs(&p),
-            p_inv: inv.wrapping_neg(),
+            p_inv: montgomery_neg_inv(p.to_u64_digits()[0]),
             tables,
         }
     })
+}
+
+/// -n⁻¹ mod 2^64 for an odd `n` (its low limb), the constant of a Montgomery reduction:
+/// Newton's iteration for n⁻¹, each step doubling the correct low bits (1 → 64 in six).
+pub(super) fn montgomery_neg_inv(n: u64) -> u64 {
+    let mut inv: u64 = 1;
+    for _ in 0..6 {
+        inv = inv.wrapping_mul(2u64.wrapping_sub(n.wrapping_mul(inv)));
+    }
+    inv.wrapping_neg()
 }
 
 /// `(lo, hi) += a·b`, a three-limb column accumulator.

@@ -129,33 +129,25 @@ pub fn factorize(pq: u64) -> Option<(u64, u64)> {
 /// a bigger `n` (where a Montgomery reduction's sum could overflow; no pq is that big).
 struct Modulus {
     n: u64,
-    /// -n^-1 mod 2^64, or 0: plain arithmetic.
-    n_neg_inv: u64,
+    /// -n^-1 mod 2^64 (Montgomery), or `None`: plain arithmetic.
+    n_neg_inv: Option<u64>,
 }
 
 impl Modulus {
     fn new(n: u64) -> Self {
-        if n >= 1 << 63 {
-            return Modulus { n, n_neg_inv: 0 };
-        }
-        // Newton's iteration doubles the correct low bits each step: 1 → 64 in six.
-        let mut inv: u64 = 1;
-        for _ in 0..6 {
-            inv = inv.wrapping_mul(2u64.wrapping_sub(n.wrapping_mul(inv)));
-        }
         Modulus {
             n,
-            n_neg_inv: inv.wrapping_neg(),
+            n_neg_inv: (n < 1 << 63).then(|| super::fixed_base::montgomery_neg_inv(n)),
         }
     }
 
     /// a·b·R^-1 mod n (Montgomery), or a·b mod n (plain); both below n.
     fn mul(&self, a: u64, b: u64) -> u64 {
-        if self.n_neg_inv == 0 {
+        let Some(n_neg_inv) = self.n_neg_inv else {
             return mul_mod(a, b, self.n);
-        }
+        };
         let t = u128::from(a) * u128::from(b);
-        let m = (t as u64).wrapping_mul(self.n_neg_inv);
+        let m = (t as u64).wrapping_mul(n_neg_inv);
         // t + m·n < n² + 2^64·n < 2^128 for n < 2^63, and divisible by 2^64.
         let u = ((t + u128::from(m) * u128::from(self.n)) >> 64) as u64;
         if u >= self.n {
