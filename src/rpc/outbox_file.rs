@@ -17,20 +17,23 @@ pub struct OutboxFile {
     path: PathBuf,
     /// Rotate once the file is this big.
     max: u64,
-    /// The open file and its identity (device, inode).
-    held: Mutex<Option<(File, (u64, u64))>>,
+    held: Mutex<Option<Held>>,
 }
 
+/// The open file and its identity (device, inode; none where it cannot be told).
+type Held = (File, Option<(u64, u64)>);
+
+/// A file's device and inode.
 #[cfg(unix)]
-fn identity(m: &std::fs::Metadata) -> (u64, u64) {
+fn identity(m: &std::fs::Metadata) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
-    (m.dev(), m.ino())
+    Some((m.dev(), m.ino()))
 }
 
+/// No identity to compare: the file is opened again for every line.
 #[cfg(not(unix))]
-fn identity(_: &std::fs::Metadata) -> (u64, u64) {
-    // No identity to compare: the file is opened again for every line.
-    (u64::MAX, u64::MAX)
+fn identity(_: &std::fs::Metadata) -> Option<(u64, u64)> {
+    None
 }
 
 impl OutboxFile {
@@ -53,11 +56,7 @@ impl OutboxFile {
             .map_err(|e| format!("{}: {e}", self.path.display()))
     }
 
-    fn append_held(
-        &self,
-        held: &mut Option<(File, (u64, u64))>,
-        line: &str,
-    ) -> std::io::Result<()> {
+    fn append_held(&self, held: &mut Option<Held>, line: &str) -> std::io::Result<()> {
         let mut at_path = std::fs::metadata(&self.path).ok();
         if at_path.as_ref().is_some_and(|m| m.len() >= self.max) {
             let mut rotated = self.path.as_os_str().to_owned();
@@ -66,7 +65,7 @@ impl OutboxFile {
             at_path = None;
         }
         let still = match (&*held, &at_path) {
-            (Some((_, id)), Some(m)) => *id == identity(m) && *id != (u64::MAX, u64::MAX),
+            (Some((_, id)), Some(m)) => id.is_some() && *id == identity(m),
             _ => false,
         };
         if !still {

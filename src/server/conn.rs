@@ -16,6 +16,7 @@ use crate::rpc::{self, ClientInfo, Push, RpcContext, RpcError};
 use crate::session::engine::{plaintext_header, split_plaintext};
 use crate::session::{DestroyKey, Effect, Env, Host, KeySalts, Message, SALT_PERIOD};
 use crate::store::accounts::Accounts;
+use crate::store::unsynced::observed;
 use crate::tl::functions::Function;
 use crate::tl::layer::{self, Layer};
 use crate::transport::{detect, Codec, Detection, Incoming, Obfuscated2};
@@ -431,7 +432,7 @@ impl Connection {
             fault: Default::default(),
         };
         // What this frame's calls read and commit is noted on this thread from here on.
-        crate::store::unsynced::observed::take();
+        observed::take();
         let connection = self.id;
         let message = Message {
             salt,
@@ -488,9 +489,7 @@ impl Connection {
         // The answers go once a sync covers every commit they rest on: the calls' own commits
         // and those behind what they read; an answer that read only durable records waits for
         // nothing (DB-1; issue 15, item 3).
-        out.durable_through = out
-            .durable_through
-            .max(crate::store::unsynced::observed::take());
+        out.durable_through = out.durable_through.max(observed::take());
         out.pushes.extend(host.pushes.into_inner());
         out.delay_ms = out.delay_ms.max(host.fault.delay_ms);
         if host.fault.drop {

@@ -114,7 +114,7 @@ impl SledStore {
             writes = ops.len(),
             "store: finishing a commit that a crash interrupted"
         );
-        self.apply(ops.iter().map(|(k, v)| (*k, *v)))?;
+        self.apply(ops.into_iter())?;
         self.journal.remove(JOURNAL_KEY).map_err(err)?;
         self.db.flush().map_err(err)?;
         Ok(())
@@ -197,9 +197,10 @@ impl Store for SledStore {
                 "an earlier commit failed half-way; restart the server to finish it".into(),
             ));
         }
+        let mut unsynced = self.unsynced();
         for (k, want) in &batch.expect {
             // A conflict rests on what it found.
-            observed::note(self.unsynced().key(k));
+            observed::note(unsynced.key(k));
             if self.records.get(k).map_err(err)?.as_deref() != want.as_deref() {
                 return Ok(Commit::Conflict);
             }
@@ -222,8 +223,7 @@ impl Store for SledStore {
         }
         // Counted after it is applied: a sync that reads the count covers this commit.
         let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
-        self.unsynced()
-            .wrote(batch.ops.iter().map(|(k, _)| k.as_slice()), seq);
+        unsynced.wrote(batch.ops.iter().map(|(k, _)| k.as_slice()), seq);
         observed::note(seq);
         Ok(Commit::Applied { seq })
     }
