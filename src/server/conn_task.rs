@@ -9,11 +9,13 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, OwnedSemaphorePermit};
 use tokio::time::Instant;
@@ -146,7 +148,7 @@ impl ConnTask {
             if shared.shutdown.begun() {
                 break "server shutting down".to_string();
             }
-            tokio::select! {
+            let read = tokio::select! {
                 biased;
                 _ = &mut wake => {
                     wake.set(mailbox.notified());
@@ -155,10 +157,9 @@ impl ConnTask {
                         Err(reason) => break reason,
                     }
                 }
-                r = stream.readable() => {
-                    if let Err(e) = r {
-                        break format!("read: {e}");
-                    }
+                r = std::future::poll_fn(|cx| poll_read(&mut stream, cx)) => match r {
+                    Ok(read) => read,
+                    Err(e) => break format!("read: {e}"),
                 },
                 _ = &mut timer => match self.deadline_passed(&mut core, &clock) {
                     Some(reason) => break reason,
@@ -168,12 +169,9 @@ impl ConnTask {
                     }
                 },
                 _ = &mut stop => break "server shutting down".to_string(),
-            }
-            let mut out = match read(shared, &mut core, &stream) {
-                Ok(Some(out)) => out,
-                Ok(None) => break "closed by peer".to_string(),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => break format!("read: {e}"),
+            };
+            let Some(mut out) = receive(shared, &mut core, read) else {
+                break "closed by peer".to_string();
             };
             if let Err(reason) = self.before_send(&out, &mailbox, &mut registered, &mut clock) {
                 break reason;
@@ -310,19 +308,33 @@ impl ConnTask {
     }
 }
 
-/// Reads what the socket has (up to [`READ_CHUNK`]) into this thread's read buffer
-/// (`scratch::READ`, used between awaits only: an idle connection holds no buffer of its own,
-/// and nothing is zeroed per read) and hands it to the core. `Ok(None)`: the peer closed.
-fn read(shared: &Shared, core: &mut Connection, stream: &TcpStream) -> io::Result<Option<Output>> {
+/// What one read brought: this thread's read buffer and how many of its bytes came.
+struct Read {
+    buf: scratch::Scratch,
+    n: usize,
+}
+
+/// Polls the socket for what it has (up to [`READ_CHUNK`]) into this thread's read buffer
+/// (`scratch::READ`, held for one poll or one read's handling only: an idle connection holds no
+/// buffer of its own, and nothing is zeroed per read). Through tokio's `poll_read`, which takes
+/// a read shorter than the buffer as having drained the socket (epoll is edge-triggered), so
+/// the next wait does not begin with a `recv` that finds nothing; `readable` then `try_read`
+/// cost every message that second `recv` (issue 15, item 2: fewer syscalls per message).
+fn poll_read(stream: &mut TcpStream, cx: &mut Context<'_>) -> Poll<io::Result<Read>> {
+    let mut buf = scratch::Scratch::take_len(&scratch::READ, READ_CHUNK);
+    let mut filled = ReadBuf::new(&mut buf[..READ_CHUNK]);
+    ready!(Pin::new(stream).poll_read(cx, &mut filled))?;
+    let n = filled.filled().len();
+    Poll::Ready(Ok(Read { buf, n }))
+}
+
+/// Hands what a read brought to the core. `None`: the peer closed.
+fn receive(shared: &Shared, core: &mut Connection, read: Read) -> Option<Output> {
     // A key exchange in progress means the next frame may be an RSA/DH step.
     let heavy = core.handshakes_in_progress() > 0;
-    let mut buf = scratch::Scratch::take(&scratch::READ, false);
-    buf.reserve_exact(READ_CHUNK);
-    stream.try_read_buf(&mut *buf).map(|n| {
-        (n > 0).then(|| {
-            off_worker_if(heavy, || {
-                core.receive(&shared.state, &buf, now(), &mut PooledOsRng)
-            })
+    (read.n > 0).then(|| {
+        off_worker_if(heavy, || {
+            core.receive(&shared.state, &read.buf[..read.n], now(), &mut PooledOsRng)
         })
     })
 }

@@ -67,6 +67,24 @@ impl Scratch {
     }
 }
 
+impl Scratch {
+    /// `slot`'s buffer with at least `len` bytes in it, holding whatever its last use left, for
+    /// a buffer that is written before it is read and never holds secrets (the socket's bytes):
+    /// only a new buffer is zeroed, where taking it empty and filling it would zero `len` bytes
+    /// at every use.
+    pub fn take_len(slot: &'static Slot, len: usize) -> Self {
+        let mut buf = slot.take();
+        if buf.len() < len {
+            buf.resize(len, 0);
+        }
+        Scratch {
+            buf,
+            slot,
+            wipe: false,
+        }
+    }
+}
+
 impl Deref for Scratch {
     type Target = Vec<u8>;
     fn deref(&self) -> &Vec<u8> {
@@ -113,6 +131,21 @@ mod tests {
         assert!(again.is_empty());
         assert_eq!(again.as_ptr(), first_ptr);
         assert!(again.capacity() >= 16);
+    }
+
+    #[test]
+    fn a_buffer_taken_at_a_length_keeps_its_bytes_and_length() {
+        {
+            let mut a = Scratch::take_len(&TEST, 64);
+            assert_eq!(*a, [0u8; 64]);
+            a[..5].copy_from_slice(b"bytes");
+        }
+        let b = Scratch::take_len(&TEST, 32);
+        assert_eq!(b.len(), 64);
+        assert_eq!(&b[..5], b"bytes");
+        drop(b);
+        // A plain take still hands it out empty.
+        assert!(Scratch::take(&TEST, false).is_empty());
     }
 
     #[test]

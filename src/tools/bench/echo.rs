@@ -4,16 +4,20 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{ready, Poll};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::transport::{Codec, Framing, Incoming};
 use crate::Side;
 
+/// Bytes read at a time, as the server's `conn_task::READ_CHUNK`.
+const READ_CHUNK: usize = 16 * 1024;
+
 thread_local! {
-    static READ_BUF: std::cell::RefCell<Vec<u8>> =
-        std::cell::RefCell::new(Vec::with_capacity(16 * 1024));
+    static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Serves until the process is killed. Logs "echo server listening on ADDR" to stderr.
@@ -41,18 +45,19 @@ async fn echo(mut stream: TcpStream) -> io::Result<()> {
     let mut reply = Codec::new(Framing::Intermediate, Side::Server);
     let mut inbuf = Vec::new();
     loop {
-        stream.readable().await?;
-        let read = READ_BUF.with_borrow_mut(|buf| {
-            buf.clear();
-            let n = stream.try_read_buf(buf)?;
-            inbuf.extend_from_slice(buf);
-            Ok::<_, io::Error>(n)
+        // Read as the server reads (`conn_task::poll_read`): tokio's `poll_read` into the
+        // thread's buffer, which takes a short read as having drained the socket.
+        let read = std::future::poll_fn(|cx| {
+            READ_BUF.with_borrow_mut(|buf| {
+                buf.resize(READ_CHUNK, 0);
+                let mut filled = ReadBuf::new(&mut buf[..]);
+                ready!(Pin::new(&mut stream).poll_read(cx, &mut filled))?;
+                inbuf.extend_from_slice(filled.filled());
+                Poll::Ready(Ok::<_, io::Error>(filled.filled().len()))
+            })
         });
-        match read {
-            Ok(0) => return Ok(()),
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-            Err(e) => return Err(e),
+        if read.await? == 0 {
+            return Ok(());
         }
         let mut out = Vec::new();
         let mut used = 0;
