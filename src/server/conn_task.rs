@@ -148,7 +148,7 @@ impl ConnTask {
             if shared.shutdown.begun() {
                 break "server shutting down".to_string();
             }
-            let read = tokio::select! {
+            let n = tokio::select! {
                 biased;
                 _ = &mut wake => {
                     wake.set(mailbox.notified());
@@ -158,7 +158,7 @@ impl ConnTask {
                     }
                 }
                 r = std::future::poll_fn(|cx| poll_read(&mut stream, cx)) => match r {
-                    Ok(read) => read,
+                    Ok(n) => n,
                     Err(e) => break format!("read: {e}"),
                 },
                 _ = &mut timer => match self.deadline_passed(&mut core, &clock) {
@@ -170,7 +170,7 @@ impl ConnTask {
                 },
                 _ = &mut stop => break "server shutting down".to_string(),
             };
-            let Some(mut out) = receive(shared, &mut core, read) else {
+            let Some(mut out) = receive(shared, &mut core, n) else {
                 break "closed by peer".to_string();
             };
             if let Err(reason) = self.before_send(&out, &mailbox, &mut registered, &mut clock) {
@@ -308,33 +308,30 @@ impl ConnTask {
     }
 }
 
-/// What one read brought: this thread's read buffer and how many of its bytes came.
-struct Read {
-    buf: scratch::Scratch,
-    n: usize,
-}
-
 /// Polls the socket for what it has (up to [`READ_CHUNK`]) into this thread's read buffer
-/// (`scratch::READ`, held for one poll or one read's handling only: an idle connection holds no
-/// buffer of its own, and nothing is zeroed per read). Through tokio's `poll_read`, which takes
-/// a read shorter than the buffer as having drained the socket (epoll is edge-triggered), so
-/// the next wait does not begin with a `recv` that finds nothing; `readable` then `try_read`
-/// cost every message that second `recv` (issue 15, item 2: fewer syscalls per message).
-fn poll_read(stream: &mut TcpStream, cx: &mut Context<'_>) -> Poll<io::Result<Read>> {
+/// (`scratch::READ`: an idle connection holds no buffer of its own, and nothing is zeroed per
+/// read), where the bytes stay for the [`receive`] that follows with no await between (the
+/// same thread): only their count goes through the `select!`, whose output the task's future
+/// keeps room for, in every idle connection. Through tokio's `poll_read`, which takes a read
+/// shorter than the buffer as having drained the socket (epoll is edge-triggered), so the next
+/// wait does not begin with a `recv` that finds nothing; `readable` then `try_read` cost every
+/// message that second `recv` (issue 15, item 2: fewer syscalls per message).
+fn poll_read(stream: &mut TcpStream, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
     let mut buf = scratch::Scratch::take_len(&scratch::READ, READ_CHUNK);
     let mut filled = ReadBuf::new(&mut buf[..READ_CHUNK]);
     ready!(Pin::new(stream).poll_read(cx, &mut filled))?;
-    let n = filled.filled().len();
-    Poll::Ready(Ok(Read { buf, n }))
+    Poll::Ready(Ok(filled.filled().len()))
 }
 
-/// Hands what a read brought to the core. `None`: the peer closed.
-fn receive(shared: &Shared, core: &mut Connection, read: Read) -> Option<Output> {
+/// Hands the `n` bytes [`poll_read`] just left in this thread's read buffer to the core.
+/// `None`: the peer closed.
+fn receive(shared: &Shared, core: &mut Connection, n: usize) -> Option<Output> {
     // A key exchange in progress means the next frame may be an RSA/DH step.
     let heavy = core.handshakes_in_progress() > 0;
-    (read.n > 0).then(|| {
+    let buf = scratch::Scratch::take_len(&scratch::READ, READ_CHUNK);
+    (n > 0).then(|| {
         off_worker_if(heavy, || {
-            core.receive(&shared.state, &read.buf[..read.n], now(), &mut PooledOsRng)
+            core.receive(&shared.state, &buf[..n], now(), &mut PooledOsRng)
         })
     })
 }

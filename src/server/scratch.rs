@@ -146,6 +146,10 @@ mod tests {
         drop(b);
         // A plain take still hands it out empty.
         assert!(Scratch::take(&TEST, false).is_empty());
+        // The largest kept (the socket read's buffer: `conn_task::receive` finds the bytes
+        // `poll_read` left in it).
+        Scratch::take_len(&TEST, KEEP)[KEEP - 1] = 9;
+        assert_eq!(Scratch::take_len(&TEST, KEEP)[KEEP - 1], 9);
     }
 
     #[test]
