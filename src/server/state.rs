@@ -21,7 +21,7 @@ pub const MAX_SESSIONS_PER_KEY: usize = 32;
 pub const SESSION_IDLE_SECS: i64 = 3600;
 /// How often the registry is swept for idle sessions, in seconds.
 const SWEEP_EVERY_SECS: i64 = 60;
-/// Temporary keys held at most (each about 0.6–0.7 KB with its entry, `bench keys`); past it
+/// Temporary keys held at most (each about 0.5 KB with its entry, `bench keys`); past it
 /// the oldest unbound one goes (a flood of key exchanges cannot grow memory without bound;
 /// PF-1).
 pub const MAX_TEMP_KEYS: usize = 50_000;
