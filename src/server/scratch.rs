@@ -65,16 +65,16 @@ impl Scratch {
             wipe,
         }
     }
-}
 
-impl Scratch {
     /// `slot`'s buffer with at least `len` bytes in it, holding whatever its last use left, for
     /// a buffer that is written before it is read and never holds secrets (the socket's bytes):
     /// only a new buffer is zeroed, where taking it empty and filling it would zero `len` bytes
-    /// at every use.
+    /// at every use. A new one gets exactly `len` bytes of room, so that one of [`KEEP`] bytes
+    /// is kept.
     pub fn take_len(slot: &'static Slot, len: usize) -> Self {
         let mut buf = slot.take();
         if buf.len() < len {
+            buf.reserve_exact(len - buf.len());
             buf.resize(len, 0);
         }
         Scratch {
